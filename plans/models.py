@@ -1,0 +1,447 @@
+"""The data model of Action Learning Plans.
+
+A plan is a filled-in form (an opening plan, a closing report or the rare hybrid of both). Single-answer
+questions are fields on `Plan`; repeated answers are ordered child rows; what the archive holds that has no
+field of its own is kept in `ExtraAnswer` rows and `Plan.archive_layout`, so that an imported plan can be
+written back to the archive format without losing a word.
+"""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator, MaxValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
+from taggit.managers import TaggableManager
+from taggit.models import TagBase, TaggedItemBase
+
+STAGES = [("sense", _("Sense")), ("explore", _("Explore")), ("test", _("Test")), ("grow", _("Grow"))]
+
+
+class Lab(models.Model):
+    """An Accelerator Lab. Its `members` are the focal points who author its plans."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    country = models.CharField(_("country"), max_length=100, blank=True)
+    iso3 = models.CharField(_("ISO 3166-1 alpha-3"), max_length=3, blank=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="labs", verbose_name=_("focal points")
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("lab")
+        verbose_name_plural = _("labs")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SDG(models.Model):
+    """One of the 17 Sustainable Development Goals; rows are created by a data migration."""
+
+    number = models.PositiveSmallIntegerField(_("number"), unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    colour = models.CharField(_("colour"), max_length=7, help_text=_("Official colour as #rrggbb."))
+
+    class Meta:
+        ordering = ["number"]
+        verbose_name = _("SDG")
+        verbose_name_plural = _("SDGs")
+
+    def __str__(self) -> str:
+        return f"{self.number}. {self.name}"
+
+
+class LongTagBase(TagBase):
+    """Tag with room for the sentence-long free tags of the archive (up to 619 characters seen)."""
+
+    name = models.CharField(_("name"), max_length=1000, unique=True)
+    slug = models.SlugField(_("slug"), max_length=255, unique=True, allow_unicode=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["name"]
+
+    def slugify(self, tag, i=None):
+        base = slugify(tag, allow_unicode=True)[:200] or "tag"
+        return f"{base}_{i}" if i is not None else base
+
+
+# One tag model and one through model per vocabulary: a method and a datasource with the same name
+# must stay two different tags (taggit would otherwise share the row).
+class MethodTag(LongTagBase):
+    class Meta(LongTagBase.Meta):
+        verbose_name = _("method")
+        verbose_name_plural = _("methods")
+
+
+class DatasourceTag(LongTagBase):
+    class Meta(LongTagBase.Meta):
+        verbose_name = _("data source")
+        verbose_name_plural = _("data sources")
+
+
+class ThematicAreaTag(LongTagBase):
+    class Meta(LongTagBase.Meta):
+        verbose_name = _("thematic area")
+        verbose_name_plural = _("thematic areas")
+
+
+class TaggedMethod(TaggedItemBase):
+    content_object = models.ForeignKey("Plan", on_delete=models.CASCADE)
+    tag = models.ForeignKey(MethodTag, on_delete=models.CASCADE, related_name="tagged_items")
+
+
+class TaggedDatasource(TaggedItemBase):
+    content_object = models.ForeignKey("Plan", on_delete=models.CASCADE)
+    tag = models.ForeignKey(DatasourceTag, on_delete=models.CASCADE, related_name="tagged_items")
+
+
+class TaggedThematicArea(TaggedItemBase):
+    content_object = models.ForeignKey("Plan", on_delete=models.CASCADE)
+    tag = models.ForeignKey(ThematicAreaTag, on_delete=models.CASCADE, related_name="tagged_items")
+
+
+class PlanQuerySet(models.QuerySet):
+    def published(self):
+        """The only definition of "public": everything the public site, feeds and API show starts here."""
+        return self.filter(status=Plan.Status.PUBLISHED)
+
+    def visible_to(self, user):
+        from plans import permissions
+
+        return permissions.visible_plans(user, self)
+
+
+class Plan(models.Model):
+    class Kind(models.TextChoices):
+        OPENING = "opening", _("Opening plan")
+        CLOSING = "closing", _("Closing report")
+        HYBRID = "hybrid", _("Hybrid (closing and opening)")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted")
+        PUBLISHED = "published", _("Published")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    class ChallengeType(models.TextChoices):
+        BIG_BET = "big_bet", _("Big bet")
+        EXPLORATORY = "exploratory", _("Exploratory")
+
+    class FormVersion(models.TextChoices):
+        OPENING = "opening", _("Opening plan")
+        CLOSING_V1 = "closing_v1", _("Closing report, first form (2021–2023)")
+        CLOSING_V2 = "closing_v2", _("Closing report, second form (2023–2025)")
+        HYBRID = "hybrid", _("Hybrid")
+
+    # Identity and metadata
+    title = models.CharField(_("title"), max_length=500)
+    slug = models.SlugField(_("slug"), max_length=255, unique=True, allow_unicode=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind, default=Kind.OPENING)
+    form_version = models.CharField(
+        _("form"), max_length=12, choices=FormVersion, default=FormVersion.OPENING,
+        help_text=_("Which version of the form this plan answers; decides its prompts."),
+    )
+    language = models.CharField(_("language"), max_length=10, default="en")
+    year = models.PositiveSmallIntegerField(_("year"), null=True, blank=True)
+    lab = models.ForeignKey(
+        Lab, on_delete=models.PROTECT, null=True, blank=True, related_name="plans", verbose_name=_("lab")
+    )
+    country = models.CharField(_("country"), max_length=100, blank=True)
+    latitude = models.FloatField(_("latitude"), null=True, blank=True)
+    longitude = models.FloatField(_("longitude"), null=True, blank=True)
+    focal_point_email = models.EmailField(_("focal point e-mail"), max_length=254, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.DRAFT)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("created by"),
+    )
+
+    # Opening plan: challenge statement section
+    plan_name = models.TextField(
+        _("name of the action learning plan"), blank=True,
+        help_text=_("The answer to “Please provide a name for your action learning plan.”"),
+    )
+    challenge_type = models.CharField(_("challenge type"), max_length=12, choices=ChallengeType, blank=True)
+    challenge_statement = models.TextField(_("challenge statement"), blank=True)
+    background = models.TextField(_("background"), blank=True)
+    value_proposition = models.TextField(_("value proposition"), blank=True)
+    # The archive holds longer tweets (up to 1,474 characters): the limit applies to new edits only,
+    # through model validation, never to what is imported.
+    tweet_summary = models.TextField(
+        _("short “tweet” summary"), blank=True, validators=[MaxLengthValidator(280)]
+    )
+    partners_overview = models.TextField(
+        _("partners overview"), blank=True,
+        help_text=_("Who are your top partners (opening plan) / which partners you actually worked with."),
+    )
+    early_leads = models.TextField(_("early leads to grow"), blank=True)
+
+    # Closing report: learnings
+    handover_options = models.JSONField(_("handover process"), default=list, blank=True)
+    handover_details = models.TextField(_("handover details"), blank=True)
+    time_sense = models.PositiveSmallIntegerField(
+        _("time on Sense (%)"), null=True, blank=True, validators=[MaxValueValidator(100)]
+    )
+    time_explore = models.PositiveSmallIntegerField(
+        _("time on Explore (%)"), null=True, blank=True, validators=[MaxValueValidator(100)]
+    )
+    time_test = models.PositiveSmallIntegerField(
+        _("time on Test (%)"), null=True, blank=True, validators=[MaxValueValidator(100)]
+    )
+    time_grow = models.PositiveSmallIntegerField(
+        _("time on Grow (%)"), null=True, blank=True, validators=[MaxValueValidator(100)]
+    )
+    # Closing report: data and methods
+    why_data = models.TextField(_("why these data"), blank=True)
+    why_methods = models.TextField(_("why these methods"), blank=True)
+    # Closing report, first form: partners as free text
+    partners_civil_society = models.TextField(_("civil society partners"), blank=True)
+    partners_academic = models.TextField(_("academic partners"), blank=True)
+    partners_private = models.TextField(_("private sector partners"), blank=True)
+    partners_government = models.TextField(_("government partners"), blank=True)
+    partners_new_unusual = models.TextField(_("new and unusual partners"), blank=True)
+    partners_un = models.TextField(_("UN internal partners"), blank=True)
+    # Closing report: end
+    bonus_answer = models.TextField(_("bonus question"), blank=True)
+
+    # Tags
+    methods = TaggableManager(through=TaggedMethod, blank=True, related_name="plans", verbose_name=_("methods"))
+    datasources = TaggableManager(
+        through=TaggedDatasource, blank=True, related_name="plans", verbose_name=_("data sources")
+    )
+    thematic_areas = TaggableManager(
+        through=TaggedThematicArea, blank=True, related_name="plans", verbose_name=_("thematic areas")
+    )
+    sdgs = models.ManyToManyField(SDG, blank=True, related_name="plans", verbose_name=_("SDGs"))
+
+    # Archive fidelity: what the format carries that is not content of its own.
+    source_file = models.CharField(
+        _("source file"), max_length=255, blank=True, db_index=True,
+        help_text=_("File name in the archive this plan was imported from; its identity on re-import."),
+    )
+    raw_title = models.TextField(_("title as found in the archive"), blank=True)
+    section_markers = models.BooleanField(_("“****” under headings"), default=False)
+    archive_layout = models.JSONField(
+        _("archive layout"), default=dict, blank=True,
+        help_text=_("Order of sections, prompts and groups as found in the archive file."),
+    )
+
+    objects = PlanQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at", "-created_at"]
+        verbose_name = _("plan")
+        verbose_name_plural = _("plans")
+        constraints = [
+            models.CheckConstraint(
+                name="plan_time_split_empty_or_100",
+                condition=(
+                    Q(time_sense__isnull=True, time_explore__isnull=True, time_test__isnull=True,
+                      time_grow__isnull=True)
+                    | Q(time_sense__isnull=False, time_explore__isnull=False, time_test__isnull=False,
+                        time_grow__isnull=False)
+                    # Written as "sense = 100 - the others" so that it is one portable SQL expression.
+                    & Q(time_sense=100 - models.F("time_explore") - models.F("time_test") - models.F("time_grow"))
+                ),
+                violation_error_message=_("The learning-cycle time split must be empty or add up to 100 %."),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "-published_at"], name="plan_status_published"),
+            models.Index(fields=["year"], name="plan_year"),
+            models.Index(fields=["country"], name="plan_country"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("plans:detail", kwargs={"slug": self.slug})
+
+    TIME_FIELDS = ("time_sense", "time_explore", "time_test", "time_grow")
+
+    @property
+    def time_split(self) -> list[int | None]:
+        return [getattr(self, f) for f in self.TIME_FIELDS]
+
+    def clean(self):
+        super().clean()
+        values = self.time_split
+        filled = [v for v in values if v is not None]
+        if filled and len(filled) < 4:
+            raise ValidationError(
+                {f: _("Fill in all four stages or none.") for f, v in zip(self.TIME_FIELDS, values) if v is None}
+            )
+        if len(filled) == 4 and sum(filled) != 100:
+            raise ValidationError(
+                _("The time spent in the learning cycle must add up to 100 %; it sums to %(total)s.")
+                % {"total": sum(filled)}
+            )
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = unique_slug(self.title, Plan, self.pk)
+        super().save(*args, **kwargs)
+
+
+def unique_slug(text: str, model, pk=None, max_length: int = 200) -> str:
+    base = slugify(text, allow_unicode=True)[:max_length].strip("-") or "plan"
+    slug, n = base, 2
+    while model.objects.filter(slug=slug).exclude(pk=pk).exists():
+        slug = f"{base}-{n}"
+        n += 1
+    return slug
+
+
+class PlanChild(models.Model):
+    """Ordered child rows of a plan; `position` keeps the order of the form."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="%(class)ss")
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    class Meta:
+        abstract = True
+        ordering = ["plan", "position", "pk"]
+
+
+class Insight(PlanChild):
+    text = models.TextField(_("insight"))
+
+    class Meta(PlanChild.Meta):
+        verbose_name = _("key insight")
+        verbose_name_plural = _("key insights")
+
+    def __str__(self) -> str:
+        return self.text[:80]
+
+
+class Barrier(PlanChild):
+    text = models.TextField(_("barrier"))
+
+    class Meta(PlanChild.Meta):
+        verbose_name = _("barrier or bottleneck")
+        verbose_name_plural = _("barriers and bottlenecks")
+
+    def __str__(self) -> str:
+        return self.text[:80]
+
+
+class Partnership(PlanChild):
+    class Sector(models.TextChoices):
+        ACADEMIC = "academic", _("Academic")
+        PRIVATE = "private", _("Private sector")
+        GOVERNMENT = "government", _("Government")
+        CIVIL_SOCIETY = "civil_society", _("Civil society")
+        UN = "un", _("UN")
+        OTHER = "other", _("Other")
+        UNKNOWN = "unknown", _("Unknown")
+
+    class NewUnusual(models.TextChoices):
+        YES = "yes", _("Yes")
+        NO = "no", _("No")
+        UNKNOWN = "unknown", _("Unknown")
+
+    name = models.TextField(_("name"), blank=True)
+    sector = models.CharField(_("sector"), max_length=20, choices=Sector, default=Sector.UNKNOWN)
+    description = models.TextField(_("description of the collaboration"), blank=True)
+    is_new_and_unusual = models.CharField(
+        _("new and unusual partner for UNDP?"), max_length=10, choices=NewUnusual, default=NewUnusual.UNKNOWN
+    )
+
+    class Meta(PlanChild.Meta):
+        verbose_name = _("partner")
+        verbose_name_plural = _("partners")
+
+    def __str__(self) -> str:
+        return self.name[:80] or str(_("(unnamed partner)"))
+
+
+class LearningQuestion(PlanChild):
+    question = models.TextField(_("learning question"), blank=True)
+    stages = models.JSONField(_("learning-cycle stages"), default=list, blank=True)
+    methods_usage = models.TextField(_("usage of methods"), blank=True)
+    data_gaps = models.TextField(_("existing data gaps"), blank=True)
+
+    class Meta(PlanChild.Meta):
+        verbose_name = _("learning question")
+        verbose_name_plural = _("learning questions")
+
+    def __str__(self) -> str:
+        return self.question[:80]
+
+    def clean(self):
+        allowed = {key for key, _label in STAGES}
+        unknown = [s for s in self.stages if s not in allowed]
+        if unknown:
+            raise ValidationError({"stages": _("Unknown stages: %(s)s") % {"s": ", ".join(unknown)}})
+
+
+class Evidence(PlanChild):
+    class Kind(models.TextChoices):
+        QUANTITATIVE = "quantitative", _("Quantitative evidence")
+        QUALITATIVE = "qualitative", _("Qualitative evidence")
+        SUPPORTING = "supporting", _("Supporting evidence")
+
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind)
+    text = models.TextField(_("text"), blank=True)
+    url = models.URLField(_("link"), max_length=2000, blank=True)
+    file = models.FileField(_("uploaded image or file"), upload_to="evidence/%Y/", blank=True)
+    image_url = models.URLField(_("remote image URL"), max_length=2000, blank=True)
+
+    class Meta(PlanChild.Meta):
+        verbose_name = _("evidence")
+        verbose_name_plural = _("evidence")
+
+    def __str__(self) -> str:
+        return (self.text or self.url or self.image_url or str(self.file))[:80]
+
+
+class BlogLink(PlanChild):
+    """A blog or publication link. Public only once a reviewer has approved it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending approval")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+
+    url = models.URLField(_("URL"), max_length=2000)
+    title = models.CharField(_("title"), max_length=500, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.PENDING)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("reviewed by"),
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    review_note = models.TextField(_("review note"), blank=True)
+
+    class Meta(PlanChild.Meta):
+        verbose_name = _("blog link")
+        verbose_name_plural = _("blog links")
+        indexes = [models.Index(fields=["status"], name="bloglink_status")]
+
+    def __str__(self) -> str:
+        return self.title or self.url
+
+
+class ExtraAnswer(PlanChild):
+    """An answer the archive holds that has no field of its own (unknown heading, rare prompt, text typed
+    into an end-of-form message, …), kept verbatim and in order so that nothing is lost."""
+
+    section = models.TextField(_("section heading"), blank=True)
+    prompt = models.TextField(_("prompt"), blank=True)
+    answer = models.TextField(_("answer"), blank=True)
+
+    class Meta(PlanChild.Meta):
+        verbose_name = _("other answer")
+        verbose_name_plural = _("other answers")
+
+    def __str__(self) -> str:
+        return f"{self.section} › {self.prompt}"[:80]
