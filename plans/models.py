@@ -140,7 +140,7 @@ class Plan(models.Model):
 
     # Identity and metadata
     title = models.CharField(_("title"), max_length=500)
-    slug = models.SlugField(_("slug"), max_length=255, unique=True, allow_unicode=True)
+    slug = models.SlugField(_("slug"), max_length=255, unique=True)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind, default=Kind.OPENING)
     form_version = models.CharField(
         _("form"), max_length=12, choices=FormVersion, default=FormVersion.OPENING,
@@ -293,7 +293,7 @@ class Plan(models.Model):
 
 
 def unique_slug(text: str, model, pk=None, max_length: int = 200) -> str:
-    base = slugify(text, allow_unicode=True)[:max_length].strip("-") or "plan"
+    base = slugify(text)[:max_length].strip("-") or "plan"
     slug, n = base, 2
     while model.objects.filter(slug=slug).exclude(pk=pk).exists():
         slug = f"{base}-{n}"

@@ -93,7 +93,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('title', models.CharField(max_length=500, verbose_name='title')),
-                ('slug', models.SlugField(allow_unicode=True, max_length=255, unique=True, verbose_name='slug')),
+                ('slug', models.SlugField(max_length=255, unique=True, verbose_name='slug')),
                 ('kind', models.CharField(choices=[('opening', 'Opening plan'), ('closing', 'Closing report'), ('hybrid', 'Hybrid (closing and opening)')], default='opening', max_length=10, verbose_name='kind')),
                 ('form_version', models.CharField(choices=[('opening', 'Opening plan'), ('closing_v1', 'Closing report, first form (2021–2023)'), ('closing_v2', 'Closing report, second form (2023–2025)'), ('hybrid', 'Hybrid')], default='opening', help_text='Which version of the form this plan answers; decides its prompts.', max_length=12, verbose_name='form')),
                 ('language', models.CharField(default='en', max_length=10, verbose_name='language')),
