@@ -7,11 +7,12 @@ written back to the archive format without losing a word.
 """
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from taggit.managers import TaggableManager
@@ -240,6 +241,8 @@ class Plan(models.Model):
         ordering = ["-published_at", "-created_at"]
         verbose_name = _("plan")
         verbose_name_plural = _("plans")
+        # Reviewing is a right of its own, not a variant of "change": reviewers do not author.
+        permissions = [("review_plan", _("Can review, publish and withdraw plans and approve blog links"))]
         constraints = [
             models.CheckConstraint(
                 name="plan_time_split_empty_or_100",
@@ -251,7 +254,7 @@ class Plan(models.Model):
                     # Written as "sense = 100 - the others" so that it is one portable SQL expression.
                     & Q(time_sense=100 - models.F("time_explore") - models.F("time_test") - models.F("time_grow"))
                 ),
-                violation_error_message=_("The learning-cycle time split must be empty or add up to 100 %."),
+                violation_error_message=_("The learning-cycle time split must be empty or add up to 100 %%."),
             ),
         ]
         indexes = [
@@ -282,7 +285,7 @@ class Plan(models.Model):
             )
         if len(filled) == 4 and sum(filled) != 100:
             raise ValidationError(
-                _("The time spent in the learning cycle must add up to 100 %; it sums to %(total)s.")
+                _("The time spent in the learning cycle must add up to 100 %%; it sums to %(total)s.")
                 % {"total": sum(filled)}
             )
 
@@ -290,6 +293,72 @@ class Plan(models.Model):
         if not self.slug:
             self.slug = unique_slug(self.title, Plan, self.pk)
         super().save(*args, **kwargs)
+
+    # Editorial workflow. Each transition asks plans.permissions whether `by` may make it (PermissionDenied
+    # otherwise), checks the current status (ValidationError otherwise), saves, records a PlanEvent and
+    # e-mails the people concerned once the transaction has committed.
+
+    def _transition(self, by, action, allowed_from, to, *, comment="", extra=None):
+        from plans import notifications, permissions
+
+        if not permissions.can_make_transition(by, self, action):
+            raise PermissionDenied(
+                _("You may not %(action)s this plan.") % {"action": PlanEvent.Action(action).label.lower()}
+            )
+        if self.status not in allowed_from:
+            raise ValidationError(
+                _("A %(status)s plan cannot be %(action)s.")
+                % {"status": self.get_status_display().lower(), "action": PlanEvent.Action(action).label.lower()}
+            )
+        with transaction.atomic():
+            from_status = self.status
+            self.status = to
+            fields = ["status", "updated_at"]
+            for name, value in (extra or {}).items():
+                setattr(self, name, value)
+                fields.append(name)
+            self.save(update_fields=fields)
+            event = PlanEvent.objects.create(
+                plan=self, actor=by, action=action, from_status=from_status, to_status=to, comment=comment
+            )
+            transaction.on_commit(lambda: notifications.plan_event(event))
+        return event
+
+    def submit(self, by):
+        """Draft → submitted: the lab's focal point hands the plan to the reviewers."""
+        return self._transition(by, PlanEvent.Action.SUBMIT, [self.Status.DRAFT], self.Status.SUBMITTED)
+
+    def return_to_author(self, by, comment):
+        """Submitted → draft, with the reviewer's comment (required: the authors must know what to fix)."""
+        if not (comment or "").strip():
+            from plans import permissions
+
+            # Permission first, so that a user who may not review learns nothing about the plan's status.
+            if not permissions.can_make_transition(by, self, PlanEvent.Action.RETURN):
+                raise PermissionDenied(_("You may not return this plan."))
+            raise ValidationError({"comment": _("Say what the authors should change.")})
+        return self._transition(
+            by, PlanEvent.Action.RETURN, [self.Status.SUBMITTED], self.Status.DRAFT, comment=comment.strip()
+        )
+
+    def publish(self, by):
+        """Submitted → published; `published_at` is kept from a first publication, so that re-publishing
+        after a withdrawal does not move an old plan to the top of the list."""
+        return self._transition(
+            by, PlanEvent.Action.PUBLISH, [self.Status.SUBMITTED], self.Status.PUBLISHED,
+            extra={"published_at": self.published_at or timezone.now()},
+        )
+
+    def withdraw(self, by, reason=""):
+        """Published → withdrawn: hidden from the public site, kept in the admin."""
+        return self._transition(
+            by, PlanEvent.Action.WITHDRAW, [self.Status.PUBLISHED], self.Status.WITHDRAWN,
+            comment=(reason or "").strip(),
+        )
+
+    def reopen(self, by):
+        """Withdrawn → draft, so that the authors can correct it and submit it again."""
+        return self._transition(by, PlanEvent.Action.REOPEN, [self.Status.WITHDRAWN], self.Status.DRAFT)
 
 
 def unique_slug(text: str, model, pk=None, max_length: int = 200) -> str:
@@ -430,6 +499,38 @@ class BlogLink(PlanChild):
     def __str__(self) -> str:
         return self.title or self.url
 
+    def _review(self, by, to, action, note=""):
+        from plans import notifications, permissions
+
+        if not permissions.can_review_blog_link(by, self):
+            raise PermissionDenied(_("You may not review blog links."))
+        if self.status == to:
+            raise ValidationError(_("This blog link is already %(status)s.") % {"status": self.get_status_display()})
+        with transaction.atomic():
+            from_status = self.status
+            self.status, self.reviewed_by, self.reviewed_at, self.review_note = to, by, timezone.now(), note
+            self.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_note"])
+            event = PlanEvent.objects.create(
+                plan_id=self.plan_id, blog_link=self, actor=by, action=action,
+                from_status=from_status, to_status=to, comment=note,
+            )
+            transaction.on_commit(lambda: notifications.plan_event(event))
+        return event
+
+    def approve(self, by):
+        """Make the link public (a pending or rejected link; a reviewer may change their mind)."""
+        return self._review(by, self.Status.APPROVED, PlanEvent.Action.APPROVE_LINK)
+
+    def reject(self, by, note):
+        """Keep the link off the public site; the note tells the focal points why (required)."""
+        if not (note or "").strip():
+            from plans import permissions
+
+            if not permissions.can_review_blog_link(by, self):
+                raise PermissionDenied(_("You may not review blog links."))
+            raise ValidationError({"note": _("Say why the link is rejected.")})
+        return self._review(by, self.Status.REJECTED, PlanEvent.Action.REJECT_LINK, note.strip())
+
 
 class ExtraAnswer(PlanChild):
     """An answer the archive holds that has no field of its own (unknown heading, rare prompt, text typed
@@ -445,3 +546,43 @@ class ExtraAnswer(PlanChild):
 
     def __str__(self) -> str:
         return f"{self.section} › {self.prompt}"[:80]
+
+
+# The full-text index follows every save: plans/search.py connects its signal receivers when imported.
+from plans import search as _search  # noqa: E402, F401
+
+
+class PlanEvent(models.Model):
+    """One step of a plan's editorial life (submitted, returned, published, a blog link approved, …): the
+    timeline on the plan's admin page and the record of who decided what, and when."""
+
+    class Action(models.TextChoices):
+        SUBMIT = "submit", _("Submit")
+        RETURN = "return", _("Return to author")
+        PUBLISH = "publish", _("Publish")
+        WITHDRAW = "withdraw", _("Withdraw")
+        REOPEN = "reopen", _("Reopen")
+        APPROVE_LINK = "approve_link", _("Approve blog link")
+        REJECT_LINK = "reject_link", _("Reject blog link")
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="events", verbose_name=_("plan"))
+    blog_link = models.ForeignKey(
+        BlogLink, on_delete=models.SET_NULL, null=True, blank=True, related_name="events",
+        verbose_name=_("blog link"),
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("actor")
+    )
+    action = models.CharField(_("action"), max_length=20, choices=Action)
+    from_status = models.CharField(_("from"), max_length=10, blank=True)
+    to_status = models.CharField(_("to"), max_length=10, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+    created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("plan event")
+        verbose_name_plural = _("plan events")
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} · {self.plan_id} · {self.created_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,63 @@
+"""Settings come from the environment, with safe local defaults."""
+
+import os
+import subprocess
+import sys
+
+from tests.conftest import REPO
+
+
+def settings_value(expr: str, **env) -> str:
+    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DEBUG", "SECRET_KEY", "REDIS_URL"}}
+    clean.update(env)
+    code = f"import django; django.setup(); from django.conf import settings; print({expr})"
+    clean["DJANGO_SETTINGS_MODULE"] = "acclab.settings"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, env=clean, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0 or env, result.stderr
+    return (result.stdout + result.stderr).strip()
+
+
+def test_it_falls_back_to_sqlite_without_database_url():
+    out = settings_value("settings.DATABASES['default']['ENGINE'], settings.DATABASES['default']['NAME']")
+    assert "django.db.backends.sqlite3" in out
+    assert "db.sqlite3" in out
+
+
+def test_it_reads_postgresql_from_database_url():
+    out = settings_value(
+        "settings.DATABASES['default']['ENGINE']", DATABASE_URL="postgres://u@db.example:5432/acclab"
+    )
+    assert out == "django.db.backends.postgresql"
+
+
+def test_it_uses_redis_when_redis_url_is_set():
+    out = settings_value("settings.CACHES['default']['BACKEND']", REDIS_URL="redis://127.0.0.1:6379/1")
+    assert out == "django.core.cache.backends.redis.RedisCache"
+
+
+def test_it_refuses_to_start_in_production_without_a_secret_key():
+    out = settings_value("settings.DEBUG", DEBUG="0")
+    assert "SECRET_KEY must be set" in out
+
+
+def test_it_rejects_a_malformed_boolean():
+    out = settings_value("settings.DEBUG", DEBUG="maybe")
+    assert "DEBUG must be a boolean" in out
+
+
+def test_it_passes_the_deploy_check_with_production_variables():
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(
+        DEBUG="0",
+        SECRET_KEY="x" * 60 + "production-like-secret-key-with-enough-entropy",
+        ALLOWED_HOSTS="plans.example.org",
+        DJANGO_SETTINGS_MODULE="acclab.settings",
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=REPO, env=env, capture_output=True, text=True, check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
