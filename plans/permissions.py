@@ -1,16 +1,211 @@
-"""Who may see or do what. The only place that decides: the admin, the public views, the API and the
-model transitions all ask these functions."""
+"""Who may see or do what. The only place that decides: the admin (`has_*_permission`, `get_queryset`),
+the public views, the API and the model transitions all ask these functions.
 
-from django.db.models import QuerySet
+Roles:
+- **Superusers** may do everything.
+- **Reviewers** hold the `plans.review_plan` permission (the "Reviewers" group has it): they see every
+  plan, return, publish, withdraw and reopen plans, and approve or reject blog links. They do not author.
+- **Focal points** are members of a `Lab` who hold the model permissions of the "Focal points" group.
+  They create plans for their labs, change them while they are drafts, submit them, and add blog links
+  to them at any status. Another lab's plans do not exist for them in the admin.
+- **Everybody**, anonymous included, sees published plans and their approved blog links.
+
+Permission helpers answer "may this user, given the plan's status where that matters". The transitions
+check the status themselves, so that a refused transition says *why* (PermissionDenied vs ValidationError);
+`available_transitions` combines both for the buttons of the admin.
+"""
+
+from django.db.models import Q, QuerySet
+
+REVIEW_PERMISSION = "plans.review_plan"
+FOCAL_POINTS_GROUP = "Focal points"
+REVIEWERS_GROUP = "Reviewers"
+
+
+def _active(user) -> bool:
+    return user is not None and user.is_authenticated and user.is_active
+
+
+def is_reviewer(user) -> bool:
+    """Reviewers and superusers (`has_perm` is cached on the user, so this costs one query per request)."""
+    return _active(user) and user.has_perm(REVIEW_PERMISSION)
+
+
+def lab_ids(user) -> frozenset[int]:
+    """Ids of the labs `user` is a focal point of, cached on the user object for the request."""
+    if not _active(user):
+        return frozenset()
+    cached = getattr(user, "_acclab_lab_ids", None)
+    if cached is None:
+        cached = frozenset(user.labs.values_list("pk", flat=True))
+        user._acclab_lab_ids = cached
+    return cached
+
+
+def is_author(user, plan) -> bool:
+    """A focal point of the plan's lab who may edit plans at all."""
+    return (
+        plan is not None
+        and plan.lab_id is not None
+        and plan.lab_id in lab_ids(user)
+        and user.has_perm("plans.change_plan")
+    )
+
+
+# ---------------------------------------------------------------- reading
 
 
 def visible_plans(user, queryset: QuerySet) -> QuerySet:
-    """Plans `user` may read: everything for reviewers and superusers, their labs' plans for focal points,
-    published plans for everybody."""
+    """Plans `user` may read anywhere: published plans for everybody, plus every plan for reviewers and
+    superusers and their labs' plans for focal points (so that they can preview their drafts)."""
     from plans.models import Plan
 
-    if user is None or not user.is_authenticated:
+    if not _active(user):
         return queryset.filter(status=Plan.Status.PUBLISHED)
+    if user.is_superuser or is_reviewer(user):
+        return queryset
+    return queryset.filter(Q(status=Plan.Status.PUBLISHED) | Q(lab__in=lab_ids(user)))
+
+
+def admin_plans(user, queryset: QuerySet) -> QuerySet:
+    """Plans `user` works on in the admin: all for reviewers and superusers, their labs' plans for focal
+    points; another lab's plan is absent from lists and answers 404 by URL, even when it is published."""
+    if not _active(user) or not user.is_staff:
+        return queryset.none()
+    if user.is_superuser or is_reviewer(user):
+        return queryset
+    if not user.has_perm("plans.view_plan"):
+        return queryset.none()
+    return queryset.filter(lab__in=lab_ids(user))
+
+
+def can_view(user, plan) -> bool:
+    """May `user` read this plan (on the public site, or in a preview)?"""
+    from plans.models import Plan
+
+    return plan.status == Plan.Status.PUBLISHED or can_preview(user, plan)
+
+
+def can_view_in_admin(user, plan=None) -> bool:
+    if plan is None:  # the changelist: anyone with a role
+        return _active(user) and user.is_staff and (is_reviewer(user) or user.has_perm("plans.view_plan"))
+    return admin_plans(user, type(plan).objects.filter(pk=plan.pk)).exists() if _active(user) else False
+
+
+def can_preview(user, plan) -> bool:
+    """A draft as the public page will render it: its authors and reviewers only."""
+    return _active(user) and (user.is_superuser or is_reviewer(user) or plan.lab_id in lab_ids(user))
+
+
+def visible_blog_links(user, queryset: QuerySet, plan=None) -> QuerySet:
+    """Blog links shown with a plan: approved ones for the public; all of them for its authors and
+    reviewers (who need to see what is pending and what was rejected)."""
+    from plans.models import BlogLink
+
+    if plan is not None and can_preview(user, plan):
+        return queryset
+    return queryset.filter(status=BlogLink.Status.APPROVED)
+
+
+# ---------------------------------------------------------------- authoring
+
+
+def can_add(user) -> bool:
+    """Create a plan: superusers, and focal points of at least one lab."""
+    if not _active(user) or not user.is_staff:
+        return False
+    return user.is_superuser or (user.has_perm("plans.add_plan") and bool(lab_ids(user)))
+
+
+def addable_labs(user, queryset: QuerySet) -> QuerySet:
+    """Labs a new plan may belong to: the user's own, or all of them for superusers."""
     if user.is_superuser:
         return queryset
-    return queryset.filter(status=Plan.Status.PUBLISHED)
+    return queryset.filter(pk__in=lab_ids(user))
+
+
+def can_change(user, plan) -> bool:
+    """Edit the content of a plan: superusers always; its lab's focal points while it is a draft (a
+    submitted plan is the reviewers' to judge, a published one is a public record)."""
+    from plans.models import Plan
+
+    if not _active(user) or not user.is_staff:
+        return False
+    if user.is_superuser:
+        return True
+    return plan.status == Plan.Status.DRAFT and is_author(user, plan)
+
+
+def can_delete(user, plan) -> bool:
+    """Only superusers delete: a plan is a record, and withdrawing is how it leaves the public site."""
+    return _active(user) and user.is_superuser
+
+
+# ---------------------------------------------------------------- workflow
+
+
+def can_submit(user, plan) -> bool:
+    return _active(user) and (user.is_superuser or is_author(user, plan))
+
+
+def can_review(user, plan=None) -> bool:
+    """Return, publish, withdraw and reopen."""
+    return is_reviewer(user)
+
+
+def can_make_transition(user, plan, action) -> bool:
+    """Asked by the transition methods on Plan."""
+    from plans.models import PlanEvent
+
+    if action == PlanEvent.Action.SUBMIT:
+        return can_submit(user, plan)
+    if action in (
+        PlanEvent.Action.RETURN,
+        PlanEvent.Action.PUBLISH,
+        PlanEvent.Action.WITHDRAW,
+        PlanEvent.Action.REOPEN,
+    ):
+        return can_review(user, plan)
+    return False
+
+
+def available_transitions(user, plan) -> list[str]:
+    """The transitions `user` may make on `plan` now, in the order the buttons show them."""
+    from plans.models import Plan, PlanEvent
+
+    by_status = {
+        Plan.Status.DRAFT: [PlanEvent.Action.SUBMIT],
+        Plan.Status.SUBMITTED: [PlanEvent.Action.PUBLISH, PlanEvent.Action.RETURN],
+        Plan.Status.PUBLISHED: [PlanEvent.Action.WITHDRAW],
+        Plan.Status.WITHDRAWN: [PlanEvent.Action.REOPEN],
+    }
+    return [a for a in by_status.get(plan.status, []) if can_make_transition(user, plan, a)]
+
+
+def can_add_blog_link(user, plan) -> bool:
+    """Focal points add links to their labs' plans at any status (a blog often follows publication)."""
+    return _active(user) and user.is_staff and (user.is_superuser or is_author(user, plan))
+
+
+def can_change_blog_link(user, link) -> bool:
+    """Authors may correct a link until a reviewer has looked at it; superusers always."""
+    from plans.models import BlogLink
+
+    if not _active(user) or not user.is_staff:
+        return False
+    if user.is_superuser:
+        return True
+    return link.status == BlogLink.Status.PENDING and is_author(user, link.plan)
+
+
+def can_review_blog_link(user, link=None) -> bool:
+    return is_reviewer(user)
+
+
+def admin_blog_links(user, queryset: QuerySet) -> QuerySet:
+    """Blog links in the admin: all for reviewers and superusers, their labs' for focal points."""
+    if not _active(user) or not user.is_staff:
+        return queryset.none()
+    if user.is_superuser or is_reviewer(user):
+        return queryset
+    return queryset.filter(plan__lab__in=lab_ids(user))

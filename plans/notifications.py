@@ -1,0 +1,60 @@
+"""E-mails sent by the editorial workflow, through Django's mail API (the console backend by default).
+
+Who hears of what: reviewers learn that a plan was submitted; the plan's lab focal points learn every
+decision about their plan or its blog links. The person who acted is never mailed about their own act.
+"""
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import EmailMessage, mailers
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from plans.permissions import REVIEW_PERMISSION
+
+
+def reviewers():
+    from django.contrib.auth.models import Permission
+
+    app_label, codename = REVIEW_PERMISSION.split(".")
+    perms = Permission.objects.filter(content_type__app_label=app_label, codename=codename)
+    # Superusers are not mailed: they can do everything, but reviewing is not their job by default.
+    return (
+        get_user_model()
+        .objects.filter(Q(groups__permissions__in=perms) | Q(user_permissions__in=perms), is_active=True)
+        .distinct()
+    )
+
+
+def focal_points(plan):
+    if plan.lab_id is None:
+        return get_user_model().objects.none()
+    return plan.lab.members.filter(is_active=True)
+
+
+def plan_event(event) -> int:
+    """Mail the people concerned by `event`; returns the number of messages sent."""
+    from plans.models import PlanEvent
+
+    plan = event.plan
+    recipients = reviewers() if event.action == PlanEvent.Action.SUBMIT else focal_points(plan)
+    addresses = sorted({u.email for u in recipients if u.email and u.pk != event.actor_id})
+    if not addresses:
+        return 0
+    actor = (event.actor.get_full_name() or event.actor.get_username()) if event.actor else _("someone")
+    link = settings.SITE_URL + reverse("admin:plans_plan_change", args=[plan.pk])
+    action = event.get_action_display()
+    subject = _("[AccLab Plans] %(action)s: %(title)s") % {"action": action, "title": plan.title}
+    lines = [
+        _("%(actor)s: %(action)s") % {"actor": actor, "action": event.get_action_display()},
+        _("Plan: %(title)s") % {"title": plan.title},
+    ]
+    if event.blog_link_id:
+        lines.append(_("Blog link: %(url)s") % {"url": event.blog_link.url})
+    if event.comment:
+        lines += ["", event.comment]
+    lines += ["", link]
+    message = "\n".join(lines)
+    # One message per recipient: focal points of a lab must not learn each other's addresses from Cc.
+    return mailers.default.send_messages([EmailMessage(subject, message, to=[a]) for a in addresses])
