@@ -59,11 +59,18 @@ INSTALLED_APPS = [
     "django_filters",
     "taggit",
     "reversion",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "corsheaders",
     "plans",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything that may answer on its own (whitenoise, CommonMiddleware's redirects), so that those
+    # answers carry the CORS headers too.
+    "corsheaders.middleware.CorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -172,6 +179,38 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 PUBLIC_FOCAL_POINT_EMAILS = envbool("PUBLIC_FOCAL_POINT_EMAILS", "0")
 
 TAGGIT_CASE_INSENSITIVE = False
+
+# The open-data API (plans/api/) is public and read-only: no authentication (so no CSRF and no answer
+# that depends on who asks), page-number pagination answering {count, next, previous, results}.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "UNAUTHENTICATED_USER": None,
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+# The schema's documentation pages load Swagger UI and Redoc from drf-spectacular-sidecar's static files:
+# no CDN, so they work offline and leak no visitor to a third party.
+SPECTACULAR_SETTINGS = {
+    "TITLE": _("AccLab Plans API"),
+    "DESCRIPTION": _("Read-only open data on the published Action Learning Plans of the UNDP Accelerator Labs."),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+# Open data: any site may read the API from a browser, but only read it, only under /api/, and never with
+# the visitor's cookies.
+CORS_ALLOW_ALL_ORIGINS = True
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
+CORS_ALLOW_CREDENTIALS = False
 
 if not DEBUG:
     SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", "1")
