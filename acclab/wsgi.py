@@ -1,16 +1,14 @@
-"""
-WSGI config for acclab project.
-
-It exposes the WSGI callable as a module-level variable named ``application``.
-
-For more information on this file, see
-https://docs.djangoproject.com/en/6.1/howto/deployment/wsgi/
-"""
+"""WSGI entry point (gunicorn acclab.wsgi)."""
 
 import os
 
 from django.core.wsgi import get_wsgi_application
 
-os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'acclab.settings')
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "acclab.settings")
 
 application = get_wsgi_application()
+
+# Check migrations once per worker at start-up, so that /healthz never has to.
+from plans.health import check_migrations  # noqa: E402
+
+check_migrations()

@@ -1,0 +1,84 @@
+"""Caching that is never stale, with any number of worker processes.
+
+Every cache key for public content carries `current_version()`, a number kept in the database
+(`ContentVersion`). Anything that changes what the public may see calls `bump()` in the same transaction,
+so the next request in *any* worker computes new keys and misses; old entries simply expire. Reading the
+version costs one primary-key query per request, far cheaper than rendering a page.
+
+With `REDIS_URL` the entries are shared between workers; without it each process keeps its own (LocMem),
+which is still correct because the version comes from the database.
+"""
+
+from collections.abc import Callable
+from functools import wraps
+from hashlib import blake2b
+from typing import Any
+
+from django.core.cache import cache
+from django.db.models import F
+from django.http import HttpRequest, HttpResponse
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import get_language
+
+PAGE_TIMEOUT = 60 * 60  # entries of an old version are dead weight: let them age out within the hour
+
+
+def current_version() -> int:
+    from plans.models import ContentVersion
+
+    value = ContentVersion.objects.filter(pk=1).values_list("value", flat=True).first()
+    return value or 0
+
+
+def bump() -> None:
+    """Declare that published content may have changed (call inside the changing transaction)."""
+    from plans.models import ContentVersion
+
+    if not ContentVersion.objects.filter(pk=1).update(value=F("value") + 1):
+        ContentVersion.objects.create(pk=1, value=2)
+
+
+def _key(prefix: str, version: int, text: str) -> str:
+    digest = blake2b(text.encode(), digest_size=16).hexdigest()
+    return f"{prefix}:{version}:{get_language()}:{digest}"
+
+
+def get_or_compute(name: str, params: str, compute: Callable[[], Any], version: int | None = None) -> Any:
+    """Cached value of `compute()` for this content version (facet counts, statistics, figures)."""
+    key = _key(name, current_version() if version is None else version, params)
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, PAGE_TIMEOUT)
+    return value
+
+
+def public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Cache a public page for anonymous GET requests, keyed by content version, language and URL.
+
+    Signed-in users (authors, reviewers) always get a fresh render: they may see previews and their own
+    messages. Responses that set cookies (a CSRF token, a session) are never cached, so no one's token is
+    served to someone else.
+    """
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.method not in ("GET", "HEAD") or request.user.is_authenticated:
+            return view(request, *args, **kwargs)
+        key = _key("page", current_version(), request.get_full_path())
+        hit = cache.get(key)
+        if hit is not None:
+            content, content_type = hit
+            response = HttpResponse(content, content_type=content_type)
+            response["X-Cache"] = "hit"
+        else:
+            response = view(request, *args, **kwargs)
+            if response.status_code == 200 and not response.streaming and not response.cookies:
+                if hasattr(response, "render") and callable(response.render):
+                    response.render()
+                cache.set(key, (response.content, response["Content-Type"]), PAGE_TIMEOUT)
+            response["X-Cache"] = "miss"
+        patch_vary_headers(response, ["Cookie", "Accept-Language"])
+        return response
+
+    return wrapper
