@@ -586,3 +586,20 @@ class PlanEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} · {self.plan_id} · {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ContentVersion(models.Model):
+    """One row whose `value` grows whenever published content may have changed.
+
+    Cached public pages and facet counts carry this number in their keys. Because it lives in the database,
+    every worker process sees a change at once (a per-process cache never serves a page older than the
+    last committed edit), and bumping it in the same transaction as the edit keeps the two consistent.
+    """
+
+    value = models.PositiveBigIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("content version")
+
+    def __str__(self) -> str:
+        return str(self.value)
