@@ -112,7 +112,10 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers proceed while the importer writes; IMMEDIATE avoids "database is locked" upgrades.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", "transaction_mode": "IMMEDIATE"}
+        {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+        }
     )
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -159,7 +162,9 @@ MAILERS = {
     "default": {
         "BACKEND": os.environ.get(
             "EMAIL_BACKEND",
-            "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+            "django.core.mail.backends.console.EmailBackend"
+            if DEBUG
+            else "django.core.mail.backends.smtp.EmailBackend",
         ),
         "OPTIONS": {},
     }
@@ -198,7 +203,9 @@ REST_FRAMEWORK = {
 # no CDN, so they work offline and leak no visitor to a third party.
 SPECTACULAR_SETTINGS = {
     "TITLE": _("AccLab Plans API"),
-    "DESCRIPTION": _("Read-only open data on the published Action Learning Plans of the UNDP Accelerator Labs."),
+    "DESCRIPTION": _(
+        "Read-only open data on the published Action Learning Plans of the UNDP Accelerator Labs."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

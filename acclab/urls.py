@@ -1,20 +1,22 @@
-"""URL map: the admin (authoring and review), the public site, and the files robots read."""
+"""The URL map: the admin, the public site (plans namespace), feeds, sitemap and robots.txt."""
 
 from django.contrib import admin
+from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
-from django.utils.translation import gettext_lazy as _
 
-from plans.health import healthz
-
-admin.site.site_header = _("AccLab Plans")
-admin.site.site_title = _("AccLab Plans")
-admin.site.index_title = _("Authoring and review")
+from plans import views as plan_views
+from plans.feeds import LatestPlansFeed
+from plans.sitemaps import SITEMAPS
 
 urlpatterns = [
-    # Authoring and review
     path("admin/", admin.site.urls),
-    # Operations: load balancers and the benchmarks' floor
-    path("healthz", healthz, name="healthz"),
+    # Machine-readable
+    path("feeds/plans/", LatestPlansFeed(), name="feed"),
+    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("robots.txt", plan_views.robots_txt, name="robots"),
     # Public site
     path("", include("plans.urls")),
 ]
+
+handler404 = "plans.views.page_not_found"
+handler500 = "plans.views.server_error"

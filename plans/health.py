@@ -29,7 +29,9 @@ def healthz(request: HttpRequest) -> HttpResponse:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except Exception as exc:  # any database failure means "unhealthy", whatever the driver raises
-        return HttpResponse(f"database unavailable: {type(exc).__name__}\n", status=503, content_type="text/plain")
+        return HttpResponse(
+            f"database unavailable: {type(exc).__name__}\n", status=503, content_type="text/plain"
+        )
     unapplied = check_migrations()
     if unapplied:
         return HttpResponse(f"{unapplied} unapplied migrations\n", status=503, content_type="text/plain")

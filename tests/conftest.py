@@ -10,7 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"

@@ -86,7 +86,9 @@ def test_it_holds_sentence_long_tags_from_the_archive(plan_factory):
 def test_it_has_the_17_sdgs_after_migrate(db):
     assert list(SDG.objects.values_list("number", flat=True)) == list(range(1, 18))
     assert SDG.objects.get(number=13).name == "Climate action"
-    assert all(colour.startswith("#") and len(colour) == 7 for colour in SDG.objects.values_list("colour", flat=True))
+    assert all(
+        colour.startswith("#") and len(colour) == 7 for colour in SDG.objects.values_list("colour", flat=True)
+    )
 
 
 def test_it_orders_children_by_position(plan_factory):

@@ -8,7 +8,9 @@ from tests.conftest import REPO
 
 
 def settings_value(expr: str, **env) -> str:
-    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DEBUG", "SECRET_KEY", "REDIS_URL"}}
+    clean = {
+        k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DEBUG", "SECRET_KEY", "REDIS_URL"}
+    }
     clean.update(env)
     code = f"import django; django.setup(); from django.conf import settings; print({expr})"
     clean["DJANGO_SETTINGS_MODULE"] = "acclab.settings"
@@ -57,7 +59,11 @@ def test_it_passes_the_deploy_check_with_production_variables():
     )
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=REPO, env=env, capture_output=True, text=True, check=False,
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout

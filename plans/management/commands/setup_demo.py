@@ -46,7 +46,9 @@ class Command(BaseCommand):
                 if role == "superuser":
                     user = User.objects.create_superuser(username, f"{username}@example.org", password)
                 else:
-                    user = User.objects.create_user(username, f"{username}@example.org", password, is_staff=True)
+                    user = User.objects.create_user(
+                        username, f"{username}@example.org", password, is_staff=True
+                    )
             if role == "focal point":
                 user.groups.add(Group.objects.get_or_create(name="Focal points")[0])
                 lab.members.add(user)
