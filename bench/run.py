@@ -1,0 +1,187 @@
+#!/usr/bin/env python3
+"""Serve AccLab Plans with gunicorn (production settings) and measure it with wrk. See bench/README.md.
+
+    .venv/bin/python bench/run.py --db sqlite --plans 10000
+    .venv/bin/python bench/run.py --db postgres --plans 100000
+
+Prints one table: requests/s at 64 connections, p50/p99 latency at 2 connections (one per worker, so
+that the figure is service time, not queueing), errors, and each page's ratio to the /healthz floor
+measured in the same run; then the peak memory of each worker.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+PY = str(REPO / ".venv" / "bin" / "python")
+DATA = REPO / "bench" / "data"
+
+
+def environment(db: str, plans: int) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        DEBUG="0",
+        SECRET_KEY="benchmark-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        SECURE_SSL_REDIRECT="0",
+        LOG_LEVEL="ERROR",
+    )
+    if db == "sqlite":
+        DATA.mkdir(parents=True, exist_ok=True)
+        env["DATABASE_URL"] = f"sqlite:///{DATA / f'bench-{plans}.sqlite3'}"
+    else:
+        env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/acclab_bench_{plans}"
+        subprocess.run(
+            ["createdb", "-h", "127.0.0.1", "-U", "postgres", f"acclab_bench_{plans}"],
+            capture_output=True,
+            check=False,
+        )
+    return env
+
+
+def manage(env: dict[str, str], *args: str) -> None:
+    subprocess.run([PY, "manage.py", *args], cwd=REPO, env=env, check=True)
+
+
+def get(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=30) as response:  # loopback only
+        return response.read().decode()
+
+
+def wait_until_up(base: str, proc: subprocess.Popen) -> None:
+    for _ in range(100):
+        if proc.poll() is not None:
+            raise SystemExit("gunicorn exited during start-up")
+        try:
+            if get(base + "/healthz").startswith("ok"):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("gunicorn did not answer /healthz")
+
+
+def wrk(url: str, connections: int, seconds: int) -> dict[str, float]:
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+    def latency(label: str) -> float:
+        m = re.search(rf"^\s*{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        if not m:
+            return float("nan")
+        value, unit = float(m.group(1)), m.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    errors = sum(
+        int(n) for n in re.findall(r"(?:Non-2xx or 3xx responses:|timeout|read|write|connect) (\d+)", out)
+    )
+    return {"rps": rps, "p50": latency("50"), "p99": latency("99"), "errors": errors}
+
+
+def pick_urls(base: str, env: dict[str, str]) -> list[tuple[str, str]]:
+    """Real URLs from the generated data: a popular method, a year, a word, a plan."""
+    code = (
+        "from plans.models import Plan, MethodTag\n"
+        "from django.db.models import Count\n"
+        "m = MethodTag.objects.annotate(n=Count('tagged_items')).order_by('-n').first()\n"
+        "p = Plan.objects.published().order_by('pk').first()\n"
+        "print(m.slug if m else ''); print(p.slug); print(p.year or 2022)\n"
+    )
+    out = subprocess.run(
+        [PY, "manage.py", "shell", "-c", code], cwd=REPO, env=env, capture_output=True, text=True, check=True
+    ).stdout.split()
+    method, slug, year = out[-3], out[-2], out[-1]
+    return [
+        ("floor /healthz", "/healthz"),
+        ("home /", "/"),
+        ("list /plans/", "/plans/"),
+        ("list filtered", f"/plans/?methods={method}&year={year}"),
+        ("search /plans/?q=", "/plans/?q=waste+management"),
+        ("detail", f"/plans/{slug}/"),
+        ("map /map/", "/map/"),
+        ("stats /stats/", "/stats/"),
+        ("API /api/plans/", "/api/plans/"),
+    ]
+
+
+def worker_peak_rss_mb(master: int) -> list[float]:
+    peaks = []
+    for child in Path(f"/proc/{master}/task/{master}/children").read_text().split():
+        status = Path(f"/proc/{child}/status").read_text()
+        peaks.append(int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024)
+    return peaks
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--plans", type=int, default=1000)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--port", type=int, default=8765)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is missing: apt-get install -y wrk")
+    env = environment(args.db, args.plans)
+    manage(env, "migrate", "--no-input", "-v0")
+    manage(env, "collectstatic", "--no-input", "-v0")
+    manage(env, "bench_generate", str(args.plans))
+    base = f"http://127.0.0.1:{args.port}"
+    proc = subprocess.Popen(
+        [
+            PY,
+            "-m",
+            "gunicorn",
+            "acclab.wsgi",
+            "--workers",
+            "2",
+            "--bind",
+            f"127.0.0.1:{args.port}",
+            "--log-level",
+            "warning",
+        ],
+        cwd=REPO,
+        env=env,
+    )
+    try:
+        wait_until_up(base, proc)
+        rows = []
+        for name, path in pick_urls(base, env):
+            get(base + path)  # warm the page once, as a visitor before us would have
+            throughput = wrk(base + path, 64, args.seconds)
+            latency = wrk(base + path, 2, max(3, args.seconds // 2))
+            rows.append((name, path, throughput, latency))
+        floor = rows[0][2]["rps"]
+        print(
+            f"\n{args.db}, {args.plans} plans, gunicorn 2 sync workers, wrk -c64 for req/s, -c2 for latency"
+        )
+        print(f"{'page':<22}{'req/s':>9}{'ratio':>8}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
+        for name, _path, t, lat in rows:
+            print(
+                f"{name:<22}{t['rps']:>9.0f}{t['rps'] / floor:>8.0%}{lat['p50']:>9.1f}{lat['p99']:>9.1f}"
+                f"{t['errors'] + lat['errors']:>8}"
+            )
+        peaks = worker_peak_rss_mb(proc.pid)
+        print("worker peak memory (VmHWM): " + ", ".join(f"{p:.0f} MB" for p in peaks))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
