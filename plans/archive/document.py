@@ -1,0 +1,73 @@
+"""The archive file as plain data: what `parse` reads and `write` writes, nothing Django-specific.
+
+Text is kept raw (entities, non-breaking spaces and all) so that writing a parsed document gives back a file
+equivalent to its source; decoding happens once, in `mapping`.
+"""
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Group:
+    """One `<div class="group">…</div>`: an optional prompt (raw text after `>`), then answer lines."""
+
+    line: int
+    prompt: str | None = None
+    lines: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Item:
+    """A prompt with its answer lines and group list. `prompt` is None for text before a section's first
+    prompt; `key` is the catalogue key of the prompt (None when unknown)."""
+
+    line: int
+    prompt: str | None = None
+    key: str | None = None
+    lines: list[str] = field(default_factory=list)
+    groups: list[Group] = field(default_factory=list)
+    # Answer lines after the group list (never in the archive, kept so that nothing is lost).
+    tail: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Section:
+    """A `## ` heading (raw text, "" for a bare `## `), its `****` marker and its items."""
+
+    line: int
+    heading: str
+    marker: bool = False
+    items: list[Item] = field(default_factory=list)
+
+
+@dataclass
+class Document:
+    title_lines: list[str]
+    meta: list[tuple[str, str]]
+    sections: list[Section] = field(default_factory=list)
+    header_extra: list[str] = field(default_factory=list)
+
+    def values(self, key: str) -> list[str]:
+        return [v for k, v in self.meta if k == key]
+
+    def value(self, key: str) -> str | None:
+        values = self.values(key)
+        return values[0] if values else None
+
+
+@dataclass
+class Problem:
+    """An error or warning found while reading a file, with its 1-based line number."""
+
+    line: int
+    message: str
+    warning: bool = False
+
+
+class ArchiveError(ValueError):
+    """The file cannot be read as a learning plan; `line` says where."""
+
+    def __init__(self, line: int, message: str):
+        super().__init__(message)
+        self.line = line
+        self.message = message
