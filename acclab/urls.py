@@ -14,6 +14,10 @@ urlpatterns = [
     path("feeds/plans/", LatestPlansFeed(), name="feed"),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("robots.txt", plan_views.robots_txt, name="robots"),
+    # Open data: the read-only API, and downloads before the public site so that
+    # /plans/download.csv is not read as a plan's slug
+    path("api/", include("plans.api.urls")),
+    path("", include("plans.download_urls")),
     # Public site
     path("", include("plans.urls")),
 ]

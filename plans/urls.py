@@ -1,5 +1,14 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from plans import views
 
 app_name = "plans"
 
-urlpatterns = []
+urlpatterns = [
+    # Public site
+    path("", views.home, name="home"),
+    path("plans/", views.plan_list, name="list"),
+    path("plans/<slug:slug>/", views.plan_detail, name="detail"),
+    path("map/", views.plan_map, name="map"),
+    path("stats/", views.stats, name="stats"),
+]

@@ -1,3 +1,290 @@
-from django.shortcuts import render
+"""The public site: short function-based views over `Plan.objects.published()` and `permissions`."""
 
-# Create your views here.
+from collections import Counter
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.db.models import Count, Max, Min, Prefetch, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from plans import filters, permissions
+from plans.models import STAGES, SDG, BlogLink, DatasourceTag, LearningQuestion, MethodTag, Plan
+from plans.sanitise import sanitise
+
+PAGE_SIZE = 20
+
+
+def public_plans(request: HttpRequest):
+    """What the public pages list: published plans, as far as this reader may see them."""
+    return permissions.visible_plans(request.user, Plan.objects.published())
+
+
+def _card_prefetch(qs):
+    return qs.select_related("lab").prefetch_related("methods", "thematic_areas", "sdgs")
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    plans = public_plans(request)
+    figures = plans.aggregate(
+        plans=Count("pk"),
+        labs=Count("lab", distinct=True),
+        countries=Count("country", distinct=True, filter=~Q(country="")),
+        first_year=Min("year"),
+        last_year=Max("year"),
+    )
+    latest = _card_prefetch(plans.order_by("-published_at", "-pk"))[:6]
+    return render(request, "plans/home.html", {"figures": figures, "latest": latest})
+
+
+def _chips(request: HttpRequest, facet_list) -> list[dict]:
+    """Active filters as removable chips: each links to the same page without that one value."""
+    labels = {f.name: {v.value: v.label for v in f.values} for f in facet_list}
+    names = {f.name: f.label for f in facet_list}
+    chips = []
+    for name in ("q", *filters.FACETS):
+        for value in request.GET.getlist(name):
+            if not value.strip():
+                continue
+            rest = request.GET.copy()
+            rest.setlist(name, [v for v in request.GET.getlist(name) if v != value])
+            rest.pop("page", None)
+            label = labels.get(name, {}).get(value, value)
+            chips.append(
+                {
+                    "facet": names.get(name, _("Search")),
+                    "label": label if name != "q" else f"“{value}”",
+                    "remove": "?" + rest.urlencode(),
+                }
+            )
+    return chips
+
+
+@require_GET
+def plan_list(request: HttpRequest) -> HttpResponse:
+    base = public_plans(request)
+    filterset = filters.PlanFilter(request.GET, queryset=base)
+    plans = _card_prefetch(filterset.sorted())
+    page = Paginator(plans, PAGE_SIZE).get_page(request.GET.get("page"))
+    facet_list = filters.facets(request.GET, base)
+    return render(
+        request,
+        "plans/list.html",
+        {
+            "filter": filterset,
+            "page_obj": page,
+            "facets": facet_list,
+            "chips": _chips(request, facet_list),
+            "sort": filterset.sort_key,
+            "sorts": filters.SORTS,
+            "query": filterset.query,
+        },
+    )
+
+
+def _archive_url(plan: Plan) -> str:
+    try:
+        return reverse("plans:archive", args=[plan.slug])
+    except NoReverseMatch:  # the archive download lands with the exporter
+        return ""
+
+
+def _answer(label, value):
+    return {"label": label, "html": sanitise(value)} if value and value.strip() else None
+
+
+def detail_context(plan: Plan) -> dict:
+    """Everything `plans/detail.html` needs for one plan, published or not (the admin preview renders
+    drafts with it). Sections follow the form's order; answers are sanitised here, never in templates."""
+    f = Plan._meta.get_field
+
+    def answers(*names):
+        return [a for a in (_answer(f(n).verbose_name, getattr(plan, n)) for n in names) if a]
+
+    challenge = answers("plan_name", "challenge_statement", "background", "value_proposition", "tweet_summary")
+    if plan.challenge_type:
+        challenge.insert(0, {"label": f("challenge_type").verbose_name, "text": plan.get_challenge_type_display()})
+    evidences = list(plan.evidences.all())
+    stages = dict(STAGES)
+    questions = [
+        {
+            "question": sanitise(q.question),
+            "stages": [stages.get(s, s) for s in q.stages],
+            "answers": [
+                a for a in (
+                    _answer(LearningQuestion._meta.get_field("methods_usage").verbose_name, q.methods_usage),
+                    _answer(LearningQuestion._meta.get_field("data_gaps").verbose_name, q.data_gaps),
+                ) if a
+            ],
+        }
+        for q in plan.learningquestions.all()
+    ]
+    partnerships = [
+        {
+            "name": p.name,
+            "sector": p.get_sector_display() if p.sector != p.Sector.UNKNOWN else "",
+            "new": p.get_is_new_and_unusual_display() if p.is_new_and_unusual != "unknown" else "",
+            "description": sanitise(p.description),
+        }
+        for p in plan.partnerships.all()
+    ]
+    time_split = None
+    if all(v is not None for v in plan.time_split):
+        time_split = [{"stage": str(label), "key": key, "percent": v}
+                      for (key, label), v in zip(STAGES, plan.time_split, strict=True)]
+    extra_sections: dict[str, list] = {}
+    for extra in plan.extraanswers.all():
+        if extra.answer.strip():
+            extra_sections.setdefault(extra.section or _("Other answers"), []).append(
+                {"label": extra.prompt, "html": sanitise(extra.answer)}
+            )
+    return {
+        "plan": plan,
+        "challenge": challenge,
+        "evidence": {
+            kind_label: [{"html": sanitise(e.text), "url": e.url, "file": e.file, "image_url": e.image_url}
+                         for e in evidences if e.kind == kind]
+            for kind, kind_label in plan.evidences.model.Kind.choices
+            if any(e.kind == kind for e in evidences)
+        },
+        "partners_text": answers("partners_overview", "partners_civil_society", "partners_academic",
+                                 "partners_private", "partners_government", "partners_new_unusual", "partners_un"),
+        "partnerships": partnerships,
+        "questions": questions,
+        "learnings": answers("handover_details", "early_leads"),
+        "handover_options": plan.handover_options or [],
+        "insights": [sanitise(i.text) for i in plan.insights.all()],
+        "barriers": [sanitise(b.text) for b in plan.barriers.all()],
+        "time_split": time_split,
+        "data_methods": answers("why_data", "why_methods"),
+        "closing": answers("bonus_answer"),
+        "extra_sections": extra_sections,
+        "blog_links": [b for b in plan.bloglinks.all() if b.status == BlogLink.Status.APPROVED],
+        "archive_url": _archive_url(plan),
+        "show_email": settings.PUBLIC_FOCAL_POINT_EMAILS,
+    }
+
+
+def detail_queryset(qs):
+    return qs.select_related("lab").prefetch_related(
+        "methods", "datasources", "thematic_areas", "sdgs", "insights", "barriers", "partnerships",
+        "learningquestions", "evidences", "extraanswers",
+        Prefetch("bloglinks", queryset=BlogLink.objects.filter(status=BlogLink.Status.APPROVED)),
+    )
+
+
+@require_GET
+def plan_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    # Drafts, submitted and withdrawn plans are 404 to everyone `permissions` does not let preview them.
+    plan = get_object_or_404(detail_queryset(permissions.visible_plans(request.user, Plan.objects.all())), slug=slug)
+    return render(request, "plans/detail.html", detail_context(plan))
+
+
+@require_GET
+def plan_map(request: HttpRequest) -> HttpResponse:
+    base = public_plans(request)
+    filterset = filters.PlanFilter(request.GET, queryset=base)
+    rows = filterset.qs.filter(latitude__isnull=False, longitude__isnull=False).order_by("country", "title")
+    points = [
+        {"lat": p.latitude, "lng": p.longitude, "title": p.title, "url": p.get_absolute_url(),
+         "country": p.country, "year": p.year, "kind": p.get_kind_display()}
+        for p in rows.only("title", "slug", "latitude", "longitude", "country", "year", "kind")
+    ]
+    countries = Counter(p["country"] for p in points if p["country"])
+    return render(
+        request,
+        "plans/map.html",
+        {
+            "filter": filterset,
+            "points": points,
+            "countries": sorted(countries.items()),
+            "facets": filters.facets(request.GET, base),
+            "tile_url": getattr(settings, "MAP_TILE_URL", ""),
+            "tile_attribution": getattr(settings, "MAP_TILE_ATTRIBUTION", ""),
+        },
+    )
+
+
+def _bars(rows, total=None):
+    """[(label, count, extra)] → rows with the bar width in percent of the largest (or of `total`)."""
+    top = total or max((r[1] for r in rows), default=0) or 1
+    return [{"label": r[0], "count": r[1], "percent": round(100 * r[1] / top), "extra": r[2:]} for r in rows]
+
+
+@require_GET
+def stats(request: HttpRequest) -> HttpResponse:
+    base = public_plans(request)
+    filterset = filters.PlanFilter(request.GET, queryset=base)
+    plans = Plan.objects.filter(pk__in=filterset.qs.values("pk"))
+    total = plans.count()
+    kinds = dict(Plan.Kind.choices)
+    per_year: dict = {}
+    for year, kind, n in plans.values_list("year", "kind").annotate(n=Count("pk")).order_by("year", "kind"):
+        per_year.setdefault(year, Counter())[kind] = n
+    years = [
+        {"label": year or _("Unknown"), "count": sum(c.values()),
+         "kinds": [c.get(k, 0) for k in kinds]}
+        for year, c in per_year.items()
+    ]
+    top_year = max((y["count"] for y in years), default=1) or 1
+    for y in years:
+        y["percent"] = round(100 * y["count"] / top_year)
+    countries = plans.exclude(country="").values_list("country").annotate(n=Count("pk")).order_by("-n", "country")
+    methods = (
+        MethodTag.objects.filter(tagged_items__content_object__in=plans)
+        .annotate(n=Count("tagged_items__content_object", distinct=True)).order_by("-n", "name")
+        .values_list("name", "n", "slug")[:15]
+    )
+    datasources = (
+        DatasourceTag.objects.filter(tagged_items__content_object__in=plans)
+        .annotate(n=Count("tagged_items__content_object", distinct=True)).order_by("-n", "name")
+        .values_list("name", "n", "slug")[:15]
+    )
+    sdgs = SDG.objects.annotate(n=Count("plans", filter=Q(plans__in=plans), distinct=True)).order_by("number")
+    stage_counts = Counter()
+    for stage_list in LearningQuestion.objects.filter(plan__in=plans).values_list("stages", flat=True):
+        stage_counts.update(set(stage_list or []))
+    handover = Counter()
+    for options in plans.exclude(handover_options=[]).values_list("handover_options", flat=True):
+        handover.update(set(options or []))
+    return render(
+        request,
+        "plans/stats.html",
+        {
+            "filter": filterset,
+            "facets": filters.facets(request.GET, base),
+            "total": total,
+            "kinds": list(kinds.values()),
+            "years": years,
+            "countries": _bars(list(countries[:30])),
+            "country_count": countries.count(),
+            "methods": _bars(list(methods)),
+            "datasources": _bars(list(datasources)),
+            "sdgs": _bars([(f"{s.number}. {s.name}", s.n, s.number, s.colour) for s in sdgs]),
+            "stages": _bars([(label, stage_counts.get(key, 0)) for key, label in STAGES]),
+            "handover": _bars(handover.most_common()),
+        },
+    )
+
+
+@require_GET
+def robots_txt(request: HttpRequest) -> HttpResponse:
+    lines = [
+        "User-agent: *",
+        "Disallow: /admin/",
+        f"Sitemap: {request.build_absolute_uri(reverse('sitemap'))}",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
+
+
+def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
+    return render(request, "404.html", status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    # No database work here: the error may come from the database itself.
+    return render(request, "500.html", status=500)

@@ -1,0 +1,39 @@
+"""Atom feed of the latest published plans."""
+
+from django.contrib.syndication.views import Feed
+from django.urls import reverse_lazy
+from django.utils.feedgenerator import Atom1Feed
+from django.utils.html import strip_tags
+from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy as _
+
+from plans.models import Plan
+
+
+class LatestPlansFeed(Feed):
+    feed_type = Atom1Feed
+    title = _("Action Learning Plans of the UNDP Accelerator Labs")
+    subtitle = _("The latest published learning plans and closing reports.")
+    link = reverse_lazy("plans:list")
+
+    def items(self):
+        return Plan.objects.published().select_related("lab").order_by("-published_at", "-pk")[:50]
+
+    def item_title(self, item: Plan) -> str:
+        return item.title
+
+    def item_description(self, item: Plan) -> str:
+        text = item.tweet_summary or item.challenge_statement or item.plan_name
+        return Truncator(strip_tags(text)).words(60)
+
+    def item_pubdate(self, item: Plan):
+        return item.published_at
+
+    def item_updateddate(self, item: Plan):
+        return item.updated_at
+
+    def item_author_name(self, item: Plan) -> str:
+        return item.lab.name if item.lab else ""
+
+    def item_categories(self, item: Plan):
+        return [item.get_kind_display(), item.country] if item.country else [item.get_kind_display()]

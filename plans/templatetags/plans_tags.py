@@ -1,0 +1,24 @@
+"""Template helpers of the public site."""
+
+from django import template
+from django.conf import settings
+
+from plans import search
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def absolute_url(context, path: str = "") -> str:
+    """`SITE_URL` + path (or the current path): canonical and OpenGraph links must be absolute."""
+    request = context.get("request")
+    if not path:
+        path = request.path if request else "/"
+    return settings.SITE_URL + path
+
+
+@register.filter
+def highlight(snippet: str | None):
+    """A search snippet, escaped, with the matched words in <mark>."""
+    return search.highlight(snippet)
+
