@@ -182,8 +182,11 @@ def search(queryset: models.QuerySet, q: str) -> models.QuerySet:
         )
     else:
         fts = fts5_query(q)
-        if not fts:
-            return queryset.none()
+        if not fts:  # nothing searchable typed: no match, but the same annotations for callers
+            return queryset.none().annotate(
+                search_rank=models.Value(0.0, output_field=models.FloatField()),
+                search_snippet=models.Value("", output_field=models.TextField()),
+            )
         match = RawSQL(f"SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH %s", [fts])
         rank = RawSQL(
             f"SELECT -bm25({TABLE}, 10.0, 1.0) FROM {TABLE} WHERE {TABLE} MATCH %s AND rowid = plans_plan.id",

@@ -1,0 +1,136 @@
+"""Full-text search (plans/search.py) on the database in use: run with and without DATABASE_URL."""
+
+import pytest
+from django.utils import timezone
+
+from plans import search
+from plans.models import Plan
+
+
+@pytest.fixture
+def published(plan_factory):
+    def make(**kwargs):
+        kwargs.setdefault("status", Plan.Status.PUBLISHED)
+        kwargs.setdefault("published_at", timezone.now())
+        return plan_factory(**kwargs)
+
+    return make
+
+
+def titles(qs):
+    return [p.title for p in qs]
+
+
+def ranked(q, qs=None):
+    qs = search.search(qs if qs is not None else Plan.objects.all(), q)
+    return list(qs.order_by("-search_rank", "pk"))
+
+
+def test_it_finds_a_plan_first_by_a_phrase_from_its_answers(published):
+    published(title="Solar kiosks", background="Households buy solar lamps on credit from kiosks.")
+    published(title="Informal waste pickers", challenge_statement="Waste pickers sell plastic to recyclers.")
+    published(title="Plastic markets", challenge_statement="Who buys plastic? Recyclers and markets.",
+              background="Plastic, plastic everywhere; pickers and recyclers.")
+
+    results = ranked('"waste pickers sell plastic"')
+
+    assert titles(results) == ["Informal waste pickers"]
+    assert titles(ranked("waste pickers plastic"))[0] == "Informal waste pickers"
+
+
+def test_it_ranks_the_plan_that_matches_best_first(published):
+    published(title="Water", background="Rain falls.")
+    published(title="Rainwater harvesting", background="Rainwater harvesting tanks for rainwater in schools.")
+
+    assert titles(ranked("rainwater harvesting"))[0] == "Rainwater harvesting"
+
+
+def test_it_finds_a_french_plan_by_french_words(published):
+    published(title="Waste to energy", background="Turning household waste into energy.")
+    published(
+        title="Valorisation des déchets ménagers",
+        language="fr",
+        challenge_statement="La gestion des déchets ménagers à Cotonou reste un défi pour les municipalités.",
+    )
+
+    assert titles(ranked("déchets ménagers")) == ["Valorisation des déchets ménagers"]
+    assert titles(ranked("municipalités Cotonou")) == ["Valorisation des déchets ménagers"]
+
+
+def test_it_covers_children_and_tags(published):
+    plan = published(title="Plan with children")
+    plan.insights.create(text="Fishermen trust cooperatives")
+    plan.barriers.create(text="Bureaucratic bottleneck")
+    plan.partnerships.create(name="Zanzibar Seaweed Union", description="co-design")
+    plan.learningquestions.create(question="How do mangroves recover?")
+    plan.methods.add("Participatory mapping")
+    plan.datasources.add("Drone imagery")
+    plan.thematic_areas.add("blue economy")
+    published(title="Other plan")
+
+    for words in ["cooperatives", "bottleneck", "seaweed", "mangroves", "participatory", "drone", "economy"]:
+        assert titles(ranked(words)) == ["Plan with children"], words
+
+
+def test_it_follows_edits_and_deletions(published):
+    plan = published(title="Before", background="alpha")
+    assert titles(ranked("alpha")) == ["Before"]
+
+    plan.background = "omega"
+    plan.save()
+    assert ranked("alpha") == []
+    assert titles(ranked("omega")) == ["Before"]
+
+    insight = plan.insights.create(text="zeta insight")
+    assert titles(ranked("zeta")) == ["Before"]
+    insight.delete()
+    assert ranked("zeta") == []
+
+    plan.methods.add("Gamma method")
+    assert titles(ranked("gamma")) == ["Before"]
+    plan.methods.clear()
+    assert ranked("gamma") == []
+
+    plan.delete()
+    assert ranked("omega") == []
+
+
+def test_it_batches_reindexing_until_the_block_ends(published):
+    plan = published(title="Batch", background="first")
+    with search.batch():
+        plan.background = "second"
+        plan.save()
+        assert titles(ranked("first")) == ["Batch"]  # not yet rebuilt
+    assert ranked("first") == []
+    assert titles(ranked("second")) == ["Batch"]
+
+
+def test_it_searches_only_the_given_queryset(published, plan_factory):
+    published(title="Public sanitation", background="sanitation")
+    plan_factory(title="Draft sanitation", background="sanitation", status=Plan.Status.DRAFT)
+
+    assert titles(ranked("sanitation", Plan.objects.published())) == ["Public sanitation"]
+
+
+def test_it_highlights_matches_in_an_escaped_snippet(published):
+    published(title="Snippets", background="Use <script>alert(1)</script> & the biogas digesters here.")
+
+    [plan] = ranked("biogas")
+    html = search.highlight(plan.search_snippet)
+
+    assert "<mark>biogas</mark>" in html
+    assert "<script>" not in html
+
+
+@pytest.mark.parametrize("q", ['"', "-", "OR", 'AND "', "NEAR(", "*", "col:umn", "^x", ")"])
+def test_it_survives_query_syntax_typed_by_users(published, q):
+    published(title="Anything", background="column near and or")
+
+    assert isinstance(ranked(q), list)
+
+
+def test_it_excludes_words_prefixed_with_a_minus(published):
+    published(title="Solar mini-grids", background="solar grids in villages")
+    published(title="Solar lamps", background="solar lamps for schools")
+
+    assert titles(ranked("solar -lamps")) == ["Solar mini-grids"]
