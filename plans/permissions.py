@@ -87,9 +87,14 @@ def can_view(user, plan) -> bool:
 
 
 def can_view_in_admin(user, plan=None) -> bool:
-    if plan is None:  # the changelist: anyone with a role
-        return _active(user) and user.is_staff and (is_reviewer(user) or user.has_perm("plans.view_plan"))
-    return admin_plans(user, type(plan).objects.filter(pk=plan.pk)).exists() if _active(user) else False
+    """Open the admin's plan pages (plan=None: the list) — the object-level twin of `admin_plans`."""
+    if not (_active(user) and user.is_staff):
+        return False
+    if user.is_superuser or is_reviewer(user):
+        return True
+    if not user.has_perm("plans.view_plan"):
+        return False
+    return plan is None or (plan.lab_id is not None and plan.lab_id in lab_ids(user))
 
 
 def can_preview(user, plan) -> bool:

@@ -1,0 +1,295 @@
+"""The authoring UI: changelist and change form of plans, the lost-update guard, the review lists."""
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from plans.models import SDG, BlogLink, MethodTag, Plan, PlanEvent
+
+INLINE_PREFIXES = [
+    "insights",
+    "barriers",
+    "partnerships",
+    "learningquestions",
+    "evidences",
+    "bloglinks",
+    "extraanswers",
+]
+
+
+def plan_form_data(plan, client, **overrides):
+    """The POST a browser would send for `plan`'s change form as opened now (by `client`'s user)."""
+    response = client.get(reverse("admin:plans_plan_change", args=[plan.pk]))
+    form = response.context["adminform"].form
+    data = {}
+    for name, field in form.fields.items():
+        value = form[name].value()
+        if value is None:
+            continue
+        if isinstance(value, list | tuple):
+            data[name] = [str(v) for v in value]
+        else:
+            data[name] = field.widget.format_value(value) if name == "archive_layout" else value
+    for prefix in INLINE_PREFIXES:
+        data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
+    data["_save"] = "Save"
+    data.update(overrides)
+    return data
+
+
+@pytest.fixture
+def many_plans(plan_factory, lab_a):
+    def make(n):
+        sdg = SDG.objects.first()
+        for i in range(n):
+            plan = plan_factory(title=f"Plan number {i}", status=Plan.Status.PUBLISHED)
+            plan.methods.add("Ethnography", f"Method {i % 3}")
+            plan.datasources.add("Survey")
+            plan.sdgs.add(sdg)
+
+    return make
+
+
+@pytest.mark.parametrize("n", [5, 50])
+def test_it_lists_plans_with_a_bounded_number_of_queries(
+    client, superuser, many_plans, n, django_assert_max_num_queries
+):
+    many_plans(n)
+    client.force_login(superuser)
+    with django_assert_max_num_queries(20):
+        response = client.get(reverse("admin:plans_plan_changelist"))
+    assert response.status_code == 200
+    assert response.content.decode().count('<td class="field-method_list">Ethnography, Method') == n
+
+
+def test_it_filters_the_changelist_by_tag_and_status(client, superuser, many_plans, plan_factory):
+    many_plans(3)
+    plan_factory(title="Draft without tags")
+    client.force_login(superuser)
+    url = reverse("admin:plans_plan_changelist")
+    assert "Draft without tags" not in client.get(url, {"status__exact": "published"}).content.decode()
+    tag = MethodTag.objects.get(name="Ethnography")
+    response = client.get(url, {"methods__id__exact": tag.pk})
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == 3
+
+
+def test_it_renders_the_change_form_for_a_superuser_with_bounded_queries(
+    client, superuser, plan_factory, django_assert_max_num_queries
+):
+    plan = plan_factory(kind=Plan.Kind.CLOSING)
+    plan.insights.create(text="People trust neighbours", position=1)
+    plan.bloglinks.create(url="https://example.org/blog", title="Our blog")
+    plan.methods.add("Ethnography")
+    client.force_login(superuser)
+    with django_assert_max_num_queries(45):
+        response = client.get(reverse("admin:plans_plan_change", args=[plan.pk]))
+    assert response.status_code == 200
+    body = response.content.decode()
+    for heading in ["Opening plan: challenge statement", "Closing report: learnings", "Closing report: end"]:
+        assert heading in body
+    assert 'type="checkbox" name="sdgs"' in body
+    assert 'name="learningquestions-__prefix__-stages"' in body
+    assert "1 blog link pending approval" in body
+
+
+def test_it_saves_a_closing_report_with_children_and_tags(client, focal_point, lab_a):
+    client.force_login(focal_point)
+    response = client.get(reverse("admin:plans_plan_add"))
+    assert list(response.context["adminform"].form.fields["lab"].queryset) == [lab_a]
+    data = {
+        "title": "Waste pickers",
+        "kind": "closing",
+        "form_version": "closing_v2",
+        "lab": lab_a.pk,
+        "language": "en",
+        "year": "2024",
+        "methods": "Ethnography, Mapping",
+        "datasources": "Survey",
+        "time_sense": "25",
+        "time_explore": "25",
+        "time_test": "25",
+        "time_grow": "25",
+        "handover_options": ["Our work has not yet scaled"],
+        "sdgs": [SDG.objects.get(number=11).pk],
+        **{f"{p}-TOTAL_FORMS": "0" for p in INLINE_PREFIXES},
+        **{f"{p}-INITIAL_FORMS": "0" for p in INLINE_PREFIXES},
+        "insights-TOTAL_FORMS": "1",
+        "insights-0-text": "Informal recyclers know the city",
+        "insights-0-position": 1,
+        "learningquestions-TOTAL_FORMS": "1",
+        "learningquestions-0-question": "Who recycles?",
+        "learningquestions-0-stages": ["sense", "test"],
+        "learningquestions-0-position": 1,
+        "_save": "Save",
+    }
+    response = client.post(reverse("admin:plans_plan_add"), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    plan = Plan.objects.get(title="Waste pickers")
+    assert plan.created_by == focal_point
+    assert sorted(t.name for t in plan.methods.all()) == ["Ethnography", "Mapping"]
+    assert plan.handover_options == ["Our work has not yet scaled"]
+    assert plan.learningquestions.get().stages == ["sense", "test"]
+    assert plan.insights.count() == 1
+
+
+def test_it_keeps_handover_answers_outside_the_fixed_list(client, superuser, plan_factory):
+    plan = plan_factory(handover_options=["Mise en place d'une organisation pour la coordination"])
+    client.force_login(superuser)
+    data = plan_form_data(plan, client, title="Renamed")
+    assert client.post(reverse("admin:plans_plan_change", args=[plan.pk]), data).status_code == 302
+    plan.refresh_from_db()
+    assert plan.title == "Renamed"
+    assert plan.handover_options == ["Mise en place d'une organisation pour la coordination"]
+
+
+def test_it_refuses_a_save_when_someone_saved_since_the_form_was_opened(
+    client, focal_point, superuser, plan_factory
+):
+    plan = plan_factory(title="Original")
+    client.force_login(focal_point)
+    stale = plan_form_data(plan, client, title="Alice's title", challenge_statement="typed by alice")
+
+    other = type(client)()
+    other.force_login(superuser)
+    response = other.post(
+        reverse("admin:plans_plan_change", args=[plan.pk]), plan_form_data(plan, other, title="Root's title")
+    )
+    assert response.status_code == 302
+
+    response = client.post(reverse("admin:plans_plan_change", args=[plan.pk]), stale)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "root saved this plan on" in body
+    assert "typed by alice" in body  # what alice typed is still in the form
+    plan.refresh_from_db()
+    assert plan.title == "Root's title"
+
+    # Told what happened, a second save is a deliberate overwrite.
+    again = {**stale, "opened_version": response.context["adminform"].form["opened_version"].value()}
+    assert client.post(reverse("admin:plans_plan_change", args=[plan.pk]), again).status_code == 302
+    plan.refresh_from_db()
+    assert plan.title == "Alice's title"
+
+
+def test_it_shows_only_the_transitions_the_user_may_make(client, focal_point, reviewer, plan_factory):
+    plan = plan_factory(status=Plan.Status.SUBMITTED)
+    client.force_login(reviewer)
+    body = client.get(reverse("admin:plans_plan_change", args=[plan.pk])).content.decode()
+    assert 'value="publish"' in body and 'value="return"' in body
+    assert 'value="submit"' not in body and 'value="withdraw"' not in body
+    assert 'name="comment"' in body
+    client.force_login(focal_point)
+    body = client.get(reverse("admin:plans_plan_change", args=[plan.pk])).content.decode()
+    assert 'name="transition"' not in body
+    assert "cannot be edited now" in body
+
+
+def test_it_returns_a_plan_with_a_comment_and_shows_it_on_the_timeline(
+    client, reviewer, focal_point, plan_factory, django_capture_on_commit_callbacks
+):
+    plan = plan_factory(status=Plan.Status.SUBMITTED)
+    client.force_login(reviewer)
+    url = reverse("admin:plans_plan_transition", args=[plan.pk, "return"])
+    response = client.post(url, {"comment": ""})
+    assert response.status_code == 302
+    plan.refresh_from_db()
+    assert plan.status == Plan.Status.SUBMITTED  # no comment, no return
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url, {"comment": "Please add your partners."})
+    plan.refresh_from_db()
+    assert plan.status == Plan.Status.DRAFT
+    assert [m.to for m in mail.outbox] == [[focal_point.email]]
+    client.force_login(focal_point)
+    body = client.get(reverse("admin:plans_plan_change", args=[plan.pk])).content.decode()
+    assert "Please add your partners." in body and "Return to author" in body
+
+
+def test_it_rejects_a_transition_by_get(client, reviewer, plan_factory):
+    plan = plan_factory(status=Plan.Status.SUBMITTED)
+    client.force_login(reviewer)
+    response = client.get(reverse("admin:plans_plan_transition", args=[plan.pk, "publish"]))
+    assert response.status_code == 405
+    plan.refresh_from_db()
+    assert plan.status == Plan.Status.SUBMITTED
+
+
+def test_it_lists_the_review_queue_oldest_submission_first(client, reviewer, focal_point, plan_factory):
+    first, second = plan_factory(title="Submitted first"), plan_factory(title="Submitted second")
+    plan_factory(title="Still a draft")
+    first.submit(by=focal_point)
+    second.submit(by=focal_point)
+    client.force_login(reviewer)
+    body = client.get(reverse("admin:plans_plan_review_queue")).content.decode()
+    assert body.index("Submitted first") < body.index("Submitted second")
+    assert "Still a draft" not in body
+    client.force_login(focal_point)
+    assert client.get(reverse("admin:plans_plan_review_queue")).status_code == 403
+
+
+def test_it_approves_and_rejects_blog_links_in_bulk_with_a_note(client, reviewer, plan_factory):
+    plan = plan_factory(status=Plan.Status.PUBLISHED)
+    links = [plan.bloglinks.create(url=f"https://example.org/{i}") for i in range(4)]
+    client.force_login(reviewer)
+    url = reverse("admin:plans_bloglink_changelist")
+    body = client.get(url, {"status__exact": "pending"}).content.decode()
+    assert body.count("formaction=") == 4
+    client.post(url, {"action": "approve_selected", "_selected_action": [links[0].pk, links[1].pk]})
+    response = client.post(url, {"action": "reject_selected", "_selected_action": [links[2].pk, links[3].pk]})
+    assert response.status_code == 200 and "Why is the link rejected?" in response.content.decode()
+    assert BlogLink.objects.filter(status=BlogLink.Status.REJECTED).count() == 0
+    client.post(
+        url,
+        {
+            "action": "reject_selected",
+            "_selected_action": [links[2].pk, links[3].pk],
+            "note": "Not about this plan",
+        },
+    )
+    statuses = {link.pk: link.status for link in BlogLink.objects.all()}
+    assert [statuses[link.pk] for link in links] == ["approved", "approved", "rejected", "rejected"]
+    assert (
+        PlanEvent.objects.filter(action=PlanEvent.Action.REJECT_LINK, comment="Not about this plan").count()
+        == 2
+    )
+
+
+def test_it_rejects_a_single_link_only_with_a_note(client, reviewer, plan_factory):
+    link = plan_factory().bloglinks.create(url="https://example.org/x")
+    client.force_login(reviewer)
+    url = reverse("admin:plans_bloglink_reject", args=[link.pk])
+    assert client.get(url).status_code == 200
+    client.post(url, {"note": ""})
+    link.refresh_from_db()
+    assert link.status == BlogLink.Status.PENDING
+    client.post(url, {"note": "Broken link"})
+    link.refresh_from_db()
+    assert (link.status, link.review_note, link.reviewed_by) == ("rejected", "Broken link", reviewer)
+
+
+def test_it_lets_a_focal_point_add_a_blog_link_to_a_published_plan(client, focal_point, plan_factory):
+    plan = plan_factory(status=Plan.Status.PUBLISHED)
+    client.force_login(focal_point)
+    body = client.get(reverse("admin:plans_plan_change", args=[plan.pk])).content.decode()
+    assert "Add a blog link" in body
+    response = client.post(
+        reverse("admin:plans_bloglink_add") + f"?plan={plan.pk}",
+        {"plan": plan.pk, "url": "https://example.org/blog", "title": "Blog", "position": 0, "_save": "Save"},
+    )
+    assert response.status_code == 302
+    assert plan.bloglinks.get().status == BlogLink.Status.PENDING
+
+
+def test_it_previews_a_draft_for_its_authors_and_reviewers_only(
+    client, focal_point, other_focal_point, reviewer, plan_factory
+):
+    plan = plan_factory(title="Secret draft", challenge_statement="How might we recycle?")
+    url = reverse("admin:plans_plan_preview", args=[plan.pk])
+    for user in (focal_point, reviewer):
+        client.force_login(user)
+        response = client.get(url)
+        assert response.status_code == 200 and "How might we recycle?" in response.content.decode()
+    client.force_login(other_focal_point)
+    assert client.get(url).status_code == 404
+    client.logout()
+    assert client.get(url).status_code == 302
