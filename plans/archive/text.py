@@ -3,26 +3,34 @@ are matched, and how answer text is decoded once and re-encoded so that the roun
 
 import html
 import re
-import unicodedata
 
 IMAGE_RE = re.compile(r"^!\[[^\]]*\]\(([^)\s]+)\)$")
 GROUP_OPEN = '<div class="group">'
 GROUP_CLOSE = "</div>"
-_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u2060\ufeff"), None)
+_ZERO_WIDTH_CHARS = "\u200b\u2060\ufeff"
 _SPACES = re.compile(r"\s+")
 
 
 def squash(text: str) -> str:
     """Text with entities decoded, zero-width characters dropped and every run of (Unicode) spaces turned
     into one plain space: the form in which the round-trip checker compares lines."""
-    text = html.unescape(text).translate(_ZERO_WIDTH)
-    text = "".join(" " if (c.isspace() or unicodedata.category(c) == "Zs") else c for c in text)
+    if "&" in text:
+        text = html.unescape(text)
+    # `\s` matches every Unicode space separator (U+00A0, U+202F, …) as well as tabs and line breaks.
+    for char in _ZERO_WIDTH_CHARS:
+        if char in text:
+            text = text.replace(char, "")
     return _SPACES.sub(" ", text).strip()
 
 
 def is_blank(line: str) -> bool:
     """Blank lines include lines of non-breaking spaces, zero-width spaces or `&nbsp;` only."""
-    return not line.strip() or squash(line) == ""
+    stripped = line.strip()
+    if not stripped:
+        return True
+    if "&" not in stripped and not any(c in stripped for c in _ZERO_WIDTH_CHARS):
+        return False  # the fast path: nothing that squash could still erase
+    return squash(stripped) == ""
 
 
 def is_heading(line: str) -> bool:
@@ -72,14 +80,14 @@ def _stable(line: str) -> bool:
 def decode_line(raw: str) -> str:
     """Decode HTML entities exactly once, unless that would turn the line into another kind of line
     (`&gt; x` into a prompt, an image URL, `&#10;` into a line break): such lines stay raw."""
-    if line_class(raw) == "image" or not _stable(raw):
+    if "&" not in raw or line_class(raw) == "image" or not _stable(raw):
         return raw
     return html.unescape(raw)
 
 
 def encode_line(text: str) -> str:
     """Inverse of `decode_line`: escape `&` where a reader would otherwise decode something."""
-    if line_class(text) == "image" or not _stable(text):
+    if "&" not in text or line_class(text) == "image" or not _stable(text):
         return text
     return text.replace("&", "&amp;") if html.unescape(text) != text else text
 
