@@ -1,0 +1,193 @@
+"""The plan list: facets, filters, full-text search, sorting, pagination and its query budget."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from plans.models import SDG, Lab, Plan
+
+
+@pytest.fixture
+def published(plan_factory):
+    now = timezone.now()
+
+    def make(**kwargs):
+        kwargs.setdefault("status", Plan.Status.PUBLISHED)
+        kwargs.setdefault("published_at", now - timedelta(days=Plan.objects.count()))
+        return plan_factory(**kwargs)
+
+    return make
+
+
+def listed(response) -> list[str]:
+    return re.findall(r'<h3 class="plan-card__title"><a href="[^"]*">([^<]*)</a>', response.content.decode())
+
+
+@pytest.fixture
+def corpus(published, lab_a, lab_b):
+    a = published(title="Alpha", country="Vietnam", year=2021, kind="opening", language="en")
+    a.methods.add("Ethnography")
+    a.sdgs.add(SDG.objects.get(number=13))
+    b = published(title="Bravo", country="Peru", year=2022, kind="closing", language="es", lab=lab_b)
+    b.methods.add("Ethnography", "Drones")
+    b.datasources.add("Satellite data")
+    b.thematic_areas.add("climate")
+    c = published(title="Charlie", country="Peru", year=2023, kind="opening", language="fr", lab=lab_b)
+    c.sdgs.add(SDG.objects.get(number=5))
+    c.thematic_areas.add("gender")
+    published(title="Delta", country="Benin", year=2023, kind="closing", language="fr",
+              lab=Lab.objects.create(name="Lab Benin", country="Benin"))
+    return a, b, c
+
+
+def test_it_lists_published_plans_newest_first(client, corpus, plan_factory):
+    plan_factory(title="Hidden draft", status=Plan.Status.DRAFT)
+    plan_factory(title="Hidden submitted", status=Plan.Status.SUBMITTED)
+    plan_factory(title="Hidden withdrawn", status=Plan.Status.WITHDRAWN)
+
+    response = client.get("/plans/")
+
+    assert response.status_code == 200
+    assert listed(response) == ["Alpha", "Bravo", "Charlie", "Delta"]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("country=Peru", ["Bravo", "Charlie"]),
+        ("country=Peru&country=Vietnam", ["Alpha", "Bravo", "Charlie"]),
+        ("year=2023", ["Charlie", "Delta"]),
+        ("year=2021&year=2022", ["Alpha", "Bravo"]),
+        ("kind=closing", ["Bravo", "Delta"]),
+        ("language=fr", ["Charlie", "Delta"]),
+        ("methods=ethnography", ["Alpha", "Bravo"]),
+        ("methods=drones&methods=ethnography", ["Alpha", "Bravo"]),
+        ("datasources=satellite-data", ["Bravo"]),
+        ("sdgs=13&sdgs=5", ["Alpha", "Charlie"]),
+        ("thematic_areas=gender", ["Charlie"]),
+        ("country=Peru&methods=ethnography", ["Bravo"]),
+        ("country=Peru&year=2023&language=fr", ["Charlie"]),
+        ("country=Peru&sdgs=13", []),
+        ("year=notayear", ["Alpha", "Bravo", "Charlie", "Delta"]),
+        ("methods=no-such-tag", ["Alpha", "Bravo", "Charlie", "Delta"]),
+    ],
+)
+def test_it_filters_with_or_within_and_and_across_facets(client, corpus, query, expected):
+    assert listed(client.get(f"/plans/?{query}&sort=title")) == expected
+
+
+def test_it_counts_facet_values_over_the_other_filters(client, corpus, plan_factory):
+    plan_factory(title="Draft in Peru", country="Peru", status=Plan.Status.DRAFT)
+
+    response = client.get("/plans/?country=Peru")
+    countries = {v.value: v.count for v in response.context["facets"][0].values}
+    years = {v.value: v.count for v in response.context["facets"][1].values}
+
+    # The country facet ignores its own selection (to offer more), and never counts the draft.
+    assert countries == {"Benin": 1, "Peru": 2, "Vietnam": 1}
+    # Other facets count within the selection.
+    assert years == {"2022": 1, "2023": 1}
+    html = response.content.decode()
+    assert 'name="country" value="Peru" checked' in html
+
+
+def test_it_shows_active_filters_as_removable_chips(client, corpus):
+    response = client.get("/plans/?country=Peru&methods=ethnography&q=bravo")
+    chips = {c["label"]: c["remove"] for c in response.context["chips"]}
+
+    assert set(chips) == {"Peru", "Ethnography", "“bravo”"}
+    assert "country=Peru" not in chips["Peru"] and "methods=ethnography" in chips["Peru"]
+    assert listed(client.get("/plans/" + chips["Peru"])) == ["Bravo"]
+
+
+def test_it_says_when_nothing_matches_and_offers_to_clear(client, corpus):
+    html = client.get("/plans/?country=Peru&sdgs=13").content.decode()
+
+    assert "No plan matches these filters" in html
+    assert 'href="/plans/">Clear all filters' in html
+
+
+def test_it_searches_and_sorts_by_relevance(client, published):
+    published(title="Mostly about rice", background="rice rice rice paddies rice farmers")
+    published(title="Mentions rice once", background="fish and rice")
+    published(title="Nothing relevant", background="fish")
+
+    response = client.get("/plans/?q=rice")
+
+    assert listed(response) == ["Mostly about rice", "Mentions rice once"]
+    assert response.context["sort"] == "relevance"
+    assert "<mark>rice</mark>" in response.content.decode()
+
+
+def test_it_combines_search_with_facets(client, corpus):
+    Plan.objects.filter(title__in=["Alpha", "Bravo"]).update(background="mangrove restoration")
+    from plans import search
+
+    search.update_index(Plan.objects.values_list("pk", flat=True))
+
+    assert listed(client.get("/plans/?q=mangrove&sort=title")) == ["Alpha", "Bravo"]
+    assert listed(client.get("/plans/?q=mangrove&country=Peru")) == ["Bravo"]
+
+
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        ("title", ["Alpha", "Bravo", "Charlie", "Delta"]),
+        ("newest", ["Alpha", "Bravo", "Charlie", "Delta"]),
+        ("relevance", ["Alpha", "Bravo", "Charlie", "Delta"]),  # no query: falls back to newest
+        ("nonsense", ["Alpha", "Bravo", "Charlie", "Delta"]),
+    ],
+)
+def test_it_sorts(client, corpus, sort, expected):
+    assert listed(client.get(f"/plans/?sort={sort}")) == expected
+
+
+def test_it_sorts_by_title_and_by_newest(client, published):
+    now = timezone.now()
+    published(title="Zulu", published_at=now)
+    published(title="Mike", published_at=now - timedelta(days=2))
+    published(title="Alpha", published_at=now - timedelta(days=1))
+
+    assert listed(client.get("/plans/?sort=newest")) == ["Zulu", "Alpha", "Mike"]
+    assert listed(client.get("/plans/?sort=title")) == ["Alpha", "Mike", "Zulu"]
+
+
+def test_it_paginates_and_keeps_the_filters(client, published):
+    for i in range(45):
+        published(title=f"Plan {i:02d}", country="Peru" if i % 2 else "Chile")
+
+    first = client.get("/plans/?country=Peru&sort=title")
+    second = client.get("/plans/?country=Peru&sort=title&page=2")
+
+    assert len(listed(first)) == 20
+    assert listed(second) == [f"Plan {i:02d}" for i in range(41, 45, 2)]
+    html = first.content.decode()
+    assert 'href="?country=Peru&amp;sort=title&amp;page=2"' in html
+    assert listed(client.get("/plans/?country=Peru&sort=title&page=999")) == listed(second)
+
+
+def _make_plans(published, n, sdgs):
+    for i in range(n):
+        plan = published(title=f"Plan {i}", country=f"Country {i % 7}", year=2020 + i % 5,
+                         language="fr" if i % 3 else "en")
+        plan.methods.add(f"method {i % 11}")
+        plan.datasources.add(f"source {i % 13}")
+        plan.thematic_areas.add(f"theme {i % 17}")
+        plan.sdgs.add(sdgs[i % len(sdgs)])
+        plan.insights.create(text="an insight")
+
+
+@pytest.mark.parametrize("url", ["/plans/", "/plans/?country=Country+1&methods=method-1&q=plan&sort=title"])
+def test_it_lists_with_a_query_count_independent_of_the_number_of_plans(
+    client, published, django_assert_max_num_queries, django_assert_num_queries, url
+):
+    sdgs = list(SDG.objects.all())
+    _make_plans(published, 5, sdgs)
+    with django_assert_max_num_queries(30) as few:
+        client.get(url)
+    _make_plans(published, 195, sdgs)
+    with django_assert_num_queries(len(few.captured_queries)):
+        response = client.get(url)
+    assert response.status_code == 200
