@@ -211,6 +211,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Plans and evidence both have a `kind`: name their enums rather than let a hash tell them apart.
+    "ENUM_NAME_OVERRIDES": {"PlanKindEnum": "plans.models.Plan.Kind", "EvidenceKindEnum": "plans.models.Evidence.Kind"},
 }
 # Open data: any site may read the API from a browser, but only read it, only under /api/, and never with
 # the visitor's cookies.

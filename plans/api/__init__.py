@@ -1,0 +1,1 @@
+"""The read-only open-data API (Django REST Framework): published plans, their tags, an OpenAPI schema."""

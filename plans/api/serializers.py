@@ -1,0 +1,215 @@
+"""A published plan as data: the one shape shared by the API, the JSON and GeoJSON downloads and the
+per-plan JSON file, so that every open-data output says the same thing about a plan.
+
+Serializers read only what `plans.downloads.prefetch()` has fetched (children, tags and approved blog
+links), so that serializing a page or a chunk of plans costs a fixed number of queries.
+"""
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from plans.models import (
+    SDG,
+    Barrier,
+    BlogLink,
+    Evidence,
+    ExtraAnswer,
+    Insight,
+    Lab,
+    LearningQuestion,
+    Partnership,
+    Plan,
+)
+
+
+class TagSerializer(serializers.Serializer):
+    slug = serializers.CharField(help_text=_("The value to pass to the list's filter of this vocabulary."))
+    name = serializers.CharField()
+
+
+class SDGSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SDG
+        fields = ["number", "name"]
+
+
+class LabSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Lab
+        fields = ["name", "country", "iso3"]
+
+
+def _absolute(request, path: str) -> str:
+    return request.build_absolute_uri(path) if request is not None else path
+
+
+class PlanSummarySerializer(serializers.ModelSerializer):
+    """What a list of plans shows: identity, place, time and tags."""
+
+    url = serializers.SerializerMethodField(help_text=_("The plan's page on the public site."))
+    api_url = serializers.SerializerMethodField(help_text=_("The whole plan in this API."))
+    lab = LabSerializer(allow_null=True)
+    methods = TagSerializer(many=True, source="methods.all")
+    datasources = TagSerializer(many=True, source="datasources.all")
+    thematic_areas = TagSerializer(many=True, source="thematic_areas.all")
+    sdgs = SDGSerializer(many=True, source="sdgs.all")
+
+    class Meta:
+        model = Plan
+        fields = [
+            "slug",
+            "url",
+            "api_url",
+            "title",
+            "kind",
+            "form_version",
+            "language",
+            "year",
+            "lab",
+            "country",
+            "latitude",
+            "longitude",
+            "published_at",
+            "updated_at",
+            "tweet_summary",
+            "methods",
+            "datasources",
+            "thematic_areas",
+            "sdgs",
+        ]
+        read_only_fields = fields
+
+    def get_fields(self):
+        fields = super().get_fields()
+        # Focal-point e-mails are personal data: they exist in the output only when the site chose to
+        # publish them, and then the schema documents them too.
+        if settings.PUBLIC_FOCAL_POINT_EMAILS:
+            fields["focal_point_email"] = serializers.EmailField(read_only=True)
+        return fields
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, plan) -> str:
+        return _absolute(self.context.get("request"), plan.get_absolute_url())
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_api_url(self, plan) -> str:
+        return _absolute(self.context.get("request"), reverse("api:plan-detail", kwargs={"slug": plan.slug}))
+
+
+class InsightSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Insight
+        fields = ["text"]
+
+
+class BarrierSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Barrier
+        fields = ["text"]
+
+
+class PartnershipSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Partnership
+        fields = ["name", "sector", "description", "is_new_and_unusual"]
+
+
+class LearningQuestionSerializer(serializers.ModelSerializer):
+    stages = serializers.ListField(child=serializers.CharField())
+
+    class Meta:
+        model = LearningQuestion
+        fields = ["question", "stages", "methods_usage", "data_gaps"]
+
+
+class EvidenceSerializer(serializers.ModelSerializer):
+    file = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Evidence
+        fields = ["kind", "text", "url", "file", "image_url"]
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_file(self, evidence) -> str:
+        return _absolute(self.context.get("request"), evidence.file.url) if evidence.file else ""
+
+
+class BlogLinkSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = BlogLink
+        fields = ["url", "title"]
+
+
+class ExtraAnswerSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ExtraAnswer
+        fields = ["section", "prompt", "answer"]
+
+
+class TimeSplitSerializer(serializers.Serializer):
+    sense = serializers.IntegerField(source="time_sense", allow_null=True)
+    explore = serializers.IntegerField(source="time_explore", allow_null=True)
+    test = serializers.IntegerField(source="time_test", allow_null=True)
+    grow = serializers.IntegerField(source="time_grow", allow_null=True)
+
+
+class PlanDetailSerializer(PlanSummarySerializer):
+    """The whole plan: every answer, the children in the form's order, the tags and approved blog links."""
+
+    time_split = TimeSplitSerializer(source="*", help_text=_("Percent of time per learning-cycle stage."))
+    handover_options = serializers.ListField(child=serializers.CharField())
+    insights = InsightSerializer(many=True, source="insights.all")
+    barriers = BarrierSerializer(many=True, source="barriers.all")
+    partners = PartnershipSerializer(many=True, source="partnerships.all")
+    learning_questions = LearningQuestionSerializer(many=True, source="learningquestions.all")
+    evidence = EvidenceSerializer(many=True, source="evidences.all")
+    blog_links = serializers.SerializerMethodField(help_text=_("Approved blog and publication links only."))
+    extra_answers = ExtraAnswerSerializer(many=True, source="extraanswers.all")
+
+    class Meta(PlanSummarySerializer.Meta):
+        fields = PlanSummarySerializer.Meta.fields + [
+            "plan_name",
+            "challenge_type",
+            "challenge_statement",
+            "background",
+            "value_proposition",
+            "partners_overview",
+            "early_leads",
+            "handover_options",
+            "handover_details",
+            "time_split",
+            "why_data",
+            "why_methods",
+            "partners_civil_society",
+            "partners_academic",
+            "partners_private",
+            "partners_government",
+            "partners_new_unusual",
+            "partners_un",
+            "bonus_answer",
+            "insights",
+            "barriers",
+            "partners",
+            "learning_questions",
+            "evidence",
+            "blog_links",
+            "extra_answers",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(BlogLinkSerializer(many=True))
+    def get_blog_links(self, plan):
+        # Filtered here as well as in the prefetch: a caller that forgot the prefetch must still never
+        # publish a pending or rejected link.
+        links = [link for link in plan.bloglinks.all() if link.status == BlogLink.Status.APPROVED]
+        return BlogLinkSerializer(links, many=True, context=self.context).data
+
+
+class TagCountSerializer(serializers.Serializer):
+    slug = serializers.CharField(help_text=_("The value to pass to the list's filter of this vocabulary."))
+    name = serializers.CharField()
+    count = serializers.IntegerField(help_text=_("Published plans (matching the filters) with this tag."))

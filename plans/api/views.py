@@ -1,0 +1,146 @@
+"""Read-only API views. Public data only: every queryset starts from `Plan.objects.published()`, the list
+and the tag counts go through the public list's FilterSet, and the serializers add approved blog links
+only and no e-mail unless the site publishes them."""
+
+from django.db.models import Count
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+from django_filters import filters as django_filters
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.contrib.django_filters import DjangoFilterExtension
+from drf_spectacular.plumbing import build_basic_type
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import generics, viewsets
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+
+from plans.api.serializers import PlanDetailSerializer, PlanSummarySerializer, TagCountSerializer
+from plans.downloads import prefetch
+from plans.filters import PlanFilter
+from plans.models import SDG, DatasourceTag, MethodTag, Plan, ThematicAreaTag
+
+VOCABULARIES = {
+    "methods": MethodTag,
+    "datasources": DatasourceTag,
+    "thematic_areas": ThematicAreaTag,
+    "sdgs": SDG,
+}
+
+
+class PlanPagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    # A client asking for everything at once should use the JSON download, which streams.
+    max_page_size = 200
+
+
+class PlanFilterBackend(DjangoFilterBackend):
+    """The public list's FilterSet, with the list's behaviour: invalid values are ignored rather than
+    answered with 400 (a shared link stays valid when a tag is renamed), and the list's stable order
+    (`sort`: newest, title, relevance)."""
+
+    def get_filterset_class(self, view, queryset=None):
+        return PlanFilter
+
+    def filter_queryset(self, request, queryset, view):
+        return PlanFilter(request.query_params, queryset=queryset).sorted()
+
+
+class PlanFilterSchema(DjangoFilterExtension):
+    """Schema of the list's filters. drf-spectacular cannot follow `methods__slug` through taggit's
+    manager, so tag filters are typed by the value they compare: a slug, or an SDG's number."""
+
+    target_class = PlanFilterBackend
+    priority = 1
+
+    def _get_schema_from_model_field(self, auto_schema, filter_field, model):
+        if isinstance(filter_field, django_filters.ModelMultipleChoiceFilter):
+            by_number = filter_field.field_name.endswith("__number")
+            return build_basic_type(OpenApiTypes.INT if by_number else OpenApiTypes.STR)
+        return super()._get_schema_from_model_field(auto_schema, filter_field, model)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=_("Published plans"),
+        description=_(
+            "Published plans matching the same filters and full-text search as the public list; values of "
+            "one parameter are OR-ed, parameters are AND-ed."
+        ),
+    ),
+    retrieve=extend_schema(
+        summary=_("One published plan"),
+        description=_(
+            "The whole plan: every answer, its children in the form's order, tags and approved blog links."
+        ),
+    ),
+)
+class PlanViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Plan.objects.published()
+    lookup_field = "slug"
+    filter_backends = [PlanFilterBackend]
+    pagination_class = PlanPagination
+
+    def get_queryset(self):
+        return prefetch(super().get_queryset())
+
+    def get_serializer_class(self):
+        return PlanSummarySerializer if self.action == "list" else PlanDetailSerializer
+
+    def filter_queryset(self, queryset):
+        # A plan's own address ignores the list's query parameters.
+        return super().filter_queryset(queryset) if self.action == "list" else queryset
+
+
+def tag_counts(vocabulary: str, plans) -> list[dict]:
+    """Tags of one vocabulary with the number of `plans` carrying each, most used first; unused tags are
+    left out."""
+    subset = Plan.objects.filter(pk__in=plans.values("pk"))
+    if vocabulary == "sdgs":
+        rows = (
+            SDG.objects.filter(plans__in=subset)
+            .annotate(count=Count("plans", distinct=True))
+            .order_by("number")
+            .values_list("number", "name", "count")
+        )
+        return [{"slug": str(number), "name": f"{number}. {name}", "count": n} for number, name, n in rows]
+    rows = (
+        VOCABULARIES[vocabulary]
+        .objects.filter(tagged_items__content_object__in=subset)
+        .annotate(count=Count("tagged_items__content_object", distinct=True))
+        .order_by("-count", "name", "pk")
+        .values("slug", "name", "count")
+    )
+    return list(rows)
+
+
+@extend_schema(
+    summary=_("Tags of a vocabulary with counts"),
+    description=_(
+        "The tags of one vocabulary used by published plans, with the number of plans for each, most used "
+        "first (SDGs in their order; their slug is the goal's number). Accepts the list's filters, so the "
+        "counts are those of the filtered plans."
+    ),
+    parameters=[
+        OpenApiParameter(
+            "vocabulary",
+            OpenApiTypes.STR,
+            OpenApiParameter.PATH,
+            enum=list(VOCABULARIES),
+            description=_("Which vocabulary."),
+        )
+    ],
+)
+class TagCountList(generics.ListAPIView):
+    queryset = Plan.objects.published()
+    serializer_class = TagCountSerializer
+    filter_backends = [PlanFilterBackend]
+    # A few hundred short rows at most: one answer, no pages.
+    pagination_class = None
+
+    def list(self, request, vocabulary: str):
+        if vocabulary not in VOCABULARIES:
+            raise Http404(_("Unknown vocabulary."))
+        rows = tag_counts(vocabulary, self.filter_queryset(self.get_queryset()))
+        return Response(self.get_serializer(rows, many=True).data)

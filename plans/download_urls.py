@@ -1,0 +1,20 @@
+"""Open-data downloads (plans/downloads.py). Included before the public site's URLs in acclab/urls.py,
+so that `plans/download.csv` is never read as a plan's slug."""
+
+from django.urls import path
+
+from plans import downloads
+
+app_name = "downloads"
+
+urlpatterns = [
+    # The current filtered list: the same query parameters as /plans/
+    path("plans/download.csv", downloads.plans_csv, name="csv"),
+    path("plans/download.xlsx", downloads.plans_xlsx, name="xlsx"),
+    path("plans/download.json", downloads.plans_json, name="json"),
+    path("plans/download.geojson", downloads.plans_geojson, name="geojson"),
+    path("plans/download.zip", downloads.plans_zip, name="zip"),
+    # One plan
+    path("plans/<slug:slug>.json", downloads.plan_json, name="plan_json"),
+    path("plans/<slug:slug>.md", downloads.plan_archive, name="plan_archive"),
+]

@@ -1,0 +1,411 @@
+"""Open-data downloads of the published plans: the current filtered list as CSV, XLSX, JSON, GeoJSON or a
+ZIP of archive-format files, and one plan as JSON or archive file.
+
+Every download starts from `Plan.objects.published()` and goes through the list's FilterSet
+(`plans.filters.PlanFilter`, which also runs the full-text search `q`), so a download holds exactly the
+plans the list shows, in the list's order. What a plan says comes from `plans.api.serializers` (JSON,
+GeoJSON) or from the archive writer (ZIP); blog links are approved ones only, and focal-point e-mails
+appear only when `settings.PUBLIC_FOCAL_POINT_EMAILS` is on.
+
+Memory: plans are read with `iterator(chunk_size=CHUNK)`, which prefetches children and tags per chunk
+(a fixed number of queries per chunk, never per plan), and the CSV, JSON, GeoJSON and ZIP bodies are
+generated chunk by chunk into a `StreamingHttpResponse`. XLSX cannot be streamed (a workbook is a ZIP
+whose directory comes last): openpyxl's write-only mode writes rows to a temporary file instead.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC
+from itertools import batched
+from pathlib import PurePosixPath
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Prefetch, QuerySet
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_safe
+
+from plans.models import BlogLink, Plan
+
+# Plans per database round trip: big enough that the prefetch queries are few, small enough that one
+# chunk of plans with their children stays a few megabytes at most.
+CHUNK = 200
+# Responses are written in pieces of about this size rather than one per plan or per row.
+FLUSH_BYTES = 64 * 1024
+
+
+# ------------------------------------------------------------------ what is downloaded
+
+
+def prefetch(queryset: QuerySet) -> QuerySet:
+    """Everything a download or the API shows of a plan, fetched once per chunk or page."""
+    return queryset.select_related("lab").prefetch_related(
+        "methods",
+        "datasources",
+        "thematic_areas",
+        "sdgs",
+        "insights",
+        "barriers",
+        "partnerships",
+        "learningquestions",
+        "evidences",
+        "extraanswers",
+        Prefetch("bloglinks", queryset=BlogLink.objects.filter(status=BlogLink.Status.APPROVED)),
+    )
+
+
+def filtered_plans(data) -> QuerySet:
+    """Published plans matching the list's query parameters (`request.GET`), in the list's order."""
+    from plans.filters import PlanFilter
+
+    return PlanFilter(data, queryset=Plan.objects.published()).sorted()
+
+
+def iter_chunks(queryset: QuerySet) -> Iterator[tuple[Plan, ...]]:
+    """The plans of `queryset` with what they show prefetched, CHUNK at a time."""
+    return batched(prefetch(queryset).iterator(chunk_size=CHUNK), CHUNK)
+
+
+def _buffered(pieces: Iterable[bytes]) -> Iterator[bytes]:
+    """Join small pieces into writes of about FLUSH_BYTES: fewer, larger writes to the client."""
+    buffer, size = [], 0
+    for piece in pieces:
+        buffer.append(piece)
+        size += len(piece)
+        if size >= FLUSH_BYTES:
+            yield b"".join(buffer)
+            buffer, size = [], 0
+    if buffer:
+        yield b"".join(buffer)
+
+
+def _filename(extension: str) -> str:
+    return f"acclab-plans-{timezone.now():%Y-%m-%d}.{extension}"
+
+
+def _attachment(response: HttpResponse, filename: str) -> HttpResponse:
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response
+
+
+# ------------------------------------------------------------------ flat rows (CSV, XLSX)
+
+TAG_SEPARATOR = "; "
+# Children are longer texts that may themselves contain "; ": one blank line between two of them.
+CHILD_SEPARATOR = "\n\n"
+
+
+def _tags(name: str) -> Callable[[Plan], str]:
+    return lambda plan: TAG_SEPARATOR.join(t.name for t in getattr(plan, name).all())
+
+
+def _naive_utc(value):
+    # Spreadsheets have no time zones (openpyxl refuses aware datetimes): UTC, said so in the header.
+    return timezone.localtime(value, UTC).replace(tzinfo=None) if value else None
+
+
+PLAN_TEXT_COLUMNS = (
+    "plan_name",
+    "challenge_type",
+    "challenge_statement",
+    "background",
+    "value_proposition",
+    "tweet_summary",
+    "partners_overview",
+    "early_leads",
+)
+CLOSING_TEXT_COLUMNS = (
+    "handover_details",
+    "time_sense",
+    "time_explore",
+    "time_test",
+    "time_grow",
+    "why_data",
+    "why_methods",
+    "partners_civil_society",
+    "partners_academic",
+    "partners_private",
+    "partners_government",
+    "partners_new_unusual",
+    "partners_un",
+    "bonus_answer",
+)
+
+
+def columns(request: HttpRequest | None) -> list[tuple[str, Callable[[Plan], object]]]:
+    """The CSV/XLSX columns: (header, value of a plan). Headers are the JSON field names, not translated
+    labels, so that scripts reading the files work whatever the language of the page they came from."""
+
+    def absolute(path: str) -> str:
+        return request.build_absolute_uri(path) if request is not None else path
+
+    cols: list[tuple[str, Callable[[Plan], object]]] = [
+        ("slug", lambda p: p.slug),
+        ("url", lambda p: absolute(p.get_absolute_url())),
+        ("title", lambda p: p.title),
+        ("kind", lambda p: p.kind),
+        ("form_version", lambda p: p.form_version),
+        ("language", lambda p: p.language),
+        ("year", lambda p: p.year),
+        ("lab", lambda p: p.lab.name if p.lab else ""),
+        ("country", lambda p: p.country),
+        ("iso3", lambda p: p.lab.iso3 if p.lab else ""),
+        ("latitude", lambda p: p.latitude),
+        ("longitude", lambda p: p.longitude),
+        ("published_at_utc", lambda p: _naive_utc(p.published_at)),
+    ]
+    if settings.PUBLIC_FOCAL_POINT_EMAILS:
+        cols.append(("focal_point_email", lambda p: p.focal_point_email))
+    cols += [
+        ("methods", _tags("methods")),
+        ("datasources", _tags("datasources")),
+        ("thematic_areas", _tags("thematic_areas")),
+        ("sdgs", lambda p: TAG_SEPARATOR.join(f"{s.number}. {s.name}" for s in p.sdgs.all())),
+    ]
+    cols += [(name, lambda p, name=name: getattr(p, name)) for name in PLAN_TEXT_COLUMNS]
+    cols.append(("handover_options", lambda p: TAG_SEPARATOR.join(p.handover_options or [])))
+    cols += [(name, lambda p, name=name: getattr(p, name)) for name in CLOSING_TEXT_COLUMNS]
+    cols += [
+        ("insights", lambda p: CHILD_SEPARATOR.join(i.text for i in p.insights.all())),
+        ("barriers", lambda p: CHILD_SEPARATOR.join(b.text for b in p.barriers.all())),
+        ("partners", lambda p: TAG_SEPARATOR.join(x.name for x in p.partnerships.all() if x.name)),
+        ("learning_questions", lambda p: CHILD_SEPARATOR.join(q.question for q in p.learningquestions.all())),
+        (
+            "blog_links",
+            # Approved only, even if a caller forgot the filtered prefetch.
+            lambda p: "\n".join(b.url for b in p.bloglinks.all() if b.status == BlogLink.Status.APPROVED),
+        ),
+    ]
+    return cols
+
+
+class _Echo:
+    """csv.writer writes into this and gets the line back, so that rows are yielded, not accumulated."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_rows(queryset: QuerySet, request: HttpRequest | None) -> Iterator[bytes]:
+    cols = columns(request)
+    writer = csv.writer(_Echo())
+    # The byte order mark makes spreadsheet programs read the file as UTF-8 (accents, Khmer, Arabic…).
+    yield "\ufeff".encode()
+    yield writer.writerow([name for name, _value in cols]).encode()
+    for chunk in iter_chunks(queryset):
+        for plan in chunk:
+            values = (value(plan) for _name, value in cols)
+            yield writer.writerow(["" if v is None else v for v in values]).encode()
+
+
+# Excel's limit for one cell; longer answers are cut with a visible mark rather than making a file that
+# Excel refuses to open. The CSV and JSON downloads hold the whole text.
+XLSX_CELL_MAX = 32767
+XLSX_CUT = " […]"
+
+
+def _xlsx_cell(sheet, value):
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    if isinstance(value, str):
+        # Control characters (found in archive answers) are not allowed in the XML of a workbook.
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        if len(value) > XLSX_CELL_MAX:
+            value = value[: XLSX_CELL_MAX - len(XLSX_CUT)] + XLSX_CUT
+    cell = WriteOnlyCell(sheet, value)
+    if isinstance(value, str):
+        # Text is text: openpyxl would otherwise store an answer starting with "=" as a formula.
+        cell.data_type = "s"
+    return cell
+
+
+def xlsx_file(queryset: QuerySet, request: HttpRequest | None):
+    """The workbook in an open temporary file positioned at its start (the caller closes it)."""
+    from openpyxl import Workbook
+
+    cols = columns(request)
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("plans")
+    sheet.freeze_panes = "A2"
+    sheet.append([name for name, _value in cols])
+    for chunk in iter_chunks(queryset):
+        for plan in chunk:
+            sheet.append([_xlsx_cell(sheet, value(plan)) for _name, value in cols])
+    out = tempfile.TemporaryFile()
+    workbook.save(out)
+    out.seek(0)
+    return out
+
+
+# ------------------------------------------------------------------ JSON, GeoJSON
+
+
+def _dumps(data) -> bytes:
+    return json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False).encode()
+
+
+def json_pieces(queryset: QuerySet, request: HttpRequest | None) -> Iterator[bytes]:
+    """{"count": n, "results": [plan, …]}: the API's list shape, with the whole plan as in the API's
+    detail."""
+    from plans.api.serializers import PlanDetailSerializer
+
+    yield b'{"count": ' + str(queryset.count()).encode() + b', "results": ['
+    first = True
+    for chunk in iter_chunks(queryset):
+        # One serializer per chunk: DRF builds the fields once, not once per plan.
+        for data in PlanDetailSerializer(chunk, many=True, context={"request": request}).data:
+            yield (b"" if first else b", ") + _dumps(data)
+            first = False
+    yield b"]}"
+
+
+def geojson_pieces(queryset: QuerySet, request: HttpRequest | None) -> Iterator[bytes]:
+    """A FeatureCollection with a Point per plan; a plan without coordinates keeps its feature with a
+    null geometry (allowed by RFC 7946), so that the file still lists every plan of the list."""
+    from plans.api.serializers import PlanSummarySerializer
+
+    yield b'{"type": "FeatureCollection", "features": ['
+    first = True
+    for chunk in iter_chunks(queryset):
+        for plan, properties in zip(
+            chunk, PlanSummarySerializer(chunk, many=True, context={"request": request}).data, strict=True
+        ):
+            located = plan.latitude is not None and plan.longitude is not None
+            # GeoJSON puts longitude first.
+            point = {"type": "Point", "coordinates": [plan.longitude, plan.latitude]}
+            feature = {
+                "type": "Feature",
+                "id": plan.slug,
+                "geometry": point if located else None,
+                "properties": properties,
+            }
+            yield (b"" if first else b", ") + _dumps(feature)
+            first = False
+    yield b"]}"
+
+
+# ------------------------------------------------------------------ archive format, ZIP
+
+
+def archive_name(plan: Plan) -> str:
+    """The file name in the archive: the one it was imported from (its identity on re-import), else the
+    slug."""
+    # Only the last part of a stored path: a member named "../x.md" would be written outside the folder
+    # of whoever unpacks the ZIP.
+    return PurePosixPath(plan.source_file.replace("\\", "/")).name or f"{plan.slug}.md"
+
+
+def archive_text(plan: Plan) -> str:
+    """The plan in the archive format, with only what is public: approved blog links (the prefetch), and
+    no focal-point e-mail unless the site publishes them."""
+    from plans.archive import dump, write
+
+    if not settings.PUBLIC_FOCAL_POINT_EMAILS:
+        plan.focal_point_email = ""  # on this in-memory copy only; never saved
+    return write(dump(plan))
+
+
+class _WriteThrough(io.RawIOBase):
+    """A non-seekable sink for zipfile: it writes each member with a data descriptor instead of seeking
+    back, and the generator hands out what was written after each member."""
+
+    def __init__(self):
+        self._pieces: list[bytes] = []
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        self._pieces.append(bytes(data))
+        return len(data)
+
+    def take(self) -> bytes:
+        data = b"".join(self._pieces)
+        self._pieces.clear()
+        return data
+
+
+def zip_pieces(queryset: QuerySet) -> Iterator[bytes]:
+    sink = _WriteThrough()
+    used: set[str] = set()
+    with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for chunk in iter_chunks(queryset):
+            for plan in chunk:
+                name, n = archive_name(plan), 2
+                while name in used:  # two plans never share a member: the second would hide the first
+                    name = f"{archive_name(plan).removesuffix('.md')}-{n}.md"
+                    n += 1
+                used.add(name)
+                stamp = timezone.localtime(plan.published_at or plan.updated_at, UTC)
+                info = zipfile.ZipInfo(name, date_time=stamp.timetuple()[:6])
+                info.compress_type = zipfile.ZIP_DEFLATED
+                archive.writestr(info, archive_text(plan).encode())
+                yield sink.take()
+    yield sink.take()  # the central directory, written on close
+
+
+# ------------------------------------------------------------------ views
+
+
+def _stream(pieces: Iterable[bytes], content_type: str, extension: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(_buffered(pieces), content_type=content_type)
+    return _attachment(response, _filename(extension))
+
+
+@require_safe
+def plans_csv(request: HttpRequest) -> StreamingHttpResponse:
+    return _stream(csv_rows(filtered_plans(request.GET), request), "text/csv; charset=utf-8", "csv")
+
+
+@require_safe
+def plans_xlsx(request: HttpRequest) -> FileResponse:
+    return FileResponse(
+        xlsx_file(filtered_plans(request.GET), request),
+        as_attachment=True,
+        filename=_filename("xlsx"),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
+@require_safe
+def plans_json(request: HttpRequest) -> StreamingHttpResponse:
+    return _stream(json_pieces(filtered_plans(request.GET), request), "application/json", "json")
+
+
+@require_safe
+def plans_geojson(request: HttpRequest) -> StreamingHttpResponse:
+    return _stream(geojson_pieces(filtered_plans(request.GET), request), "application/geo+json", "geojson")
+
+
+@require_safe
+def plans_zip(request: HttpRequest) -> StreamingHttpResponse:
+    return _stream(zip_pieces(filtered_plans(request.GET)), "application/zip", "zip")
+
+
+def _published_plan(slug: str) -> Plan:
+    return get_object_or_404(prefetch(Plan.objects.published()), slug=slug)
+
+
+@require_safe
+def plan_json(request: HttpRequest, slug: str) -> JsonResponse:
+    from plans.api.serializers import PlanDetailSerializer
+
+    data = PlanDetailSerializer(_published_plan(slug), context={"request": request}).data
+    return JsonResponse(data, json_dumps_params={"ensure_ascii": False})
+
+
+@require_safe
+def plan_archive(request: HttpRequest, slug: str) -> HttpResponse:
+    plan = _published_plan(slug)
+    response = HttpResponse(archive_text(plan), content_type="text/markdown; charset=utf-8")
+    return _attachment(response, archive_name(plan))

@@ -1,0 +1,399 @@
+"""Open-data downloads: every format parses back with a standard reader and holds exactly the plans of the
+filtered list; nothing unpublished, no unapproved blog link and no focal-point e-mail ever leaves."""
+
+import csv
+import io
+import json
+import zipfile
+from datetime import timedelta
+
+import openpyxl
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext, override_settings
+from django.urls import reverse
+from django.utils import timezone
+
+from plans.filters import PlanFilter
+from plans.models import (
+    SDG,
+    BlogLink,
+    DatasourceTag,
+    Insight,
+    LearningQuestion,
+    MethodTag,
+    Partnership,
+    Plan,
+    ThematicAreaTag,
+)
+
+SECRET_EMAIL = "secret.person@undp.org"
+PENDING_URL = "https://example.org/pending-blog"
+REJECTED_URL = "https://example.org/rejected-blog"
+APPROVED_URL = "https://example.org/approved-blog"
+HIDDEN_TITLES = ("Hidden draft plan", "Hidden submitted plan", "Hidden withdrawn plan")
+
+
+def open_data(plan_factory, lab_b):
+    """Three published plans (two in Viet Nam, one French plan in Peru), one of each unpublished status,
+    and blog links of every status; every plan carries a focal-point e-mail. Returns {name: plan}."""
+    now = timezone.now()
+
+    def published(days_ago, **kwargs):
+        kwargs.setdefault("focal_point_email", SECRET_EMAIL)
+        kwargs.update(status=Plan.Status.PUBLISHED, published_at=now - timedelta(days=days_ago))
+        return plan_factory(**kwargs)
+
+    water = published(
+        1,
+        title="Water kiosks in Hanoi",
+        year=2023,
+        latitude=21.03,
+        longitude=105.85,
+        challenge_statement="Households ration drinking water; kiosks might help. =SUM(A1:A2)",
+        tweet_summary="Café owners and Đà Nẵng vendors",
+        time_sense=40,
+        time_explore=30,
+        time_test=20,
+        time_grow=10,
+        handover_options=["change in public policy at national or local level"],
+    )
+    water.methods.add("Co-creation", "Participatory Design")
+    water.datasources.add("Geospatial data")
+    water.thematic_areas.add("water")
+    water.sdgs.add(SDG.objects.get(number=6), SDG.objects.get(number=13))
+    Insight.objects.create(plan=water, position=0, text="Kiosks near schools sold most.")
+    Insight.objects.create(plan=water, position=1, text="Prices; not distance, decided.")
+    Partnership.objects.create(plan=water, position=0, name="Hanoi Water Board", sector="government")
+    LearningQuestion.objects.create(plan=water, question="Who buys water?", stages=["sense", "test"])
+    for position, (url, status) in enumerate(
+        [(APPROVED_URL, "approved"), (PENDING_URL, "pending"), (REJECTED_URL, "rejected")]
+    ):
+        BlogLink.objects.create(plan=water, position=position, url=url, status=status)
+
+    waste = published(
+        3,
+        title="Waste pickers' cooperatives",
+        year=2022,
+        kind=Plan.Kind.CLOSING,
+        latitude=10.8,
+        longitude=106.6,
+    )
+    waste.methods.add("Co-creation")
+    waste.sdgs.add(SDG.objects.get(number=13))
+
+    french = published(
+        2,
+        title="Déchets ménagers à Lima",
+        lab=lab_b,
+        year=2023,
+        language="fr",
+        challenge_statement="Les abattoirs produisent des déchets organiques.",
+    )
+    french.methods.add("Ethnography")
+    french.thematic_areas.add("water")
+
+    plans = {"water": water, "waste": waste, "french": french}
+    for title, status in zip(HIDDEN_TITLES, ["draft", "submitted", "withdrawn"], strict=True):
+        hidden = plan_factory(title=title, status=status, focal_point_email=SECRET_EMAIL, year=2023)
+        hidden.methods.add("Co-creation")
+        hidden.sdgs.add(SDG.objects.get(number=13))
+        plans[status] = hidden
+    return plans
+
+
+@pytest.fixture
+def data(plan_factory, lab_b):
+    return open_data(plan_factory, lab_b)
+
+
+# ------------------------------------------------------------------ reading each format back
+
+
+def read_csv(response) -> list[dict]:
+    body = b"".join(response.streaming_content)
+    assert body.startswith(b"\xef\xbb\xbf"), "UTF-8 byte order mark missing"
+    return list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"), newline="")))
+
+
+def read_xlsx(response) -> list[dict]:
+    book = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True)
+    rows = list(book["plans"].iter_rows(values_only=True))
+    return [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+
+
+def read_json(response):
+    return json.loads(b"".join(response.streaming_content))
+
+
+def read_zip(response) -> dict[str, str]:
+    with zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content))) as archive:
+        assert archive.testzip() is None
+        return {name: archive.read(name).decode() for name in archive.namelist()}
+
+
+def slugs_of(fmt: str, response) -> list[str]:
+    if fmt == "csv":
+        return [row["slug"] for row in read_csv(response)]
+    if fmt == "xlsx":
+        return [row["slug"] for row in read_xlsx(response)]
+    if fmt == "json":
+        return [plan["slug"] for plan in read_json(response)["results"]]
+    if fmt == "geojson":
+        return [feature["id"] for feature in read_json(response)["features"]]
+    raise AssertionError(fmt)
+
+
+def expected_slugs(query: dict) -> list[str]:
+    """What the public list shows for these parameters, in its order."""
+    from django.http import QueryDict
+
+    data = QueryDict(mutable=True)
+    for key, value in query.items():
+        data.setlist(key, value if isinstance(value, list) else [value])
+    return list(PlanFilter(data, queryset=Plan.objects.published()).sorted().values_list("slug", flat=True))
+
+
+FORMATS = ["csv", "xlsx", "json", "geojson"]
+QUERIES = [
+    {},
+    {"country": "Vietnam"},
+    {"year": "2023"},
+    {"kind": "closing"},
+    {"language": "fr"},
+    {"methods": "co-creation"},
+    {"methods": ["ethnography", "participatory-design"]},
+    {"thematic_areas": "water", "country": "Peru"},
+    {"sdgs": "13"},
+    {"datasources": "geospatial-data"},
+    {"q": "abattoirs"},
+    {"sort": "title"},
+]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("query", QUERIES, ids=lambda q: "&".join(f"{k}={v}" for k, v in q.items()) or "all")
+def test_it_holds_exactly_the_filtered_plans_in_the_lists_order(client, data, fmt, query):
+    response = client.get(reverse(f"downloads:{fmt}"), query)
+    assert response.status_code == 200
+    assert slugs_of(fmt, response) == expected_slugs(query)
+
+
+def test_it_filters_as_the_list_does(client, data):
+    # Guards the parametrized test above against comparing two empty or identical lists.
+    assert expected_slugs({}) == [data["water"].slug, data["french"].slug, data["waste"].slug]
+    assert expected_slugs({"methods": "co-creation"}) == [data["water"].slug, data["waste"].slug]
+    assert expected_slugs({"q": "abattoirs"}) == [data["french"].slug]
+    assert expected_slugs({"sort": "title"}) == [data["french"].slug, data["waste"].slug, data["water"].slug]
+
+
+def test_it_streams_the_list_downloads(client, data):
+    for fmt in ("csv", "json", "geojson", "zip"):
+        response = client.get(reverse(f"downloads:{fmt}"))
+        assert response.streaming, fmt
+        assert response["Content-Disposition"].startswith("attachment; filename=")
+
+
+def test_it_writes_tags_and_children_into_csv_cells(client, data):
+    (row,) = read_csv(client.get(reverse("downloads:csv"), {"country": "Vietnam", "year": "2023"}))
+    assert row["title"] == "Water kiosks in Hanoi"
+    assert row["methods"] == "Co-creation; Participatory Design"
+    assert row["sdgs"] == "; ".join(f"{s.number}. {s.name}" for s in SDG.objects.filter(number__in=[6, 13]))
+    assert row["tweet_summary"] == "Café owners and Đà Nẵng vendors"
+    assert row["insights"] == "Kiosks near schools sold most.\n\nPrices; not distance, decided."
+    assert row["blog_links"] == APPROVED_URL
+    assert row["time_sense"] == "40"
+    assert row["url"] == "http://testserver" + data["water"].get_absolute_url()
+
+
+def test_it_writes_answers_as_text_not_formulas_in_xlsx(client, data):
+    response = client.get(reverse("downloads:xlsx"), {"q": "kiosks"})
+    assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    book = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    sheet = book["plans"]
+    header = [cell.value for cell in sheet[1]]
+    cell = sheet.cell(row=2, column=header.index("challenge_statement") + 1)
+    assert cell.data_type == "s"
+    assert cell.value.endswith("=SUM(A1:A2)")
+    assert sheet.cell(row=2, column=header.index("methods") + 1).value == "Co-creation; Participatory Design"
+
+
+def test_it_drops_control_characters_and_cuts_overlong_cells_in_xlsx(client, data):
+    Plan.objects.filter(pk=data["water"].pk).update(background="bell\x07 here", why_data="x" * 40000)
+    (row,) = read_xlsx(client.get(reverse("downloads:xlsx"), {"q": "kiosks"}))
+    assert row["background"] == "bell here"
+    assert len(row["why_data"]) == 32767
+    assert row["why_data"].endswith(" […]")
+
+
+def test_it_writes_the_whole_plan_into_json(client, data):
+    body = read_json(client.get(reverse("downloads:json"), {"q": "kiosks"}))
+    assert body["count"] == 1
+    (plan,) = body["results"]
+    assert plan["methods"] == [
+        {"slug": "co-creation", "name": "Co-creation"},
+        {"slug": "participatory-design", "name": "Participatory Design"},
+    ]
+    assert [s["number"] for s in plan["sdgs"]] == [6, 13]
+    assert [i["text"] for i in plan["insights"]] == [
+        "Kiosks near schools sold most.",
+        "Prices; not distance, decided.",
+    ]
+    assert plan["partners"][0]["name"] == "Hanoi Water Board"
+    assert plan["learning_questions"][0]["stages"] == ["sense", "test"]
+    assert plan["time_split"] == {"sense": 40, "explore": 30, "test": 20, "grow": 10}
+    assert plan["blog_links"] == [{"url": APPROVED_URL, "title": ""}]
+
+
+def test_it_puts_a_point_per_plan_into_geojson(client, data):
+    response = client.get(reverse("downloads:geojson"))
+    assert response["Content-Type"] == "application/geo+json"
+    collection = read_json(response)
+    assert collection["type"] == "FeatureCollection"
+    features = {f["id"]: f for f in collection["features"]}
+    assert features[data["water"].slug]["geometry"] == {"type": "Point", "coordinates": [105.85, 21.03]}
+    assert features[data["water"].slug]["properties"]["title"] == "Water kiosks in Hanoi"
+    # A plan without coordinates is still listed, with no geometry (RFC 7946 §3.2).
+    assert features[data["french"].slug]["geometry"] is None
+
+
+def test_it_serves_one_plan_as_json_like_the_api(client, data):
+    slug = data["water"].slug
+    own = client.get(reverse("downloads:plan_json", kwargs={"slug": slug}))
+    api = client.get(reverse("api:plan-detail", kwargs={"slug": slug}), HTTP_ACCEPT="application/json")
+    assert own.status_code == 200
+    assert own.json() == api.json()
+
+
+@pytest.mark.parametrize("status", ["draft", "submitted", "withdrawn"])
+@pytest.mark.parametrize("name", ["plan_json", "plan_archive"])
+def test_it_answers_404_for_an_unpublished_plan(client, data, status, name, superuser):
+    # Even for a superuser: downloads are open data, and open data is published plans only.
+    client.force_login(superuser)
+    assert client.get(reverse(f"downloads:{name}", kwargs={"slug": data[status].slug})).status_code == 404
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "json", "geojson", "zip"])
+def test_it_reads_the_same_number_of_queries_for_3_and_30_plans(client, data, plan_factory, fmt):
+    def queries():
+        with CaptureQueriesContext(connection) as context:
+            response = client.get(reverse(f"downloads:{fmt}"))
+            b"".join(response.streaming_content)
+        return len(context.captured_queries)
+
+    few = queries()
+    for n in range(27):
+        plan = plan_factory(title=f"Extra {n}", status=Plan.Status.PUBLISHED, published_at=timezone.now())
+        plan.methods.add(f"method {n}")
+        Insight.objects.create(plan=plan, text="insight")
+        BlogLink.objects.create(plan=plan, url=f"https://example.org/{n}", status="approved")
+    assert Plan.objects.published().count() == 30
+    assert queries() == few
+
+
+# ------------------------------------------------------------------ ZIP of archive files
+
+
+def test_it_zips_one_archive_file_per_plan(client, data):
+    from plans.archive.parse import parse
+
+    Plan.objects.filter(pk=data["water"].pk).update(source_file="../../water_kiosks.md")
+    files = read_zip(client.get(reverse("downloads:zip"), {"country": "Vietnam"}))
+    # The stored name without its folders, so that unpacking cannot write outside the target folder.
+    assert sorted(files) == sorted(["water_kiosks.md", f"{data['waste'].slug}.md"])
+    document, problems = parse(files["water_kiosks.md"])
+    assert not [p for p in problems if not p.warning]
+    assert "Water kiosks in Hanoi" in files["water_kiosks.md"]
+
+
+def test_it_serves_one_plan_in_archive_format(client, data):
+    response = client.get(reverse("downloads:plan_archive", kwargs={"slug": data["waste"].slug}))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/markdown; charset=utf-8"
+    assert response.content.decode().startswith("# Waste pickers' cooperatives")
+
+
+def summary(plan):
+    methods = tuple(sorted(t.name for t in plan.methods.all()))
+    return (
+        plan.title,
+        plan.year,
+        plan.country,
+        plan.language,
+        methods,
+        tuple(i.text for i in plan.insights.all()),
+    )
+
+
+def test_it_round_trips_the_zip_through_import_plans(client, data, tmp_path):
+    from django.core.management import call_command
+
+    files = read_zip(client.get(reverse("downloads:zip")))
+    before = {summary(p) for p in Plan.objects.published().prefetch_related("methods", "insights")}
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    # A fresh database: nothing of the exported plans is left for the importer to find.
+    Plan.objects.all().delete()
+    for model in (MethodTag, DatasourceTag, ThematicAreaTag):
+        model.objects.all().delete()
+    call_command("import_plans", str(tmp_path), stdout=io.StringIO())
+    after = {summary(p) for p in Plan.objects.prefetch_related("methods", "insights")}
+    assert after == before
+    assert not BlogLink.objects.filter(url__in=[PENDING_URL, REJECTED_URL]).exists()
+
+
+# ------------------------------------------------------------------ what never leaves
+
+
+def text_of(fmt: str, response) -> str:
+    """Everything a reader of this output sees, as one string."""
+    if fmt == "xlsx":
+        return "\n".join(str(v) for row in read_xlsx(response) for v in [*row.keys(), *row.values()])
+    if fmt == "zip":
+        files = read_zip(response)
+        return "\n".join([*files, *files.values()])
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    return body.decode("utf-8-sig")
+
+
+def _outputs(data):
+    water = data["water"].slug
+    return {
+        "csv": reverse("downloads:csv"),
+        "xlsx": reverse("downloads:xlsx"),
+        "json": reverse("downloads:json"),
+        "geojson": reverse("downloads:geojson"),
+        "zip": reverse("downloads:zip"),
+        "plan_json": reverse("downloads:plan_json", kwargs={"slug": water}),
+        "plan_archive": reverse("downloads:plan_archive", kwargs={"slug": water}),
+        "api_list": reverse("api:plan-list") + "?format=json",
+        "api_detail": reverse("api:plan-detail", kwargs={"slug": water}) + "?format=json",
+        "api_tags": reverse("api:tags", kwargs={"vocabulary": "methods"}) + "?format=json",
+        "api_sdgs": reverse("api:tags", kwargs={"vocabulary": "sdgs"}) + "?format=json",
+    }
+
+
+OUTPUTS = list(_outputs({"water": Plan(slug="x")}))
+# Outputs that show a focal point's e-mail when the site publishes them (tag counts have none).
+WITH_EMAILS = [o for o in OUTPUTS if not o.startswith("api_tags") and o != "api_sdgs"]
+
+
+@pytest.mark.parametrize("output", OUTPUTS)
+def test_it_never_shows_unpublished_plans_unapproved_links_or_emails(client, data, output):
+    response = client.get(_outputs(data)[output])
+    assert response.status_code == 200
+    text = text_of(output, response)
+    assert text.strip()
+    for title in HIDDEN_TITLES:
+        assert title not in text
+    assert PENDING_URL not in text
+    assert REJECTED_URL not in text
+    assert SECRET_EMAIL not in text
+    assert "@" not in text
+
+
+@pytest.mark.parametrize("output", WITH_EMAILS)
+def test_it_shows_emails_when_the_site_publishes_them(client, data, output):
+    with override_settings(PUBLIC_FOCAL_POINT_EMAILS=True):
+        response = client.get(_outputs(data)[output])
+        assert SECRET_EMAIL in text_of(output, response)
