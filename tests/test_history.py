@@ -1,0 +1,161 @@
+"""Revisions of plans (django-reversion): every admin save is one, comparable and restorable."""
+
+import pytest
+from django.urls import reverse
+from reversion.models import Version
+
+from plans.models import BlogLink, Plan
+
+INLINES = [
+    "insights",
+    "barriers",
+    "partnerships",
+    "learningquestions",
+    "evidences",
+    "bloglinks",
+    "extraanswers",
+]
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def post_plan(client, plan, *, insights=(), **fields):
+    """Save `plan` through its admin change form with `fields` and exactly `insights` as key insights."""
+    plan.refresh_from_db()
+    existing = list(plan.insights.all())
+    data = {
+        "title": plan.title,
+        "kind": plan.kind,
+        "form_version": plan.form_version,
+        "lab": plan.lab_id,
+        "language": plan.language,
+        "year": plan.year,
+        "opened_version": plan.updated_at.isoformat(),
+        "methods": ", ".join(t.name for t in plan.methods.all()),
+        "_save": "Save",
+        **{f"{p}-TOTAL_FORMS": "0" for p in INLINES},
+        **{f"{p}-INITIAL_FORMS": "0" for p in INLINES},
+    }
+    data.update(fields)
+    rows = [(obj, text) for obj, text in zip(existing, insights, strict=False)]
+    rows += [(None, text) for text in insights[len(existing) :]]
+    rows += [(obj, None) for obj in existing[len(insights) :]]
+    data["insights-TOTAL_FORMS"], data["insights-INITIAL_FORMS"] = str(len(rows)), str(len(existing))
+    for i, (obj, text) in enumerate(rows):
+        data[f"insights-{i}-position"] = i
+        data[f"insights-{i}-text"] = text or obj.text
+        if obj is not None:
+            data[f"insights-{i}-id"] = obj.pk
+            data[f"insights-{i}-plan"] = plan.pk
+            if text is None:
+                data[f"insights-{i}-DELETE"] = "on"
+    response = client.post(reverse("admin:plans_plan_change", args=[plan.pk]), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    plan.refresh_from_db()
+    return plan
+
+
+def test_it_records_a_revision_with_author_children_and_tags_on_every_admin_save(
+    client, focal_point, plan_factory
+):
+    plan = plan_factory(title="First title")
+    client.force_login(focal_point)
+    post_plan(client, plan, insights=["Insight one"], methods="Ethnography")
+    post_plan(
+        client,
+        plan,
+        insights=["Insight one", "Insight two"],
+        methods="Ethnography, Mapping",
+        title="Second title",
+    )
+    versions = list(Version.objects.get_for_object(plan))
+    assert len(versions) == 2
+    latest = versions[0].revision
+    assert latest.user == focal_point
+    stored = {v.content_type.model for v in latest.version_set.all()}
+    assert {"plan", "insight", "taggedmethod", "methodtag"} <= stored
+    assert sorted(v.object_repr for v in latest.version_set.filter(content_type__model="insight")) == [
+        "Insight one",
+        "Insight two",
+    ]
+
+
+def test_it_compares_two_revisions(client, focal_point, plan_factory):
+    plan = plan_factory(title="First title")
+    client.force_login(focal_point)
+    post_plan(client, plan, insights=["Insight one"], methods="Ethnography")
+    post_plan(client, plan, insights=["Insight two"], methods="Mapping", title="Second title")
+    new, old = Version.objects.get_for_object(plan)
+    history = client.get(reverse("admin:plans_plan_history", args=[plan.pk]))
+    assert history.status_code == 200 and "Compare the two selected versions" in history.content.decode()
+    response = client.get(reverse("admin:plans_plan_compare", args=[plan.pk]), {"a": new.pk, "b": old.pk})
+    body = response.content.decode()
+    assert response.status_code == 200
+    for text in ["First title", "Second title", "Insight one", "Insight two", "Ethnography", "Mapping"]:
+        assert text in body
+    table = body[body.index('class="changes"') :]
+    assert table.index("First title") < table.index("Second title")  # older on the left, whatever the order
+
+
+def test_it_restores_a_revision_as_a_new_revision_keeping_the_workflow_state(
+    client, focal_point, reviewer, superuser, plan_factory
+):
+    plan = plan_factory(title="Good title")
+    client.force_login(focal_point)
+    post_plan(client, plan, insights=["Keep me"], methods="Ethnography")
+    good = Version.objects.get_for_object(plan).first()
+    link = plan.bloglinks.create(url="https://example.org/later")
+    post_plan(client, plan, insights=["Keep me", "Mistake"], methods="Mapping", title="Bad title")
+    link.approve(by=reviewer)
+    plan.submit(by=focal_point)
+    plan.refresh_from_db()
+    plan.publish(by=reviewer)
+
+    client.force_login(superuser)
+    response = client.post(reverse("admin:plans_plan_restore", args=[plan.pk, good.pk]))
+    assert response.status_code == 302
+    plan.refresh_from_db()
+    assert plan.title == "Good title"
+    assert [i.text for i in plan.insights.all()] == ["Keep me"]
+    assert [t.name for t in plan.methods.all()] == ["Ethnography"]
+    assert plan.status == Plan.Status.PUBLISHED  # restoring content does not bypass the workflow
+    assert not BlogLink.objects.filter(pk=link.pk).exists()  # added after that version
+    versions = list(Version.objects.get_for_object(plan))
+    assert len(versions) == 3 and versions[0].revision.user == superuser
+    assert "Restored" in versions[0].revision.get_comment()
+
+
+def test_it_keeps_review_decisions_when_restoring(client, focal_point, reviewer, plan_factory):
+    plan = plan_factory()
+    link = plan.bloglinks.create(url="https://example.org/post")
+    client.force_login(focal_point)
+    post_plan(client, plan, title="One")
+    version = Version.objects.get_for_object(plan).first()
+    link.reject(by=reviewer, note="Off topic")
+    post_plan(client, plan, title="Two")
+    client.post(reverse("admin:plans_plan_restore", args=[plan.pk, version.pk]))
+    link.refresh_from_db()
+    plan.refresh_from_db()
+    assert plan.title == "One"
+    assert (link.status, link.review_note) == (BlogLink.Status.REJECTED, "Off topic")
+
+
+def test_it_refuses_a_restore_to_users_who_may_not_edit(
+    client, focal_point, reviewer, other_focal_point, plan_factory
+):
+    plan = plan_factory(title="Original")
+    client.force_login(focal_point)
+    post_plan(client, plan, title="Edited")
+    version = Version.objects.get_for_object(plan).first()
+    post_plan(client, plan, title="Edited again")
+    plan.submit(by=focal_point)
+    url = reverse("admin:plans_plan_restore", args=[plan.pk, version.pk])
+    for user, status in ((focal_point, 403), (reviewer, 403), (other_focal_point, 404)):
+        client.force_login(user)
+        assert client.post(url).status_code == status
+    assert client.get(url).status_code in (404, 405)
+    plan.refresh_from_db()
+    assert plan.title == "Edited again" and Version.objects.get_for_object(plan).count() == 2

@@ -1,0 +1,141 @@
+"""The transitions on Plan and BlogLink: what they record, whom they e-mail, what they refuse."""
+
+import pytest
+from django.core import mail
+from django.core.exceptions import ValidationError
+
+from plans.models import BlogLink, Plan, PlanEvent
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def mails(django_capture_on_commit_callbacks):
+    """Run the transitions' on-commit e-mails, which a test transaction would otherwise never send."""
+
+    def run(func):
+        with django_capture_on_commit_callbacks(execute=True):
+            return func()
+
+    return run
+
+
+def test_it_walks_a_plan_through_its_whole_life(plan_factory, focal_point, reviewer, mails):
+    plan = plan_factory()
+    mails(lambda: plan.submit(by=focal_point))
+    mails(lambda: plan.return_to_author(by=reviewer, comment="Add your partners"))
+    mails(lambda: plan.submit(by=focal_point))
+    mails(lambda: plan.publish(by=reviewer))
+    first_published = plan.published_at
+    mails(lambda: plan.withdraw(by=reviewer, reason="Duplicate"))
+    mails(lambda: plan.reopen(by=reviewer))
+    plan.refresh_from_db()
+    assert plan.status == Plan.Status.DRAFT
+    assert plan.published_at == first_published
+    events = list(
+        plan.events.order_by("created_at", "pk").values_list("action", "from_status", "to_status", "comment")
+    )
+    assert events == [
+        ("submit", "draft", "submitted", ""),
+        ("return", "submitted", "draft", "Add your partners"),
+        ("submit", "draft", "submitted", ""),
+        ("publish", "submitted", "published", ""),
+        ("withdraw", "published", "withdrawn", "Duplicate"),
+        ("reopen", "withdrawn", "draft", ""),
+    ]
+
+
+def test_it_sets_published_at_on_first_publication(plan_factory, reviewer):
+    plan = plan_factory(status=Plan.Status.SUBMITTED)
+    assert plan.published_at is None
+    plan.publish(by=reviewer)
+    plan.refresh_from_db()
+    assert plan.published_at is not None
+    assert Plan.objects.published().get() == plan
+
+
+def test_it_mails_the_reviewers_on_submit_and_not_the_submitter(
+    plan_factory, focal_point, reviewer, mails, django_user_model, lab_a
+):
+    colleague = django_user_model.objects.create_user("carol", "carol@example.org", "pw", is_staff=True)
+    lab_a.members.add(colleague)
+    plan = plan_factory(title="Waste pickers")
+    mails(lambda: plan.submit(by=focal_point))
+    assert [m.to for m in mail.outbox] == [[reviewer.email]]
+    assert "Waste pickers" in mail.outbox[0].subject
+
+
+def test_it_mails_each_focal_point_of_the_lab_on_a_decision(
+    plan_factory, focal_point, reviewer, mails, django_user_model, lab_a, other_focal_point
+):
+    colleague = django_user_model.objects.create_user("carol", "carol@example.org", "pw", is_staff=True)
+    lab_a.members.add(colleague)
+    plan = plan_factory(status=Plan.Status.SUBMITTED)
+    mails(lambda: plan.return_to_author(by=reviewer, comment="Please add the time split"))
+    # One message each: focal points of a lab do not see each other's addresses; bob's lab is not told.
+    assert sorted(m.to[0] for m in mail.outbox) == ["alice@example.org", "carol@example.org"]
+    assert all(len(m.to) == 1 and "Please add the time split" in m.body for m in mail.outbox)
+
+
+def test_it_mails_the_focal_points_when_a_link_is_rejected(plan_factory, focal_point, reviewer, mails):
+    link = plan_factory().bloglinks.create(url="https://example.org/post")
+    mails(lambda: link.reject(by=reviewer, note="Link is broken"))
+    assert [m.to for m in mail.outbox] == [[focal_point.email]]
+    assert "Link is broken" in mail.outbox[0].body and "https://example.org/post" in mail.outbox[0].body
+    event = PlanEvent.objects.get()
+    assert (event.action, event.blog_link, event.comment) == ("reject_link", link, "Link is broken")
+
+
+def test_it_sends_nothing_when_a_transition_is_refused(plan_factory, reviewer, mails):
+    plan = plan_factory(status=Plan.Status.DRAFT)
+    with pytest.raises(ValidationError):
+        mails(lambda: plan.publish(by=reviewer))
+    assert mail.outbox == [] and not PlanEvent.objects.exists()
+
+
+def test_it_refuses_to_approve_an_approved_link_twice(plan_factory, reviewer):
+    link = plan_factory().bloglinks.create(url="https://example.org/post")
+    link.approve(by=reviewer)
+    with pytest.raises(ValidationError):
+        link.approve(by=reviewer)
+    assert link.events.count() == 1
+
+
+def test_it_sends_an_edited_link_back_to_review(client, plan_factory, focal_point, reviewer):
+    link = plan_factory().bloglinks.create(url="https://example.org/post")
+    link.approve(by=reviewer)
+    client.force_login(focal_point)
+    data = {
+        "title": link.plan.title,
+        "kind": "opening",
+        "form_version": "opening",
+        "lab": link.plan.lab_id,
+        "language": "en",
+        "year": "2023",
+        "opened_version": link.plan.updated_at.isoformat(),
+        "_save": "Save",
+    }
+    for prefix in ["insights", "barriers", "partnerships", "learningquestions", "evidences", "extraanswers"]:
+        data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
+    data.update(
+        {
+            "bloglinks-TOTAL_FORMS": "1",
+            "bloglinks-INITIAL_FORMS": "1",
+            "bloglinks-0-id": link.pk,
+            "bloglinks-0-plan": link.plan_id,
+            "bloglinks-0-url": "https://elsewhere.example/",
+            "bloglinks-0-title": "",
+            "bloglinks-0-position": "0",
+        }
+    )
+    response = client.post(f"/admin/plans/plan/{link.plan_id}/change/", data)
+    assert response.status_code == 302
+    link.refresh_from_db()
+    assert (link.url, link.status, link.reviewed_by) == (
+        "https://elsewhere.example/",
+        BlogLink.Status.PENDING,
+        None,
+    )
