@@ -397,3 +397,17 @@ def test_it_shows_emails_when_the_site_publishes_them(client, data, output):
     with override_settings(PUBLIC_FOCAL_POINT_EMAILS=True):
         response = client.get(_outputs(data)[output])
         assert SECRET_EMAIL in text_of(output, response)
+
+
+def test_it_links_the_downloads_of_the_current_filtered_list(client, data, rf):
+    from django.template.loader import render_to_string
+
+    request = rf.get("/plans/", {"methods": ["co-creation", "ethnography"], "sort": "title", "page": "2"})
+    html = render_to_string("plans/includes/downloads.html", request=request)
+    for fmt in ("csv", "xlsx", "json", "geojson", "zip"):
+        assert (
+            f'href="{reverse(f"downloads:{fmt}")}?methods=co-creation&amp;methods=ethnography&amp;sort=title"'
+            in html
+        )
+    unfiltered = render_to_string("plans/includes/downloads.html", request=rf.get("/plans/"))
+    assert f'href="{reverse("downloads:csv")}"' in unfiltered
