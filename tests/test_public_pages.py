@@ -1,0 +1,280 @@
+"""Home, plan detail, map, statistics, feed, sitemap, robots.txt and error pages; only published content."""
+
+import json
+import re
+
+import pytest
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from plans.models import SDG, BlogLink, Evidence, Plan
+from plans.views import detail_context
+
+HIDDEN = [Plan.Status.DRAFT, Plan.Status.SUBMITTED, Plan.Status.WITHDRAWN]
+
+
+@pytest.fixture
+def published(plan_factory):
+    def make(**kwargs):
+        kwargs.setdefault("status", Plan.Status.PUBLISHED)
+        kwargs.setdefault("published_at", timezone.now())
+        return plan_factory(**kwargs)
+
+    return make
+
+
+@pytest.fixture
+def full_plan(published):
+    plan = published(
+        title="Closing the loop on plastic",
+        kind=Plan.Kind.CLOSING,
+        language="fr",
+        plan_name="Boucler la boucle",
+        challenge_statement='<p class="MsoNormal">Le plastique &amp; les <script>alert("x")</script>déchets</p>',
+        background="Premier paragraphe.\n\nSecond paragraphe\navec un saut de ligne, voir https://example.org/rapport.",
+        tweet_summary="Moins de plastique.",
+        why_data="Parce que.",
+        time_sense=10, time_explore=20, time_test=30, time_grow=40,
+        handover_options=["Handed over to government"],
+        latitude=6.37, longitude=2.39,
+    )
+    plan.methods.add("Ethnographie")
+    plan.datasources.add("Données satellitaires")
+    plan.thematic_areas.add("économie circulaire")
+    plan.sdgs.add(SDG.objects.get(number=12))
+    plan.partnerships.create(name="Mairie de Cotonou", sector="government", description="Co-conception")
+    plan.learningquestions.create(question="Qui achète le plastique ?", stages=["sense", "test"])
+    plan.insights.create(text="Les acheteurs existent.")
+    plan.evidences.create(kind=Evidence.Kind.QUANTITATIVE, text="42 tonnes", url="https://example.org/data")
+    plan.bloglinks.create(url="https://example.org/approved", title="Approved blog", status=BlogLink.Status.APPROVED)
+    plan.bloglinks.create(url="https://example.org/pending", title="Pending blog", status=BlogLink.Status.PENDING)
+    plan.bloglinks.create(url="https://example.org/rejected", title="Rejected blog", status=BlogLink.Status.REJECTED)
+    plan.extraanswers.create(section="Fin", prompt="Autre", answer="Merci beaucoup")
+    return plan
+
+
+def test_it_renders_every_section_of_a_plan_safely(client, full_plan):
+    response = client.get(f"/plans/{full_plan.slug}/")
+    html = response.content.decode()
+
+    assert response.status_code == 200
+    for text in ["Boucler la boucle", "Mairie de Cotonou", "Qui achète le plastique", "Les acheteurs existent",
+                 "42 tonnes", "Parce que.", "Merci beaucoup", "Handed over to government", "Explore"]:
+        assert text in html, text
+    assert "<script>alert" not in html
+    assert "Le plastique &amp; les" in html
+    assert "<p>Premier paragraphe.</p><p>Second paragraphe<br>" in html
+    assert '<a href="https://example.org/rapport" rel="nofollow noopener noreferrer">' in html
+    assert '<h1 lang="fr">' in html and 'class="answer" lang="fr"' in html
+
+
+def test_it_keeps_the_sections_in_the_form_order(client, full_plan):
+    html = client.get(f"/plans/{full_plan.slug}/").content.decode()
+    headings = re.findall(r'<h2 id="s-(\w+)"', html)
+
+    assert headings == ["challenge", "partners", "questions", "learnings", "data", "blogs"]
+
+
+def test_it_shows_approved_blog_links_only(client, full_plan):
+    html = client.get(f"/plans/{full_plan.slug}/").content.decode()
+
+    assert "Approved blog" in html
+    assert "Pending blog" not in html and "Rejected blog" not in html
+    assert "example.org/pending" not in html and "example.org/rejected" not in html
+
+
+def test_it_links_tags_to_the_filtered_list(client, full_plan):
+    html = client.get(f"/plans/{full_plan.slug}/").content.decode()
+
+    for href in ["/plans/?methods=ethnographie", "/plans/?sdgs=12", "/plans/?kind=closing", "/plans/?language=fr"]:
+        assert f'href="{href}"' in html, href
+    tag = full_plan.thematic_areas.get()
+    assert client.get(f"/plans/?thematic_areas={tag.slug}").context["page_obj"].object_list[0] == full_plan
+
+
+def test_it_gives_the_admin_preview_a_reusable_context(full_plan):
+    full_plan.status = Plan.Status.DRAFT
+    html = render_to_string("plans/detail.html", detail_context(full_plan))
+
+    assert "Preview: this plan is not published" in html
+    assert "Mairie de Cotonou" in html
+    assert "Pending blog" not in html
+
+
+def test_it_sets_canonical_and_opengraph_on_every_page(client, full_plan):
+    for url in ["/", "/plans/", f"/plans/{full_plan.slug}/", "/map/", "/stats/"]:
+        html = client.get(url).content.decode()
+        assert re.search(r'<link rel="canonical" href="http[^"]+"', html), url
+        assert 'property="og:title"' in html and 'property="og:url"' in html, url
+    html = client.get(f"/plans/{full_plan.slug}/").content.decode()
+    assert f'<link rel="canonical" href="http://127.0.0.1:8000/plans/{full_plan.slug}/">' in html
+    assert '<meta property="og:title" content="Closing the loop on plastic">' in html
+
+
+@pytest.mark.parametrize("status", HIDDEN)
+def test_it_hides_unpublished_plans_from_the_public(client, plan_factory, status):
+    plan = plan_factory(title="Not public yet", status=status, latitude=1.0, longitude=2.0, country="Secretland")
+
+    assert client.get(f"/plans/{plan.slug}/").status_code == 404
+    for url in ["/", "/plans/", "/map/", "/stats/", "/feeds/plans/", "/sitemap.xml", "/plans/?q=public"]:
+        body = client.get(url).content.decode()
+        assert "Not public yet" not in body, url
+        assert plan.slug not in body, url
+        assert "Secretland" not in body, url
+
+
+@pytest.mark.parametrize("status", HIDDEN)
+def test_it_hides_unpublished_plans_from_focal_points_of_other_labs(client, plan_factory, other_focal_point, status):
+    plan = plan_factory(title="Not yours", status=status)
+    client.force_login(other_focal_point)
+
+    assert client.get(f"/plans/{plan.slug}/").status_code == 404
+
+
+def test_it_lets_a_superuser_preview_a_draft(client, plan_factory, superuser):
+    plan = plan_factory(title="Draft to preview", status=Plan.Status.DRAFT)
+    client.force_login(superuser)
+
+    response = client.get(f"/plans/{plan.slug}/")
+
+    assert response.status_code == 200
+    assert "Preview: this plan is not published" in response.content.decode()
+
+
+def test_it_shows_headline_figures_of_published_plans_only(client, published, plan_factory, lab_b):
+    published(title="One", year=2020)
+    published(title="Two", year=2024, lab=lab_b)
+    plan_factory(title="Draft", status=Plan.Status.DRAFT, year=2030, country="Nowhere")
+
+    response = client.get("/")
+
+    assert response.context["figures"] == {
+        "plans": 2, "labs": 2, "countries": 2, "first_year": 2020, "last_year": 2024,
+    }
+    assert "2020–2024" in response.content.decode()
+
+
+def test_it_puts_published_plans_with_a_location_on_the_map(client, published):
+    published(title="Pinned", latitude=6.37, longitude=2.39, country="Benin")
+    published(title="Pinned in Peru", latitude=-12.0, longitude=-77.0, country="Peru")
+    published(title="Nowhere")
+
+    points = client.get("/map/").context["points"]
+    filtered = client.get("/map/?country=Peru").context["points"]
+
+    assert sorted(p["title"] for p in points) == ["Pinned", "Pinned in Peru"]
+    assert [p["title"] for p in filtered] == ["Pinned in Peru"]
+    html = client.get("/map/").content.decode()
+    data = json.loads(re.search(r'<script id="plan-points" type="application/json">(.*?)</script>', html).group(1))
+    assert {"lat": 6.37, "lng": 2.39} == {k: data[0][k] for k in ("lat", "lng")}
+
+
+def test_it_escapes_plan_titles_in_the_map_data(client, published):
+    published(title="</script><script>alert(1)</script>", latitude=1.0, longitude=1.0)
+
+    html = client.get("/map/").content.decode()
+
+    assert "</script><script>alert(1)" not in html
+
+
+def test_it_computes_statistics_over_the_filtered_published_plans(client, published, plan_factory):
+    a = published(title="A", year=2021, kind="opening", country="Peru")
+    a.methods.add("Ethnography")
+    a.sdgs.add(SDG.objects.get(number=1))
+    a.learningquestions.create(question="q1", stages=["sense", "explore"])
+    a.learningquestions.create(question="q2", stages=["sense"])
+    b = published(title="B", year=2022, kind="closing", country="Chile", handover_options=["Scaled up", "Dropped"])
+    b.methods.add("Ethnography", "Drones")
+    draft = plan_factory(title="Draft", status=Plan.Status.DRAFT, country="Peru", handover_options=["Secret"])
+    draft.methods.add("Drones")
+
+    ctx = client.get("/stats/").context
+    assert ctx["total"] == 2
+    assert [(r["label"], r["count"]) for r in ctx["methods"]] == [("Ethnography", 2), ("Drones", 1)]
+    assert [(r["label"], r["count"]) for r in ctx["stages"]] == [("Sense", 2), ("Explore", 1), ("Test", 0), ("Grow", 0)]
+    assert sorted((r["label"], r["count"]) for r in ctx["handover"]) == [("Dropped", 1), ("Scaled up", 1)]
+    assert [(y["label"], y["count"], y["kinds"]) for y in ctx["years"]] == [(2021, 1, [1, 0, 0]), (2022, 1, [0, 1, 0])]
+    assert next(r["count"] for r in ctx["sdgs"] if r["extra"][0] == 1) == 1
+
+    ctx = client.get("/stats/?country=Peru").context
+    assert ctx["total"] == 1
+    assert [(r["label"], r["count"]) for r in ctx["countries"]] == [("Peru", 1)]
+    html = client.get("/stats/").content.decode()
+    assert "<table" in html and "Secret" not in html
+
+
+def test_it_publishes_an_atom_feed_of_published_plans(client, published, plan_factory):
+    published(title="In the feed", tweet_summary="Short <b>summary</b>")
+    plan_factory(title="Not in the feed", status=Plan.Status.DRAFT)
+
+    response = client.get("/feeds/plans/")
+    body = response.content.decode()
+
+    assert response["Content-Type"].startswith("application/atom+xml")
+    assert "In the feed" in body and "Not in the feed" not in body
+
+
+def test_it_lists_published_plans_in_the_sitemap(client, published, plan_factory):
+    plan = published(title="Mapped")
+    draft = plan_factory(title="Unmapped", status=Plan.Status.DRAFT)
+
+    body = client.get("/sitemap.xml").content.decode()
+
+    assert f"/plans/{plan.slug}/</loc>" in body
+    assert f"/plans/{draft.slug}/" not in body
+    assert "/map/</loc>" in body and "/stats/</loc>" in body
+
+
+def test_it_serves_robots_txt_with_the_sitemap(client):
+    response = client.get("/robots.txt")
+
+    assert response["Content-Type"].startswith("text/plain")
+    assert "Disallow: /admin/" in response.content.decode()
+    assert "Sitemap: http://testserver/sitemap.xml" in response.content.decode()
+
+
+def test_it_answers_unknown_pages_with_the_site_404(client, settings, db):
+    settings.DEBUG = False
+    response = client.get("/plans/no-such-plan/")
+
+    assert response.status_code == 404
+    assert "We could not find this page" in response.content.decode()
+
+
+def test_it_renders_the_500_page(rf):
+    from plans.views import server_error
+
+    response = server_error(rf.get("/"))
+
+    assert response.status_code == 500
+    assert "Something went wrong" in response.content.decode()
+
+
+def _grow(published, n):
+    for i in range(n):
+        p = published(title=f"Filler {i}", country=f"C{i % 5}")
+        p.methods.add(f"m{i % 9}")
+
+
+def test_it_renders_a_plan_with_a_query_count_independent_of_the_number_of_plans(
+    client, full_plan, published, django_assert_max_num_queries, django_assert_num_queries
+):
+    url = f"/plans/{full_plan.slug}/"
+    _grow(published, 4)
+    with django_assert_max_num_queries(20) as few:
+        client.get(url)
+    _grow(published, 195)
+    with django_assert_num_queries(len(few.captured_queries)):
+        assert client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize("url", ["/", "/map/", "/stats/", "/feeds/plans/", "/sitemap.xml"])
+def test_it_keeps_other_pages_within_a_fixed_query_count(
+    client, published, django_assert_max_num_queries, django_assert_num_queries, url
+):
+    _grow(published, 5)
+    with django_assert_max_num_queries(40) as few:
+        client.get(url)
+    _grow(published, 195)
+    with django_assert_num_queries(len(few.captured_queries)):
+        assert client.get(url).status_code == 200
