@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from reversion.models import Version
 
-from plans import permissions
+from plans import catalogue, permissions
 from plans.models import (
     SDG,
     STAGES,
@@ -104,20 +104,6 @@ def last_change(plan):
 
 # ---------------------------------------------------------------- forms
 
-# The fixed options of the closing form's handover checklist, in the form's order.
-HANDOVER_OPTIONS = [
-    "Our work has led to significant changes in our UNDP Country Office programming",
-    "Our work has led to a significant change in public policy at a national or local level",
-    "Our work has been picked up by UNDP or the government and has now expanded geographically in our "
-    "country",
-    "Our work has been picked up by UNDP or the government and has now expanded geographically to another "
-    "country",
-    "Our private sector partners have expanded our joint work through their own resources in our country or "
-    "internationally",
-    "Our work has not yet scaled",
-    "Other",
-]
-
 
 class PlanAdminForm(forms.ModelForm):
     handover_options = forms.MultipleChoiceField(
@@ -136,8 +122,9 @@ class PlanAdminForm(forms.ModelForm):
         if "handover_options" in self.fields:
             # Imported plans may hold answers outside the fixed list; they stay selectable, never dropped.
             current = list(self.instance.handover_options or [])
-            extra = [o for o in current if o not in HANDOVER_OPTIONS]
-            self.fields["handover_options"].choices = [(o, o) for o in HANDOVER_OPTIONS + extra]
+            known = dict(catalogue.HANDOVER_OPTIONS)
+            extra = [(o, o) for o in current if o not in known]
+            self.fields["handover_options"].choices = [*catalogue.HANDOVER_OPTIONS, *extra]
             self.initial.setdefault("handover_options", current)
         if self.instance.pk and "opened_version" in self.fields:
             self.fields["opened_version"].initial = self.instance.updated_at.isoformat()
@@ -238,64 +225,18 @@ class ExtraAnswerInline(PlanChildInline):
 
 # ---------------------------------------------------------------- plan
 
-# The sections of the forms, in their order (plans/catalogue.py will own this once it exists).
-PLAN_FIELDSETS = [
+# The fieldsets follow the sections of the form the plan answers, as plans/catalogue.py describes them;
+# a new plan (no form yet) shows every template's sections in turn. Fields no section of that form asks
+# for stay editable in a collapsed "other fields" set, so that nothing an import brought is out of reach.
+TIME_FIELDS = ("time_sense", "time_explore", "time_test", "time_grow")
+META_FIELDSETS = [
     (None, {"fields": ["title", "kind", "form_version", "lab", "year", "language", "opened_version"]}),
     (
         gettext_lazy("Where and who"),
-        {
-            "fields": ["country", ("latitude", "longitude"), "focal_point_email", "thematic_areas", "sdgs"],
-        },
+        {"fields": ["country", ("latitude", "longitude"), "focal_point_email"]},
     ),
-    (
-        gettext_lazy("Opening plan: challenge statement"),
-        {
-            "fields": [
-                "plan_name",
-                "challenge_type",
-                "challenge_statement",
-                "background",
-                "value_proposition",
-                "tweet_summary",
-            ],
-        },
-    ),
-    (gettext_lazy("Opening plan: partners"), {"fields": ["partners_overview"]}),
-    (gettext_lazy("Opening plan: closing and early leads"), {"fields": ["early_leads"]}),
-    (
-        gettext_lazy("Closing report: learnings"),
-        {
-            "fields": [
-                "handover_options",
-                "handover_details",
-                ("time_sense", "time_explore", "time_test", "time_grow"),
-            ],
-            "description": gettext_lazy(
-                "Key insights and barriers are listed below. The time split is empty or adds up to 100 %."
-            ),
-        },
-    ),
-    (
-        gettext_lazy("Closing report: data and methods"),
-        {
-            "fields": ["methods", "why_methods", "datasources", "why_data"],
-        },
-    ),
-    (
-        gettext_lazy("Closing report (first form): partners"),
-        {
-            "classes": ["collapse"],
-            "fields": [
-                "partners_civil_society",
-                "partners_academic",
-                "partners_private",
-                "partners_government",
-                "partners_new_unusual",
-                "partners_un",
-            ],
-        },
-    ),
-    (gettext_lazy("Closing report: end"), {"fields": ["bonus_answer"]}),
+]
+TAIL_FIELDSETS = [
     (
         gettext_lazy("Status"),
         {"fields": ["status", "published_at", "created_by", "created_at", "updated_at"]},
@@ -308,6 +249,83 @@ PLAN_FIELDSETS = [
         },
     ),
 ]
+# Questions of the admin that the archive's prompts do not carry: shown with the section they belong to.
+SECTION_EXTRAS = {
+    "challenge_statement": ["challenge_type"],
+    "challenge_classification": ["thematic_areas", "sdgs"],
+    "data_methods": ["methods", "datasources"],
+}
+CONTENT_FIELDS = [
+    "plan_name",
+    "challenge_type",
+    "challenge_statement",
+    "background",
+    "value_proposition",
+    "tweet_summary",
+    "thematic_areas",
+    "sdgs",
+    "partners_overview",
+    "early_leads",
+    "handover_options",
+    "handover_details",
+    TIME_FIELDS,
+    "methods",
+    "datasources",
+    "why_data",
+    "why_methods",
+    "partners_civil_society",
+    "partners_academic",
+    "partners_private",
+    "partners_government",
+    "partners_new_unusual",
+    "partners_un",
+    "bonus_answer",
+]
+
+
+def _section_fields(section) -> list:
+    fields = []
+    for prompt in section.prompts:
+        kind, name = prompt.target.kind, prompt.target.name
+        if kind in (catalogue.FIELD, catalogue.CHECKLIST, catalogue.PARTNERS) and name:
+            fields.append(name)
+        elif kind == catalogue.TIME:
+            fields.append(TIME_FIELDS)
+    fields += SECTION_EXTRAS.get(section.key, [])
+    return fields
+
+
+def content_fieldsets(form_version: str | None) -> list:
+    """The content fieldsets of a plan answering `form_version` (None: every template in turn)."""
+    if form_version in catalogue.TEMPLATES:
+        templates, prefix = [catalogue.template(form_version)], False
+    else:
+        templates, prefix = [catalogue.TEMPLATES[k] for k in ("opening", "closing_v2", "closing_v1")], True
+    fieldsets, placed = [], set()
+    for tpl in templates:
+        for section in tpl.sections:
+            fields = [f for f in _section_fields(section) if f not in placed]
+            if not fields:
+                continue
+            placed.update(fields)
+            title = f"{tpl.label}: {section.label}" if prefix else str(section.label)
+            options = {"fields": fields}
+            if section.key == "learnings":
+                options["description"] = gettext_lazy(
+                    "Key insights, barriers and blog links are listed below. The time split is empty or adds "
+                    "up to 100 %."
+                )
+            fieldsets.append((title, options))
+    rest = [f for f in CONTENT_FIELDS if f not in placed]
+    if rest:
+        fieldsets.append((gettext_lazy("Other fields"), {"classes": ["collapse"], "fields": rest}))
+    return fieldsets
+
+
+def plan_fieldsets(form_version: str | None) -> list:
+    return [*META_FIELDSETS, *content_fieldsets(form_version), *TAIL_FIELDSETS]
+
+
 ALWAYS_READONLY = ["status", "published_at", "created_by", "created_at", "updated_at"]
 
 
@@ -318,7 +336,6 @@ def _tag_list(objs) -> str:
 @admin.register(Plan)
 class PlanAdmin(admin.ModelAdmin):
     form = PlanAdminForm
-    fieldsets = PLAN_FIELDSETS
     inlines = [
         InsightInline,
         BarrierInline,
@@ -393,6 +410,9 @@ class PlanAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return permissions.can_delete(request.user, obj)
+
+    def get_fieldsets(self, request, obj=None):
+        return plan_fieldsets(obj.form_version if obj else None)
 
     def get_readonly_fields(self, request, obj=None):
         if not request.user.is_superuser:
@@ -557,16 +577,12 @@ class PlanAdmin(admin.ModelAdmin):
         plan = self._plan_or_404(request, object_id)
         if not permissions.can_preview(request.user, plan):
             raise PermissionDenied
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "plan": plan,
-            "original": plan,
-            "title": _("Preview: %(title)s") % {"title": plan.title},
-            "fieldsets": _preview_sections(plan),
-            "blog_links": plan.bloglinks.all(),
-        }
-        return TemplateResponse(request, "admin/plans/plan/preview.html", context)
+        from plans.views import detail_context, detail_queryset
+
+        # The public page's own context and template: the preview is what the public will see.
+        plan = detail_queryset(Plan.objects.filter(pk=plan.pk)).get()
+        context = {**detail_context(plan), "preview": True}
+        return TemplateResponse(request, "plans/detail.html", context)
 
     def history_view(self, request, object_id, extra_context=None):
         plan = self._plan_or_404(request, object_id)
@@ -765,25 +781,6 @@ def compare_versions(a, b) -> list[dict]:
                     rows.append(row)
         if rows:
             sections.append({"title": str(child._meta.verbose_name_plural), "rows": rows})
-    return sections
-
-
-def _preview_sections(plan):
-    """The plan's filled-in answers, section by section, for the preview (until the public page's
-    own template can be reused)."""
-    sections = []
-    for title, options in PLAN_FIELDSETS[2:9]:
-        items = []
-        for name in options["fields"]:
-            for field_name in name if isinstance(name, tuple) else (name,):
-                field = Plan._meta.get_field(field_name)
-                value = getattr(plan, field_name)
-                if field_name in ("methods", "datasources"):
-                    value = _tag_list(value.all())
-                if value not in (None, "", []):
-                    items.append((field.verbose_name, _show(value)))
-        if items:
-            sections.append((title, items))
     return sections
 
 

@@ -77,7 +77,7 @@ def test_it_filters_the_changelist_by_tag_and_status(client, superuser, many_pla
 def test_it_renders_the_change_form_for_a_superuser_with_bounded_queries(
     client, superuser, plan_factory, django_assert_max_num_queries
 ):
-    plan = plan_factory(kind=Plan.Kind.CLOSING)
+    plan = plan_factory(kind=Plan.Kind.CLOSING, form_version=Plan.FormVersion.CLOSING_V2)
     plan.insights.create(text="People trust neighbours", position=1)
     plan.bloglinks.create(url="https://example.org/blog", title="Our blog")
     plan.methods.add("Ethnography")
@@ -86,8 +86,11 @@ def test_it_renders_the_change_form_for_a_superuser_with_bounded_queries(
         response = client.get(reverse("admin:plans_plan_change", args=[plan.pk]))
     assert response.status_code == 200
     body = response.content.decode()
-    for heading in ["Opening plan: challenge statement", "Closing report: learnings", "Closing report: end"]:
-        assert heading in body
+    # The sections of the second closing form, in its order, and none of the opening plan's.
+    headings = ["Learnings on your challenge", "Data and methods", "Partners", "End"]
+    positions = [body.index(f'<h2 id="fieldset-0-{i}-heading"') for i in range(2, 6)]
+    assert [body[p:].split(">", 1)[1].split("<", 1)[0].strip() for p in positions] == headings
+    assert "Other fields" in body  # the opening questions stay reachable, collapsed
     assert 'type="checkbox" name="sdgs"' in body
     assert 'name="learningquestions-__prefix__-stages"' in body
     assert "1 blog link pending approval" in body
@@ -97,6 +100,11 @@ def test_it_saves_a_closing_report_with_children_and_tags(client, focal_point, l
     client.force_login(focal_point)
     response = client.get(reverse("admin:plans_plan_add"))
     assert list(response.context["adminform"].form.fields["lab"].queryset) == [lab_a]
+    titles = [fieldset.name for fieldset in response.context["adminform"]]
+    # A new plan has no form yet: every template's sections, opening plan first.
+    assert titles.index("Opening plan: Challenge statement") < titles.index(
+        "Closing report, second form (2023–2025): Learnings on your challenge"
+    )
     data = {
         "title": "Waste pickers",
         "kind": "closing",
@@ -110,7 +118,7 @@ def test_it_saves_a_closing_report_with_children_and_tags(client, focal_point, l
         "time_explore": "25",
         "time_test": "25",
         "time_grow": "25",
-        "handover_options": ["Our work has not yet scaled"],
+        "handover_options": ["not_scaled"],
         "sdgs": [SDG.objects.get(number=11).pk],
         **{f"{p}-TOTAL_FORMS": "0" for p in INLINE_PREFIXES},
         **{f"{p}-INITIAL_FORMS": "0" for p in INLINE_PREFIXES},
@@ -128,7 +136,7 @@ def test_it_saves_a_closing_report_with_children_and_tags(client, focal_point, l
     plan = Plan.objects.get(title="Waste pickers")
     assert plan.created_by == focal_point
     assert sorted(t.name for t in plan.methods.all()) == ["Ethnography", "Mapping"]
-    assert plan.handover_options == ["Our work has not yet scaled"]
+    assert plan.handover_options == ["not_scaled"]
     assert plan.learningquestions.get().stages == ["sense", "test"]
     assert plan.insights.count() == 1
 
