@@ -306,3 +306,11 @@ def test_it_previews_a_draft_for_its_authors_and_reviewers_only(
     assert client.get(url).status_code == 404
     client.logout()
     assert client.get(url).status_code == 302
+
+
+def test_it_links_reviewers_to_their_lists_from_the_admin_index(client, reviewer, focal_point):
+    client.force_login(reviewer)
+    body = client.get(reverse("admin:index")).content.decode()
+    assert reverse("admin:plans_plan_review_queue") in body and "Blog links awaiting approval" in body
+    client.force_login(focal_point)
+    assert reverse("admin:plans_plan_review_queue") not in client.get(reverse("admin:index")).content.decode()
