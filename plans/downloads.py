@@ -308,7 +308,8 @@ def archive_name(plan: Plan) -> str:
 def archive_text(plan: Plan) -> str:
     """The plan in the archive format, with only what is public: approved blog links (the prefetch), and
     no focal-point e-mail unless the site publishes them."""
-    from plans.archive import dump, write
+    from plans.archive.dump import dump
+    from plans.archive.write import write
 
     if not settings.PUBLIC_FOCAL_POINT_EMAILS:
         plan.focal_point_email = ""  # on this in-memory copy only; never saved

@@ -9,7 +9,9 @@ from datetime import timedelta
 
 import openpyxl
 import pytest
+from conftest import CORPUS, needs_corpus
 from django.db import connection
+from django.db.models import Prefetch
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import reverse
 from django.utils import timezone
@@ -35,8 +37,10 @@ HIDDEN_TITLES = ("Hidden draft plan", "Hidden submitted plan", "Hidden withdrawn
 
 
 def open_data(plan_factory, lab_b):
-    """Three published plans (two in Viet Nam, one French plan in Peru), one of each unpublished status,
-    and blog links of every status; every plan carries a focal-point e-mail. Returns {name: plan}."""
+    """Three published plans (a hybrid and a closing report in Viet Nam, a French opening plan in Peru),
+    one plan of each unpublished status, and blog links of every status; every plan carries a focal-point
+    e-mail. Each answer sits in a form that asks for it, so that the archive format can carry it. Returns
+    {name: plan}."""
     now = timezone.now()
 
     def published(days_ago, **kwargs):
@@ -47,6 +51,8 @@ def open_data(plan_factory, lab_b):
     water = published(
         1,
         title="Water kiosks in Hanoi",
+        kind=Plan.Kind.HYBRID,
+        form_version=Plan.FormVersion.HYBRID,
         year=2023,
         latitude=21.03,
         longitude=105.85,
@@ -56,7 +62,6 @@ def open_data(plan_factory, lab_b):
         time_explore=30,
         time_test=20,
         time_grow=10,
-        handover_options=["change in public policy at national or local level"],
     )
     water.methods.add("Co-creation", "Participatory Design")
     water.datasources.add("Geospatial data")
@@ -76,8 +81,10 @@ def open_data(plan_factory, lab_b):
         title="Waste pickers' cooperatives",
         year=2022,
         kind=Plan.Kind.CLOSING,
+        form_version=Plan.FormVersion.CLOSING_V2,
         latitude=10.8,
         longitude=106.6,
+        handover_options=["policy"],
     )
     waste.methods.add("Co-creation")
     waste.sdgs.add(SDG.objects.get(number=13))
@@ -91,6 +98,7 @@ def open_data(plan_factory, lab_b):
         challenge_statement="Les abattoirs produisent des déchets organiques.",
     )
     french.methods.add("Ethnography")
+    LearningQuestion.objects.create(plan=french, question="Que deviennent les déchets des abattoirs ?")
     french.thematic_areas.add("water")
 
     plans = {"water": water, "waste": waste, "french": french}
@@ -314,22 +322,51 @@ def test_it_serves_one_plan_in_archive_format(client, data):
 
 
 def summary(plan):
-    methods = tuple(sorted(t.name for t in plan.methods.all()))
+    """What the archive format carries of a plan (it has no field for the language: a French plan is told
+    by its French headings, which only an imported plan's layout holds)."""
     return (
         plan.title,
+        plan.kind,
         plan.year,
         plan.country,
-        plan.language,
-        methods,
+        plan.latitude,
+        plan.longitude,
+        plan.challenge_statement,
+        tuple(plan.handover_options),
+        tuple(plan.time_split),
+        tuple(t.name for t in plan.methods.all()),
+        tuple(t.name for t in plan.datasources.all()),
+        tuple(t.name for t in plan.thematic_areas.all()),
+        tuple(s.number for s in plan.sdgs.all()),
         tuple(i.text for i in plan.insights.all()),
+        tuple(p.name for p in plan.partnerships.all()),
+        tuple(q.question for q in plan.learningquestions.all()),
+        tuple(b.url for b in plan.bloglinks.all()),
     )
+
+
+SUMMARY_PREFETCH = (
+    "methods",
+    "datasources",
+    "thematic_areas",
+    "sdgs",
+    "insights",
+    "partnerships",
+    "learningquestions",
+)
 
 
 def test_it_round_trips_the_zip_through_import_plans(client, data, tmp_path):
     from django.core.management import call_command
 
     files = read_zip(client.get(reverse("downloads:zip")))
-    before = {summary(p) for p in Plan.objects.published().prefetch_related("methods", "insights")}
+    before = {
+        p.title: summary(p)
+        for p in Plan.objects.published().prefetch_related(
+            *SUMMARY_PREFETCH, Prefetch("bloglinks", BlogLink.objects.filter(status="approved"))
+        )
+    }
+    assert len(before) == 3
     for name, text in files.items():
         (tmp_path / name).write_text(text, encoding="utf-8")
     # A fresh database: nothing of the exported plans is left for the importer to find.
@@ -337,8 +374,10 @@ def test_it_round_trips_the_zip_through_import_plans(client, data, tmp_path):
     for model in (MethodTag, DatasourceTag, ThematicAreaTag):
         model.objects.all().delete()
     call_command("import_plans", str(tmp_path), stdout=io.StringIO())
-    after = {summary(p) for p in Plan.objects.prefetch_related("methods", "insights")}
-    assert after == before
+    after = {p.title: summary(p) for p in Plan.objects.prefetch_related(*SUMMARY_PREFETCH, "bloglinks")}
+    assert sorted(after) == sorted(before)
+    for title, plan in before.items():
+        assert after[title] == plan
     assert not BlogLink.objects.filter(url__in=[PENDING_URL, REJECTED_URL]).exists()
 
 
@@ -411,3 +450,48 @@ def test_it_links_the_downloads_of_the_current_filtered_list(client, data, rf):
         )
     unfiltered = render_to_string("plans/includes/downloads.html", request=rf.get("/plans/"))
     assert f'href="{reverse("downloads:csv")}"' in unfiltered
+
+
+@needs_corpus
+@pytest.mark.corpus
+def test_it_round_trips_real_archive_files_through_the_zip(client, db, tmp_path):
+    """Real plans (every 20th corpus file: opening plans, both closing forms, French and Spanish ones):
+    imported, downloaded as a ZIP, imported again into an empty database, they say the same in the API."""
+    from django.core.management import call_command
+
+    from plans.api.serializers import PlanDetailSerializer
+    from plans.downloads import prefetch
+
+    sample = sorted(CORPUS.glob("*.md"))[::20]
+    source = tmp_path / "source"
+    source.mkdir()
+    for path in sample:
+        (source / path.name).write_bytes(path.read_bytes())
+    call_command("import_plans", str(source), stdout=io.StringIO(), stderr=io.StringIO())
+
+    def state():
+        volatile = {"url", "api_url", "updated_at"}
+        plans = prefetch(Plan.objects.published()).order_by("source_file")
+        return {
+            plan.source_file: {k: v for k, v in PlanDetailSerializer(plan).data.items() if k not in volatile}
+            for plan in plans
+        }
+
+    before = state()
+    assert len(before) == len(sample)
+    files = read_zip(client.get(reverse("downloads:zip")))
+    assert sorted(files) == sorted(before)
+
+    exported = tmp_path / "exported"
+    exported.mkdir()
+    for name, text in files.items():
+        (exported / name).write_text(text, encoding="utf-8")
+    Plan.objects.all().delete()
+    for model in (MethodTag, DatasourceTag, ThematicAreaTag):
+        model.objects.all().delete()
+    call_command("import_plans", str(exported), stdout=io.StringIO(), stderr=io.StringIO())
+
+    after = state()
+    assert sorted(after) == sorted(before)
+    for name, plan in before.items():
+        assert after[name] == plan, name
