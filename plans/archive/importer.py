@@ -1,0 +1,185 @@
+"""Import archive files: the work behind `import_plans` and `bench_import`.
+
+One transaction per file: a file that fails writes nothing and the others are still imported. Messages
+use the compiler convention `FILE:LINE: message` (and `FILE:LINE: warning: message` for what was recovered
+without loss) so that editors and CI can jump to the line.
+"""
+
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from django.db import DatabaseError, transaction
+from django.utils.translation import gettext as _
+
+from plans.archive.document import ArchiveError
+from plans.archive.load import Loader, Pending, digest
+from plans.archive.mapping import read
+from plans.archive.parse import MAX_BYTES, decode, parse
+
+SUFFIXES = {".md", ".txt"}
+CHUNK = 100  # new plans written per transaction
+
+
+@dataclass
+class Result:
+    imported: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    seconds: float = 0.0
+    plan_ids: list[int] = field(default_factory=list)
+
+    def summary(self) -> str:
+        line = _("imported %(n)d, updated %(m)d, failed %(k)d in %(s).1f s") % {
+            "n": self.imported, "m": self.updated, "k": self.failed, "s": self.seconds}
+        if self.unchanged:
+            line += " " + _("(%(u)d unchanged)") % {"u": self.unchanged}
+        return line
+
+
+def collect(paths: list[str]) -> list[Path]:
+    """The files to import: given files as they are, folders walked for .md/.txt files (their README.md,
+    the licence notice of the corpus, is not a plan)."""
+    files: list[Path] = []
+    for name in paths:
+        path = Path(name)
+        if path.is_dir():
+            files += sorted(
+                p for p in path.rglob("*")
+                if p.is_file() and p.suffix.lower() in SUFFIXES and p.name.lower() != "readme.md"
+            )
+        else:
+            files.append(path)
+    return files
+
+
+class Progress:
+    """A one-line progress bar, only on a terminal."""
+
+    def __init__(self, total: int, stream: TextIO):
+        self.total, self.stream, self.done = total, stream, 0
+        self.active = total > 1 and hasattr(stream, "isatty") and stream.isatty()
+
+    def step(self) -> None:
+        self.done += 1
+        if self.active and (self.done % 10 == 0 or self.done == self.total):
+            filled = 30 * self.done // self.total
+            self.stream.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total}")
+            self.stream.flush()
+
+    def clear(self) -> None:
+        if self.active:
+            self.stream.write("\r" + " " * 50 + "\r")
+
+    def say(self, message: str) -> None:
+        self.clear()
+        self.stream.write(message + "\n")
+
+
+def import_files(paths: list[str], *, status: str = "published", dry_run: bool = False,
+                 err: TextIO = sys.stderr) -> Result:
+    from plans import search
+
+    result = Result()
+    started = time.perf_counter()
+    files = collect(paths)
+    progress = Progress(len(files), err)
+    loader = Loader(status=status)
+    seen: dict[str, Path] = {}
+
+    pending: list[tuple[Pending, Path]] = []
+
+    def fail(path: Path, line: int, message: str) -> None:
+        result.failed += 1
+        progress.say(f"{path}:{line}: {message}")
+
+    def saved(ids: list[int]) -> None:
+        loader.commit()
+        result.plan_ids.extend(ids)
+
+    def write_chunk(chunk: list[tuple[Pending, Path]]) -> None:
+        with transaction.atomic():
+            ids = loader.create_many([item for item, _ in chunk])
+        saved(ids)
+        result.imported += len(ids)
+
+    def create(chunk: list[tuple[Pending, Path]]) -> None:
+        """New plans in chunks: one transaction per chunk is all-or-nothing for each of its files, and
+        if it fails the files are retried one by one so that only the broken one is left out."""
+        try:
+            write_chunk(chunk)
+        except (DatabaseError, ValueError, TypeError):
+            loader.forget()
+            for one in chunk:
+                try:
+                    write_chunk([one])
+                except (DatabaseError, ValueError, TypeError) as exc:
+                    loader.forget()
+                    fail(one[1], 1, _("could not be saved: %(error)s") % {"error": exc})
+        chunk.clear()
+
+    def update(item: Pending, path: Path) -> None:
+        try:
+            with transaction.atomic():
+                changed = loader.update(item)
+        except (DatabaseError, ValueError, TypeError) as exc:
+            loader.forget()
+            fail(path, 1, _("could not be saved: %(error)s") % {"error": exc})
+            return
+        if changed:  # collected by search.batch(), rebuilt once at the end
+            search.update_index([loader.known[path.name][0]])
+        saved([loader.known[path.name][0]] if changed else [])
+        if changed:
+            result.updated += 1
+        else:
+            result.unchanged += 1
+
+    with search.batch():
+        for path in files:
+            progress.step()
+            if path.name in seen:
+                fail(path, 1, _("same file name as %(other)s: a plan is identified by its file name")
+                     % {"other": seen[path.name]})
+                continue
+            seen[path.name] = path
+            try:
+                if path.stat().st_size > MAX_BYTES:
+                    raise ArchiveError(1, _("file is larger than the 2 MB limit"))
+                data = path.read_bytes()
+                if not dry_run and loader.unchanged(path.name, digest(data)):
+                    result.unchanged += 1
+                    continue
+                doc, warnings = parse(decode(data))
+            except ArchiveError as exc:
+                fail(path, exc.line, exc.message)
+                continue
+            except OSError as exc:
+                fail(path, 1, _("cannot be read: %(error)s") % {"error": exc.strerror or exc})
+                continue
+            for warning in warnings:
+                progress.say(f"{path}:{warning.line}: warning: {warning.message}")
+            content, layout = read(doc)
+            item = Pending(path.name, content, layout, digest(data), "\n".join(doc.title_lines),
+                           any(s.marker for s in doc.sections))
+            if dry_run:
+                known = path.name in loader.known
+                result.updated += known
+                result.imported += not known
+            elif path.name in loader.known:
+                update(item, path)
+            else:
+                pending.append((item, path))
+                if len(pending) >= CHUNK:
+                    create(pending)
+        if pending:
+            create(pending)
+    progress.clear()
+    if result.imported or result.updated:
+        from plans import cache
+
+        cache.bump()  # cached public pages carry the content version: they must not show the old plans
+    result.seconds = time.perf_counter() - started
+    return result

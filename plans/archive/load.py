@@ -1,0 +1,319 @@
+"""Content → ORM: create or update the plan of one archive file, in as few queries as possible.
+
+The importer handles the whole archive (1,100 plans) in seconds, so nothing here saves row by row: tags,
+labs, SDGs and slugs are looked up once per run and cached; children, tag assignments and SDG links are
+`bulk_create`d. The caller runs each file in its own transaction and calls `forget()` when one fails, so
+that the caches never point at rolled-back rows.
+
+Re-import is a three-way merge: the layout keeps a *snapshot* of the content last imported; for every plan
+field, tag vocabulary and child list, a value the file changed since that snapshot wins, anything else keeps
+its current database value (so edits made in the admin survive re-importing an unchanged part).
+"""
+
+import datetime
+import hashlib
+from dataclasses import dataclass
+
+from django.utils import timezone
+from django.utils.text import slugify
+
+from plans.archive.dump import PLAN_FIELDS, PREFETCH, plan_content
+from plans.archive.mapping import TAG_KEYS
+
+KINDS = {"opening": "opening", "closing_v1": "closing", "closing_v2": "closing", "hybrid": "hybrid"}
+COLLECTIONS = ("insights", "barriers", "partners", "learning_questions", "evidence", "blog_links",
+               "extra_answers")
+
+
+BATCH = 500
+
+
+@dataclass
+class Pending:
+    """One parsed file waiting to be written."""
+
+    source_file: str
+    content: dict
+    layout: dict
+    sha: str
+    raw_title: str
+    markers: bool
+
+    def stored_layout(self) -> dict:
+        # The snapshot of what was imported is the base of the three-way merge of the next re-import.
+        return dict(self.layout, sha=self.sha, snapshot=self.content)
+
+
+def digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class Loader:
+    """Writes the content of parsed files to the database, remembering lookups between files."""
+
+    def __init__(self, status: str = "published"):
+        from plans.models import SDG, DatasourceTag, Lab, MethodTag, Plan, ThematicAreaTag
+
+        self.status = status
+        self.tag_models = {"methods": MethodTag, "datasources": DatasourceTag, "thematic_areas": ThematicAreaTag}
+        self.tags: dict[str, dict[str, int]] = {}
+        self.tag_slugs: dict[str, set[str]] = {}
+        for key, model in self.tag_models.items():
+            rows = list(model.objects.values_list("name", "pk", "slug"))
+            self.tags[key] = {name: pk for name, pk, _ in rows}
+            self.tag_slugs[key] = {slug for _, _, slug in rows}
+        self.labs = dict(Lab.objects.values_list("name", "pk"))
+        self.sdgs = dict(SDG.objects.values_list("number", "pk"))
+        self.sdg_names = dict(SDG.objects.values_list("number", "name"))
+        self.slugs = set(Plan.objects.values_list("slug", flat=True))
+        self.known = {
+            source: (pk, sha)
+            for source, pk, sha in Plan.objects.exclude(source_file="").values_list(
+                "source_file", "pk", "archive_layout__sha"
+            )
+        }
+        self._new: list[tuple[dict | set, str]] = []  # cache entries added in the current file
+
+    # ---------------------------------------------------------------- cache hygiene
+
+    def _remember(self, cache, key) -> None:
+        self._new.append((cache, key))
+
+    def forget(self) -> None:
+        """Drop the cache entries of a file whose transaction was rolled back."""
+        for cache, key in self._new:
+            if isinstance(cache, dict):
+                cache.pop(key, None)
+            else:
+                cache.discard(key)
+        self._new = []
+
+    def commit(self) -> None:
+        self._new = []
+
+    # ---------------------------------------------------------------- lookups
+
+    def unchanged(self, source_file: str, sha: str) -> bool:
+        known = self.known.get(source_file)
+        return known is not None and known[1] == sha
+
+    def lab_id(self, country: str) -> int | None:
+        from plans.models import Lab
+
+        if not country:
+            return None
+        name = f"Accelerator Lab {country}"[:200]
+        if name not in self.labs:
+            self.labs[name] = Lab.objects.create(name=name, country=country).pk
+            self._remember(self.labs, name)
+        return self.labs[name]
+
+    def tag_ids(self, key: str, names: list[str]) -> dict[str, int]:
+        cache, slugs, model = self.tags[key], self.tag_slugs[key], self.tag_models[key]
+        missing = [name for name in dict.fromkeys(names) if name not in cache]
+        new = []
+        for name in missing:
+            base = (slugify(name, allow_unicode=True)[:200] or "tag").strip("-_") or "tag"
+            slug, n = base, 1
+            while slug in slugs:
+                slug, n = f"{base}_{n}", n + 1
+            slugs.add(slug)
+            self._remember(slugs, slug)
+            new.append(model(name=name, slug=slug))
+        for tag in model.objects.bulk_create(new):
+            cache[tag.name] = tag.pk
+            self._remember(cache, tag.name)
+        return {name: cache[name] for name in names}
+
+    def slug(self, title: str) -> str:
+        base = slugify(title)[:200].strip("-") or "plan"
+        slug, n = base, 2
+        while slug in self.slugs:
+            slug, n = f"{base}-{n}", n + 1
+        self.slugs.add(slug)
+        self._remember(self.slugs, slug)
+        return slug
+
+    # ---------------------------------------------------------------- writing
+
+    def create_many(self, pending: list["Pending"]) -> list[int]:
+        """Create the plans of new files with a handful of queries for all of them. Call inside a
+        transaction; if it fails, call `forget()` and retry file by file to find the culprit."""
+        from plans.models import Plan
+
+        plans = [self._new_plan(p) for p in pending]
+        Plan.objects.bulk_create(plans)
+        for p, obj in zip(pending, plans, strict=True):
+            self.known[p.source_file] = (obj.pk, p.sha)
+            self._remember(self.known, p.source_file)
+        items = [(obj.pk, p.content) for p, obj in zip(pending, plans, strict=True)]
+        self._write_tags(items, (*TAG_KEYS, "sdgs"))
+        self._write_children(items, COLLECTIONS)
+        self._index(plans, pending)
+        return [obj.pk for obj in plans]
+
+    def _index(self, plans: list, pending: list["Pending"]) -> None:
+        """Full-text index rows for new plans, from the content in hand rather than re-read from the
+        database (the search module's own rebuild prefetches every relation again)."""
+        from plans import search
+
+        if not (hasattr(search, "document") and hasattr(search, "_write")):
+            search.update_index([obj.pk for obj in plans])
+            return
+        labs = {pk: name for name, pk in self.labs.items()}
+        rows = []
+        for obj, p in zip(plans, pending, strict=True):
+            content = dict(p.content, sdgs=[self.sdg_names.get(n, "") for n in p.content["sdgs"]])
+            rows.append((obj.pk, *search.document(index_view(obj.pk, content, labs.get(obj.lab_id, "")))))
+        search._write([obj.pk for obj in plans], rows)
+
+    def update(self, p: "Pending") -> bool:
+        """Update the plan of an already imported file; False when the file is the one last imported."""
+        known = self.known[p.source_file]
+        if known[1] == p.sha:
+            return False
+        self._update(known[0], p)
+        self.known[p.source_file] = (known[0], p.sha)
+        return True
+
+    def _plan_values(self, plan: dict) -> dict:
+        values = {name: plan[name] for name in PLAN_FIELDS}
+        values["kind"] = KINDS.get(plan["form_version"], "opening")
+        values["lab_id"] = self.lab_id(plan["country"])
+        return values
+
+    def _new_plan(self, p: "Pending"):
+        from plans.models import Plan
+
+        plan = p.content["plan"]
+        published_at = None
+        if self.status == "published":
+            published_at = (
+                datetime.datetime(plan["year"], 1, 1, tzinfo=datetime.UTC) if plan["year"] else timezone.now()
+            )
+        return Plan(
+            **self._plan_values(plan), slug=self.slug(plan["title"]), status=self.status,
+            published_at=published_at, source_file=p.source_file, raw_title=p.raw_title,
+            section_markers=p.markers, archive_layout=p.stored_layout(),
+        )
+
+    def _update(self, pk: int, p: "Pending") -> None:
+        from plans.models import Plan
+
+        new, raw_title, markers, layout = p.content, p.raw_title, p.markers, p.stored_layout()
+        obj = Plan.objects.prefetch_related(*PREFETCH).get(pk=pk)
+        current = plan_content(obj)
+        old = (obj.archive_layout or {}).get("snapshot") or new  # no snapshot: the file wins everywhere
+        merged = merge(old, new, current)
+        values = self._plan_values(merged["plan"])
+        changed = [name for name, value in values.items() if getattr(obj, name) != value]
+        for name in changed:
+            setattr(obj, name, values[name])
+        obj.raw_title, obj.section_markers, obj.archive_layout = raw_title, markers, layout
+        obj.save(update_fields=[*changed, "raw_title", "section_markers", "archive_layout", "updated_at"])
+        keys = [k for k in (*TAG_KEYS, "sdgs") if sorted(map(str, merged[k])) != sorted(map(str, current[k]))]
+        self._clear(obj, keys)
+        self._write_tags([(pk, merged)], keys)
+        collections = [k for k in COLLECTIONS if merged[k] != current[k]]
+        reviews = {b.url: b for b in obj.bloglinks.all()}
+        self._clear(obj, collections)
+        self._write_children([(pk, merged)], collections, reviews)
+
+    @staticmethod
+    def _clear(obj, keys) -> None:
+        related = {"methods": "methods", "datasources": "datasources", "thematic_areas": "thematic_areas",
+                   "insights": "insights", "barriers": "barriers", "partners": "partnerships",
+                   "learning_questions": "learningquestions", "evidence": "evidences",
+                   "blog_links": "bloglinks", "extra_answers": "extraanswers"}
+        for key in keys:
+            if key == "sdgs":
+                obj.sdgs.through.objects.filter(plan_id=obj.pk).delete()
+            elif key in TAG_KEYS:
+                getattr(obj, key).through.objects.filter(content_object_id=obj.pk).delete()
+            else:
+                getattr(obj, related[key]).all().delete()
+
+    def _write_tags(self, items: list[tuple[int, dict]], keys) -> None:
+        from plans.models import Plan, TaggedDatasource, TaggedMethod, TaggedThematicArea
+
+        through = {"methods": TaggedMethod, "datasources": TaggedDatasource, "thematic_areas": TaggedThematicArea}
+        for key in keys:
+            if key == "sdgs":
+                model = Plan.sdgs.through
+                rows = [model(plan_id=pk, sdg_id=self.sdgs[n]) for pk, c in items for n in c["sdgs"]
+                        if n in self.sdgs]
+            else:
+                model = through[key]
+                ids = self.tag_ids(key, [name for _, c in items for name in c[key]])
+                rows = [model(content_object_id=pk, tag_id=ids[name]) for pk, c in items for name in c[key]]
+            if rows:
+                model.objects.bulk_create(rows, batch_size=BATCH)
+
+    def _write_children(self, items: list[tuple[int, dict]], keys, reviews: dict | None = None) -> None:
+        from plans.models import Barrier, BlogLink, Evidence, ExtraAnswer, Insight, LearningQuestion, Partnership
+
+        models = {"insights": Insight, "barriers": Barrier, "partners": Partnership,
+                  "learning_questions": LearningQuestion, "evidence": Evidence, "blog_links": BlogLink,
+                  "extra_answers": ExtraAnswer}
+        for key in keys:
+            rows = []
+            for pk, content in items:
+                rows += self._rows(models[key], key, pk, content, reviews)
+            if rows:
+                models[key].objects.bulk_create(rows, batch_size=BATCH)
+
+    @staticmethod
+    def _rows(model, key: str, pk: int, content: dict, reviews: dict | None) -> list:
+        rows = []
+        for position, values in enumerate(content[key]):
+            row = model(plan_id=pk, position=position, **values)
+            previous = (reviews or {}).get(values.get("url")) if key == "blog_links" else None
+            if previous is not None:  # a reviewer's decision outlives the re-import
+                row.status, row.reviewed_by_id = previous.status, previous.reviewed_by_id
+                row.reviewed_at, row.review_note, row.title = (
+                    previous.reviewed_at, previous.review_note, previous.title)
+            rows.append(row)
+        return rows
+
+
+def merge(old: dict, new: dict, current: dict) -> dict:
+    """Three-way merge of plan content: where the file changed a value since the last import (`old` →
+    `new`), the file wins; elsewhere the current database value stays."""
+    merged = {"plan": {}}
+    for name, value in new["plan"].items():
+        merged["plan"][name] = value if value != old["plan"].get(name) else current["plan"].get(name, value)
+    for key in (*TAG_KEYS, "sdgs", *COLLECTIONS):
+        changed = sorted(map(str, new[key])) != sorted(map(str, old[key])) if key in (*TAG_KEYS, "sdgs") \
+            else new[key] != old[key]
+        merged[key] = new[key] if changed else current[key]
+    return merged
+
+
+class _Rows(list):
+    """A list that answers `.all()`, so that content rows look like prefetched related managers."""
+
+    def all(self):
+        return self
+
+
+def index_view(pk: int, content: dict, lab_name: str):
+    """A read-only stand-in for a prefetched Plan built from imported content, for `search.document()`:
+    indexing a freshly imported plan then costs no query at all."""
+    from types import SimpleNamespace as NS
+
+    plan = content["plan"]
+    return NS(
+        pk=pk, lab_id=1 if lab_name else None, lab=NS(name=lab_name),
+        **{name: plan.get(name, "") for name in PLAN_FIELDS},
+        insights=_Rows(NS(**r) for r in content["insights"]),
+        barriers=_Rows(NS(**r) for r in content["barriers"]),
+        partnerships=_Rows(NS(**r) for r in content["partners"]),
+        learningquestions=_Rows(NS(**r) for r in content["learning_questions"]),
+        evidences=_Rows(NS(**r) for r in content["evidence"]),
+        extraanswers=_Rows(NS(**r) for r in content["extra_answers"]),
+        bloglinks=_Rows(NS(**r) for r in content["blog_links"]),
+        methods=_Rows(NS(name=n) for n in content["methods"]),
+        datasources=_Rows(NS(name=n) for n in content["datasources"]),
+        thematic_areas=_Rows(NS(name=n) for n in content["thematic_areas"]),
+        sdgs=_Rows(NS(name=n) for n in content["sdgs"]),
+    )

@@ -1,0 +1,50 @@
+from pathlib import Path, PurePosixPath
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from plans.archive.dump import PREFETCH, dump
+from plans.archive.write import write
+from plans.models import SDG, Plan
+
+CHUNK = 200
+
+
+def file_name(plan: Plan) -> str:
+    """The archive file name: the one an imported plan came from (its identity), else `<slug>.md`."""
+    return PurePosixPath(plan.source_file.replace("\\", "/")).name or f"{plan.slug}.md"
+
+
+class Command(BaseCommand):
+    help = gettext_lazy(
+        "Write every plan (or those with the given --status) to DIR in the archive format, one file per "
+        "plan, named like the file it was imported from (<slug>.md for plans authored in the admin). "
+        "Existing files of the same name are overwritten. Ends with one summary line."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--out", required=True, help=gettext_lazy("Folder to write to (created if needed)."))
+        parser.add_argument("--status", action="append", choices=[s for s, _label in Plan.Status.choices],
+                            help=gettext_lazy("Only plans with this status (repeatable; default: all)."))
+
+    def handle(self, *args, **options):
+        out = Path(options["out"])
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CommandError(_("Cannot create %(dir)s: %(error)s") % {"dir": out, "error": exc}) from exc
+        plans = Plan.objects.order_by("pk")
+        if options["status"]:
+            plans = plans.filter(status__in=options["status"])
+        names = dict(SDG.objects.values_list("number", "name"))
+        written: set[str] = set()
+        ids = list(plans.values_list("pk", flat=True))
+        for start in range(0, len(ids), CHUNK):
+            for plan in Plan.objects.filter(pk__in=ids[start : start + CHUNK]).prefetch_related(*PREFETCH):
+                name, n = file_name(plan), 2
+                while name in written:  # two plans never overwrite each other's file
+                    name, n = f"{file_name(plan).removesuffix('.md')}-{n}.md", n + 1
+                written.add(name)
+                (out / name).write_text(write(dump(plan, names)), encoding="utf-8")
+        self.stdout.write(_("exported %(n)d plans to %(dir)s") % {"n": len(written), "dir": out})
