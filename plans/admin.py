@@ -412,12 +412,28 @@ class PlanAdmin(admin.ModelAdmin):
         return permissions.can_delete(request.user, obj)
 
     def get_fieldsets(self, request, obj=None):
-        return plan_fieldsets(obj.form_version if obj else None)
+        fieldsets = plan_fieldsets(obj.form_version if obj else None)
+        if obj is None or self.has_change_permission(request, obj):
+            return fieldsets
+        # Read-only: the checklist by its labels, and no edit-session marker.
+        swap = {"handover_options": "handover_display"}
+        return [
+            (
+                name,
+                {**options, "fields": [swap.get(f, f) for f in options["fields"] if f != "opened_version"]},
+            )
+            for name, options in fieldsets
+        ]
+
+    @admin.display(description=gettext_lazy("handover process"))
+    def handover_display(self, plan):
+        labels = dict(catalogue.HANDOVER_OPTIONS)
+        return "; ".join(labels.get(o, o) for o in plan.handover_options or []) or "—"
 
     def get_readonly_fields(self, request, obj=None):
         if not request.user.is_superuser:
-            return [*ALWAYS_READONLY, "slug"]
-        return ALWAYS_READONLY
+            return [*ALWAYS_READONLY, "slug", "handover_display"]
+        return [*ALWAYS_READONLY, "handover_display"]
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "lab":

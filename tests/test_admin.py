@@ -314,3 +314,13 @@ def test_it_links_reviewers_to_their_lists_from_the_admin_index(client, reviewer
     assert reverse("admin:plans_plan_review_queue") in body and "Blog links awaiting approval" in body
     client.force_login(focal_point)
     assert reverse("admin:plans_plan_review_queue") not in client.get(reverse("admin:index")).content.decode()
+
+
+def test_it_shows_a_read_only_plan_with_readable_checklist_answers(client, reviewer, plan_factory):
+    plan = plan_factory(
+        status=Plan.Status.SUBMITTED, form_version="closing_v2", handover_options=["not_scaled"]
+    )
+    client.force_login(reviewer)
+    body = client.get(reverse("admin:plans_plan_change", args=[plan.pk])).content.decode()
+    assert "Our work has not yet scaled" in body and "not_scaled" not in body
+    assert "opened_version" not in body
