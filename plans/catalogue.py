@@ -18,11 +18,23 @@ Public API:
 This module imports nothing from Django but the lazy translation marker, so the parser can use it.
 """
 
+import html
+import re
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext_lazy as _
 
-from plans.archive.text import prompt_key
+_SPACES = re.compile(r"\s+")
+
+
+def prompt_key(text: str) -> str:
+    """The key under which prompt and heading variants match: entities decoded, zero-width characters
+    dropped, every run of (Unicode) spaces one space, case folded. (Kept here rather than imported from
+    `plans.archive`, which imports this module.)"""
+    text = html.unescape(text)
+    for char in "\u200b\u2060\ufeff":
+        text = text.replace(char, "")
+    return _SPACES.sub(" ", text).strip().casefold()
 
 # Target kinds: where an answer is stored.
 FIELD = "field"  # a text field of Plan (`name`)

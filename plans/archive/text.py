@@ -37,11 +37,6 @@ def is_heading(line: str) -> bool:
     return line == "##" or line.startswith("## ")
 
 
-def prompt_key(text: str) -> str:
-    """The key under which prompt variants are matched: decoded, spaces collapsed, case folded."""
-    return squash(text).casefold()
-
-
 def line_class(line: str) -> str:
     """Which kind of line the round-trip checker would see; used to refuse decodings that change it."""
     if "\n" in line or "\r" in line:
