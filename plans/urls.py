@@ -1,6 +1,7 @@
 from django.urls import path
 
 from plans import views
+from plans.archive import views as archive_views
 
 app_name = "plans"
 
@@ -9,6 +10,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("plans/", views.plan_list, name="list"),
     path("plans/<slug:slug>/", views.plan_detail, name="detail"),
+    path("plans/<slug:slug>/archive.md", archive_views.download, name="archive"),
     path("map/", views.plan_map, name="map"),
     path("stats/", views.stats, name="stats"),
 ]
