@@ -21,6 +21,7 @@ from plans.models import SDG, DatasourceTag, MethodTag, Plan, ThematicAreaTag
 FACETS = ("country", "year", "kind", "language", "methods", "datasources", "sdgs", "thematic_areas")
 SORTS = {"newest": _("Newest"), "title": _("Title"), "relevance": _("Relevance")}
 TOP_TAGS = 15
+LANGUAGES = {"en": _("English"), "fr": _("French"), "es": _("Spanish"), "pt": _("Portuguese"), "ar": _("Arabic")}
 
 
 class AnyValueMultipleField(forms.MultipleChoiceField):
@@ -147,7 +148,7 @@ def facets(data, queryset: QuerySet) -> list[Facet]:
         if name in {"country", "year", "language", "kind"}:
             rows = plans.exclude(**{f"{name}__isnull": True}).exclude(**{name: ""} if name != "year" else {})
             rows = rows.values_list(name).annotate(n=Count("pk")).order_by(name)
-            labels = dict(Plan.Kind.choices) if name == "kind" else {}
+            labels = dict(Plan.Kind.choices) if name == "kind" else LANGUAGES if name == "language" else {}
             facet.values = [
                 FacetValue(str(v), str(labels.get(v, v)), n, str(v) in chosen) for v, n in rows if v not in ("", None)
             ]

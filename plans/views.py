@@ -8,11 +8,13 @@ from django.db.models import Count, Max, Min, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import get_language_info
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from plans import catalogue as cat
 from plans import filters, permissions
-from plans.models import STAGES, SDG, BlogLink, DatasourceTag, LearningQuestion, MethodTag, Plan
+from plans.models import STAGES, SDG, BlogLink, DatasourceTag, LearningQuestion, MethodTag, Partnership, Plan
 from plans.sanitise import sanitise
 
 PAGE_SIZE = 20
@@ -93,78 +95,134 @@ def _archive_url(plan: Plan) -> str:
         return ""
 
 
-def _answer(label, value):
-    return {"label": label, "html": sanitise(value)} if value and value.strip() else None
+def _language_name(code: str) -> str:
+    try:
+        return get_language_info(code)["name_translated"]
+    except KeyError:
+        return code
+
+
+def _stage_labels(values) -> list[str]:
+    labels = dict(STAGES)
+    return [str(labels.get(v, v)) for v in values]
+
+
+def _section_items(section, plan: Plan, parts: dict, covered: set) -> list[dict]:
+    """The answers of one catalogue section, in prompt order, skipping what another section already showed
+    (closing forms share sections) and what is empty."""
+    items = []
+    for prompt in section.prompts:
+        kind, name = prompt.target.kind, prompt.target.name
+        key = (kind, name) if kind in {cat.FIELD, cat.EVIDENCE, cat.CHECKLIST, cat.PARTNERS} else (kind,)
+        if kind == cat.EXTRA:
+            key = ("extra", prompt.key)
+        if key in covered:
+            continue
+        item = None
+        if kind == cat.FIELD and getattr(plan, name, ""):
+            item = {"type": "answer", "html": sanitise(getattr(plan, name))}
+        elif kind == cat.PARTNERS and (getattr(plan, name, "") or parts["partnerships"]):
+            item = {"type": "partners", "html": sanitise(getattr(plan, name, "")), "partners": parts["partnerships"]}
+            covered.add(("partnerships",))
+        elif kind == cat.INSIGHTS and parts["insights"]:
+            item = {"type": "list", "items": parts["insights"]}
+        elif kind == cat.BARRIERS and parts["barriers"]:
+            item = {"type": "list", "items": parts["barriers"]}
+        elif kind == cat.BLOGS and parts["blog_links"]:
+            item = {"type": "links", "links": parts["blog_links"]}
+        elif kind == cat.CHECKLIST and getattr(plan, name, None):
+            options = dict(prompt.options)
+            item = {"type": "checklist", "options": [options.get(v, v) for v in getattr(plan, name)]}
+        elif kind == cat.EVIDENCE and parts["evidence"].get(name):
+            item = {"type": "evidence", "items": parts["evidence"][name]}
+        elif kind == cat.TIME and parts["time_split"]:
+            item = {"type": "time", "split": parts["time_split"]}
+        elif kind == cat.LEARNING_QUESTION and parts["questions"]:
+            key = ("lq",)
+            if key not in covered:
+                item = {"type": "questions", "questions": parts["questions"]}
+        elif kind == cat.EXTRA and parts["extra_by_prompt"].get(prompt.key):
+            item = {"type": "extra", "answers": parts["extra_by_prompt"][prompt.key]}
+        if item:
+            covered.add(key)
+            items.append({"label": prompt.label, **item})
+    return items
 
 
 def detail_context(plan: Plan) -> dict:
     """Everything `plans/detail.html` needs for one plan, published or not (the admin preview renders
-    drafts with it). Sections follow the form's order; answers are sanitised here, never in templates."""
-    f = Plan._meta.get_field
-
-    def answers(*names):
-        return [a for a in (_answer(f(n).verbose_name, getattr(plan, n)) for n in names) if a]
-
-    challenge = answers("plan_name", "challenge_statement", "background", "value_proposition", "tweet_summary")
-    if plan.challenge_type:
-        challenge.insert(0, {"label": f("challenge_type").verbose_name, "text": plan.get_challenge_type_display()})
-    evidences = list(plan.evidences.all())
-    stages = dict(STAGES)
-    questions = [
-        {
-            "question": sanitise(q.question),
-            "stages": [stages.get(s, s) for s in q.stages],
-            "answers": [
-                a for a in (
-                    _answer(LearningQuestion._meta.get_field("methods_usage").verbose_name, q.methods_usage),
-                    _answer(LearningQuestion._meta.get_field("data_gaps").verbose_name, q.data_gaps),
-                ) if a
-            ],
-        }
-        for q in plan.learningquestions.all()
-    ]
-    partnerships = [
-        {
-            "name": p.name,
-            "sector": p.get_sector_display() if p.sector != p.Sector.UNKNOWN else "",
-            "new": p.get_is_new_and_unusual_display() if p.is_new_and_unusual != "unknown" else "",
-            "description": sanitise(p.description),
-        }
-        for p in plan.partnerships.all()
-    ]
+    drafts with it). Sections and prompts come from `plans/catalogue.py` in the order of the form the plan
+    answers; content the form does not hold (a plan edited across forms) follows in the catalogue's other
+    sections, and archive answers without a field of their own close the page. Answers are sanitised here,
+    never in templates."""
+    evidence: dict[str, list] = {}
+    for e in plan.evidences.all():
+        evidence.setdefault(e.kind, []).append(
+            {"html": sanitise(e.text), "url": e.url, "file": e.file, "image_url": e.image_url}
+        )
+    sectors, unknown = dict(Partnership.Sector.choices), Partnership.Sector.UNKNOWN
+    extra_by_prompt: dict[str, list] = {}
+    other_answers: dict[str, list] = {}
+    for extra in plan.extraanswers.all():
+        if not extra.answer.strip():
+            continue
+        prompt = cat.match_prompt(extra.prompt) if extra.prompt else None
+        answer = {"label": extra.prompt, "html": sanitise(extra.answer)}
+        if prompt and prompt.target.kind == cat.EXTRA:
+            extra_by_prompt.setdefault(prompt.key, []).append(answer)
+        else:
+            other_answers.setdefault(extra.section or str(_("Other answers")), []).append(answer)
     time_split = None
     if all(v is not None for v in plan.time_split):
         time_split = [{"stage": str(label), "key": key, "percent": v}
                       for (key, label), v in zip(STAGES, plan.time_split, strict=True)]
-    extra_sections: dict[str, list] = {}
-    for extra in plan.extraanswers.all():
-        if extra.answer.strip():
-            extra_sections.setdefault(extra.section or _("Other answers"), []).append(
-                {"label": extra.prompt, "html": sanitise(extra.answer)}
-            )
-    return {
-        "plan": plan,
-        "challenge": challenge,
-        "evidence": {
-            kind_label: [{"html": sanitise(e.text), "url": e.url, "file": e.file, "image_url": e.image_url}
-                         for e in evidences if e.kind == kind]
-            for kind, kind_label in plan.evidences.model.Kind.choices
-            if any(e.kind == kind for e in evidences)
-        },
-        "partners_text": answers("partners_overview", "partners_civil_society", "partners_academic",
-                                 "partners_private", "partners_government", "partners_new_unusual", "partners_un"),
-        "partnerships": partnerships,
-        "questions": questions,
-        "learnings": answers("handover_details", "early_leads"),
-        "handover_options": plan.handover_options or [],
+    parts = {
+        "evidence": evidence,
+        "partnerships": [
+            {
+                "name": p.name,
+                "sector": sectors[p.sector] if p.sector != unknown else "",
+                "new": p.get_is_new_and_unusual_display() if p.is_new_and_unusual != "unknown" else "",
+                "description": sanitise(p.description),
+            }
+            for p in plan.partnerships.all()
+        ],
+        "questions": [
+            {
+                "question": sanitise(q.question),
+                "stages": _stage_labels(q.stages),
+                "methods_usage": sanitise(q.methods_usage),
+                "data_gaps": sanitise(q.data_gaps),
+            }
+            for q in plan.learningquestions.all()
+        ],
         "insights": [sanitise(i.text) for i in plan.insights.all()],
         "barriers": [sanitise(b.text) for b in plan.barriers.all()],
-        "time_split": time_split,
-        "data_methods": answers("why_data", "why_methods"),
-        "closing": answers("bonus_answer"),
-        "extra_sections": extra_sections,
         "blog_links": [b for b in plan.bloglinks.all() if b.status == BlogLink.Status.APPROVED],
+        "time_split": time_split,
+        "extra_by_prompt": extra_by_prompt,
+    }
+    covered: set = set()
+    sections = []
+    form = cat.template(plan.form_version)
+    rest = [s for t in cat.TEMPLATES.values() for s in t.sections if s not in form.sections]
+    by_key: dict[str, dict] = {}
+    for section in (*form.sections, *rest):
+        items = _section_items(section, plan, parts, covered)
+        if not items:
+            continue
+        if section in rest and section.key in by_key:  # e.g. the first closing form's time split
+            by_key[section.key]["items"] += items
+            continue
+        sections.append({"key": section.key, "label": section.label, "items": items})
+        by_key.setdefault(section.key, sections[-1])
+    for heading, answers in other_answers.items():
+        sections.append({"key": "other", "label": heading, "items": [{"type": "extra", "label": "", "answers": answers}]})
+    return {
+        "plan": plan,
+        "sections": sections,
         "archive_url": _archive_url(plan),
+        "language_name": _language_name(plan.language),
         "show_email": settings.PUBLIC_FOCAL_POINT_EMAILS,
     }
 
@@ -248,6 +306,7 @@ def stats(request: HttpRequest) -> HttpResponse:
     stage_counts = Counter()
     for stage_list in LearningQuestion.objects.filter(plan__in=plans).values_list("stages", flat=True):
         stage_counts.update(set(stage_list or []))
+    handover_labels = dict(cat.HANDOVER_OPTIONS)
     handover = Counter()
     for options in plans.exclude(handover_options=[]).values_list("handover_options", flat=True):
         handover.update(set(options or []))
@@ -266,7 +325,7 @@ def stats(request: HttpRequest) -> HttpResponse:
             "datasources": _bars(list(datasources)),
             "sdgs": _bars([(f"{s.number}. {s.name}", s.n, s.number, s.colour) for s in sdgs]),
             "stages": _bars([(label, stage_counts.get(key, 0)) for key, label in STAGES]),
-            "handover": _bars(handover.most_common()),
+            "handover": _bars([(handover_labels.get(k, k), n) for k, n in handover.most_common()]),
         },
     )
 

@@ -28,6 +28,7 @@ def full_plan(published):
     plan = published(
         title="Closing the loop on plastic",
         kind=Plan.Kind.CLOSING,
+        form_version=Plan.FormVersion.CLOSING_V2,
         language="fr",
         plan_name="Boucler la boucle",
         challenge_statement='<p class="MsoNormal">Le plastique &amp; les <script>alert("x")</script>déchets</p>',
@@ -70,9 +71,15 @@ def test_it_renders_every_section_of_a_plan_safely(client, full_plan):
 
 def test_it_keeps_the_sections_in_the_form_order(client, full_plan):
     html = client.get(f"/plans/{full_plan.slug}/").content.decode()
-    headings = re.findall(r'<h2 id="s-(\w+)"', html)
+    sections = re.findall(r'data-section="(\w+)"', html)
 
-    assert headings == ["challenge", "partners", "questions", "learnings", "data", "blogs"]
+    # The second closing form first, then what it does not hold, then archive answers of unknown prompts.
+    assert sections == ["learnings", "data_methods", "partners", "title", "challenge_statement",
+                        "learning_question", "other"]
+    learnings = html[html.index('data-section="learnings"'):html.index('data-section="data_methods"')]
+    order = ["Key insights", "Handover process", "Our blog", "Approved blog", "Barriers", "Time split"]
+    order = [t for t in order if t in learnings]
+    assert order == sorted(order, key=learnings.index) and "Time split" in order
 
 
 def test_it_shows_approved_blog_links_only(client, full_plan):
