@@ -1,0 +1,351 @@
+"""import_plans / export_plans over small real files (tests/fixtures/archive/real, copied from the corpus)
+and handmade bad inputs (tests/fixtures/archive/bad)."""
+
+import importlib.util
+import io
+import shutil
+from datetime import UTC, datetime
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.urls import reverse
+
+from plans.archive.dump import PREFETCH, dump
+from plans.archive.write import write
+from plans.models import (
+    Barrier,
+    BlogLink,
+    ExtraAnswer,
+    Insight,
+    Lab,
+    LearningQuestion,
+    Partnership,
+    Plan,
+)
+from tests.conftest import FIXTURES, NORMALISE, needs_corpus
+
+REAL = FIXTURES / "archive" / "real"
+BAD = FIXTURES / "archive" / "bad"
+OPENING = REAL / "youth_entrepreneurship.md"
+CLOSING_V1 = REAL / "closing_viet_nam_governmentpublic_sector_innovation.md"
+CLOSING_V2 = REAL / "100__fish_use_completed.md"
+HYBRID = REAL / "promoting_circular_economy_in_philippine_cities.md"
+FRENCH = REAL / "nous_avons__t__confront_s___un_probl_me_d_inad_quation_des__quipements_de_b_.md"
+SPANISH = REAL / "dise_ar_y_probar_productos_clim_ticos_para_mejorar_la_toma_de_decisiones_locales_en_respuesta_al_c_.md"
+HEADER_ONLY = REAL / "facilitating_community_ownership_of_development_initiatives.md"
+SIX_PARTNERS = REAL / "inclusive_and_innovative_approaches_to_increase_waste_collection_service_subscr_.md"
+
+
+def run(*args, **options) -> tuple[str, str, int]:
+    """Run import_plans; returns (stdout, stderr, exit status)."""
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command("import_plans", *map(str, args), stdout=out, stderr=err, **options)
+    except CommandError:
+        return out.getvalue(), err.getvalue(), 1
+    return out.getvalue(), err.getvalue(), 0
+
+
+def exported(plan: Plan) -> str:
+    return write(dump(Plan.objects.prefetch_related(*PREFETCH).get(pk=plan.pk)))
+
+
+def compare(a: str, b: str) -> tuple[bool, str]:
+    spec = importlib.util.spec_from_file_location("normalise", NORMALISE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.compare(a, b)
+
+
+def counts() -> dict[str, int]:
+    return {m.__name__: m.objects.count() for m in (Plan, Insight, Barrier, Partnership, LearningQuestion,
+                                                    BlogLink, ExtraAnswer, Lab)}
+
+
+# ------------------------------------------------------------------ templates and languages
+
+
+@needs_corpus
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", sorted(REAL.glob("*.md")), ids=lambda p: p.name[:40])
+def test_it_exports_each_fixture_equivalent_to_its_source(path):
+    _out, err, code = run(path)
+    assert code == 0, err
+    ok, message = compare(path.read_text(encoding="utf-8"), exported(Plan.objects.get(source_file=path.name)))
+    assert ok, f"{path.name}: {message}"
+
+
+@pytest.mark.django_db
+def test_it_fills_an_opening_plan():
+    out, _err, code = run(OPENING)
+    assert code == 0 and out.startswith("imported 1, updated 0, failed 0 in ")
+    plan = Plan.objects.get(source_file=OPENING.name)
+    assert (plan.form_version, plan.kind, plan.status) == ("opening", "opening", "published")
+    assert plan.published_at == datetime(plan.year, 1, 1, tzinfo=UTC)
+    assert plan.lab.name == f"Accelerator Lab {plan.country}"
+    assert plan.plan_name and plan.challenge_statement and plan.background
+    assert plan.learningquestions.count() >= 1
+    assert all(set(q.stages) <= {"sense", "explore", "test", "grow"} for q in plan.learningquestions.all())
+    assert plan.partnerships.exists()
+    assert plan.methods.exists() or plan.datasources.exists()
+    assert plan.latitude is not None and plan.longitude is not None
+
+
+@pytest.mark.django_db
+def test_it_fills_a_first_form_closing_report():
+    run(CLOSING_V1)
+    plan = Plan.objects.get(source_file=CLOSING_V1.name)
+    assert plan.form_version == "closing_v1" and plan.kind == "closing"
+    assert plan.insights.count() == 1 and plan.barriers.count() == 1
+    assert plan.partners_academic.startswith("We worked with 2 national universities")
+    assert plan.why_data and plan.why_methods
+    assert plan.extraanswers.filter(answer="1 blogs pending approval").exists()
+    assert plan.evidences.get().image_url.endswith("98eff71712dfdb59953f20ff479eb2d3.jpg")
+
+
+@pytest.mark.django_db
+def test_it_fills_a_second_form_closing_report():
+    run(CLOSING_V2)
+    plan = Plan.objects.get(source_file=CLOSING_V2.name)
+    assert plan.form_version == "closing_v2"
+    assert plan.handover_options == ["not_scaled"]
+    assert plan.insights.count() == 5
+    partner = plan.partnerships.get()
+    assert partner.name == "Tototo (Think Sea Corp)"
+    assert partner.description.startswith("Tototo (Think Sea Corp) is a Japanese company")
+    assert (partner.sector, partner.is_new_and_unusual) == ("unknown", "unknown")
+
+
+@pytest.mark.django_db
+def test_it_fills_a_hybrid_plan():
+    run(HYBRID)
+    plan = Plan.objects.get(source_file=HYBRID.name)
+    assert plan.form_version == "hybrid" and plan.kind == "hybrid"
+    assert plan.plan_name and plan.learningquestions.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("path", "language"), [(FRENCH, "fr"), (SPANISH, "es")])
+def test_it_reads_localised_headings(path, language):
+    run(path)
+    plan = Plan.objects.get(source_file=path.name)
+    assert plan.language == language
+    assert not plan.extraanswers.filter(prompt="").exists()  # every heading was recognised
+
+
+@pytest.mark.django_db
+def test_it_imports_a_header_only_plan():
+    _out, err, code = run(HEADER_ONLY)
+    assert code == 0, err
+    plan = Plan.objects.get(source_file=HEADER_ONLY.name)
+    assert plan.country == "Nigeria" and plan.archive_layout["sections"] == []
+
+
+@pytest.mark.django_db
+def test_it_imports_six_partners():
+    run(SIX_PARTNERS)
+    assert Plan.objects.get(source_file=SIX_PARTNERS.name).partnerships.count() == 6
+
+
+@pytest.mark.django_db
+def test_it_imports_as_draft_when_asked():
+    run(OPENING, status="draft")
+    plan = Plan.objects.get(source_file=OPENING.name)
+    assert plan.status == "draft" and plan.published_at is None
+
+
+# ------------------------------------------------------------------ re-import
+
+
+@pytest.mark.django_db
+def test_it_changes_nothing_when_the_same_file_is_imported_again():
+    run(REAL)
+    before = counts()
+    stamps = dict(Plan.objects.values_list("pk", "updated_at"))
+    out, _err, code = run(REAL)
+    assert code == 0 and out.startswith("imported 0, updated 0, failed 0")
+    assert counts() == before
+    assert dict(Plan.objects.values_list("pk", "updated_at")) == stamps
+
+
+@pytest.mark.django_db
+def test_it_lets_a_changed_file_win_only_where_it_changed(tmp_path):
+    source = tmp_path / OPENING.name
+    shutil.copy(OPENING, source)
+    run(source)
+    plan = Plan.objects.get(source_file=OPENING.name)
+    plan.value_proposition = "Edited in the admin."
+    plan.save()
+    Insight.objects.create(plan=plan, position=9, text="An insight added in the admin.")
+    old_background = plan.background
+    source.write_text(source.read_text(encoding="utf-8").replace(old_background[:40], "Changed in the file: "),
+                      encoding="utf-8")
+    out, _err, _code = run(source)
+    assert out.startswith("imported 0, updated 1, failed 0")
+    plan.refresh_from_db()
+    assert plan.background.startswith("Changed in the file: ")
+    assert plan.value_proposition == "Edited in the admin."
+    assert plan.insights.filter(text="An insight added in the admin.").exists()
+    assert Plan.objects.filter(source_file=OPENING.name).count() == 1
+
+
+@pytest.mark.django_db
+def test_it_keeps_the_review_of_a_blog_link_on_reimport(tmp_path, reviewer):
+    source = tmp_path / "blog.md"
+    source.write_text(
+        OPENING.read_text(encoding="utf-8").split("## ")[0]
+        + "## Learnings on your challenge\n\n> Please paste the link(s) to the blog(s) that articulate the "
+        "learnings on your frontier challenge.\n[https://blog.example/a](https://blog.example/a)\n",
+        encoding="utf-8",
+    )
+    run(source)
+    link = BlogLink.objects.get()
+    assert link.status == "pending"
+    BlogLink.objects.filter(pk=link.pk).update(status="approved", reviewed_by=reviewer)
+    source.write_text(source.read_text(encoding="utf-8") + "\nAnd a sentence.\n", encoding="utf-8")
+    run(source)
+    assert BlogLink.objects.get().status == "approved"
+
+
+# ------------------------------------------------------------------ export
+
+
+@needs_corpus
+@pytest.mark.django_db
+def test_it_exports_edits_made_in_the_admin():
+    run(CLOSING_V2)
+    plan = Plan.objects.get(source_file=CLOSING_V2.name)
+    plan.why_methods = "Because it was practical, and fast."
+    plan.save()
+    Insight.objects.create(plan=plan, position=10, text="6. A sixth insight.")
+    Partnership.objects.create(plan=plan, position=5, name="New Partner Ltd", description="Printing.")
+    BlogLink.objects.create(plan=plan, position=3, url="https://blog.example/new")
+    text = exported(plan)
+    for expected in ("Because it was practical, and fast.", "6. A sixth insight.", "New Partner Ltd",
+                     "[https://blog.example/new](https://blog.example/new)"):
+        assert expected in text
+    assert text.index("6. A sixth insight.") < text.index("## Data and Methods")
+    assert text.index("New Partner Ltd") < text.index("## End")
+
+
+@pytest.mark.django_db
+def test_it_exports_an_admin_authored_plan_with_its_template(plan_factory, tmp_path):
+    plan = plan_factory(title="Authored here", form_version="closing_v2", background="", why_data="Surveys.")
+    Insight.objects.create(plan=plan, text="First insight.")
+    text = exported(plan)
+    assert text.startswith("# Authored here\n")
+    assert "## Learnings on your challenge" in text and "## Data and Methods" in text
+    assert "> What are the top key insights" in text and "Surveys." in text
+    call_command("export_plans", "--out", str(tmp_path), stdout=io.StringIO())
+    assert (tmp_path / f"{plan.slug}.md").read_text(encoding="utf-8") == text
+
+
+@pytest.mark.django_db
+def test_it_exports_files_named_like_their_source(tmp_path):
+    run(CLOSING_V1, OPENING, status="draft")
+    out = io.StringIO()
+    call_command("export_plans", "--out", str(tmp_path), "--status", "draft", stdout=out)
+    assert out.getvalue().startswith("exported 2 plans")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([CLOSING_V1.name, OPENING.name])
+
+
+# ------------------------------------------------------------------ bad input
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("empty.md", ":1: empty file"),
+        ("binary.md", "binary data"),
+        ("no_header.md", ":1: no header"),
+        ("truncated_group.md", ":16: truncated group"),
+        ("latin1.md", ":1: not valid UTF-8"),
+    ],
+)
+def test_it_reports_a_bad_file_and_writes_nothing(name, message):
+    before = counts()
+    out, err, code = run(BAD / name, OPENING)
+    assert code == 1
+    assert f"{BAD / name}" in err and message in err
+    assert "Traceback" not in err
+    assert out.startswith("imported 1, updated 0, failed 1 in ")
+    assert counts()["Plan"] == before["Plan"] + 1  # the good file is still imported
+
+
+@pytest.mark.django_db
+def test_it_warns_about_a_stray_closing_div_and_imports_the_plan():
+    _out, err, code = run(BAD / "stray_div.md")
+    assert code == 0
+    assert f"{BAD / 'stray_div.md'}:16: warning: </div> without" in err
+    plan = Plan.objects.get(source_file="stray_div.md")
+    assert plan.background == "Some background."
+
+
+@needs_corpus
+@pytest.mark.django_db
+def test_it_keeps_an_unknown_heading_verbatim():
+    path = BAD / "unknown_heading.md"
+    _out, err, code = run(path)
+    assert code == 0 and "warning: unknown heading 'Annexe technique' kept verbatim" in err
+    plan = Plan.objects.get(source_file=path.name)
+    extra = plan.extraanswers.get(section="Annexe technique")
+    assert "> Behavioral insights: a line that looks like a prompt" in extra.answer
+    assert compare(path.read_text(encoding="utf-8"), exported(plan))[0]
+
+
+@pytest.mark.django_db
+def test_it_refuses_a_file_above_the_size_limit(tmp_path):
+    big = tmp_path / "big.md"
+    big.write_text(OPENING.read_text(encoding="utf-8") + "x" * (5 * 1024 * 1024), encoding="utf-8")
+    _out, err, code = run(big)
+    assert code == 1 and f"{big}:1: file is larger than the 2 MB limit" in err
+    assert not Plan.objects.exists()
+
+
+@pytest.mark.django_db
+def test_it_refuses_the_same_file_name_in_two_folders(tmp_path):
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        shutil.copy(OPENING, tmp_path / folder / OPENING.name)
+    _out, err, code = run(tmp_path / "a", tmp_path / "b")
+    assert code == 1
+    assert f"{tmp_path / 'b' / OPENING.name}:1: same file name as {tmp_path / 'a' / OPENING.name}" in err
+    assert Plan.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_it_writes_nothing_on_a_dry_run():
+    out, _err, code = run(REAL, dry_run=True)
+    assert code == 0 and out.startswith(f"dry run: imported {len(list(REAL.glob('*.md')))}, updated 0")
+    assert not Plan.objects.exists()
+
+
+# ------------------------------------------------------------------ download view
+
+
+@pytest.mark.django_db
+def test_it_downloads_a_published_plan_for_anonymous_users(client):
+    run(CLOSING_V1)
+    plan = Plan.objects.get(source_file=CLOSING_V1.name)
+    response = client.get(reverse("plans:archive", kwargs={"slug": plan.slug}))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/markdown; charset=utf-8"
+    assert response["Content-Disposition"] == f'attachment; filename="{CLOSING_V1.name}"'
+    assert response.content.decode().startswith("# Closing Viet Nam Government/Public Sector Innovation\n")
+
+
+@pytest.mark.django_db
+def test_it_hides_a_draft_plan_from_anonymous_users(client):
+    run(CLOSING_V1, status="draft")
+    plan = Plan.objects.get(source_file=CLOSING_V1.name)
+    assert client.get(reverse("plans:archive", kwargs={"slug": plan.slug})).status_code == 404
+
+
+@pytest.mark.django_db
+def test_it_downloads_a_draft_plan_for_a_superuser(client, superuser):
+    run(CLOSING_V1, status="draft")
+    plan = Plan.objects.get(source_file=CLOSING_V1.name)
+    client.force_login(superuser)
+    assert client.get(reverse("plans:archive", kwargs={"slug": plan.slug})).status_code == 200
