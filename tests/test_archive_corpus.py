@@ -1,0 +1,66 @@
+"""The whole development corpus (../shared/corpus, 882 real plans): every file must come back equivalent
+under ../shared/tools/normalise.py, after parse → write and after import → export through the database."""
+
+import importlib.util
+import io
+
+import pytest
+from django.core.management import call_command
+
+from plans.archive.parse import decode, parse
+from plans.archive.write import write
+from tests.conftest import CORPUS, NORMALISE, needs_corpus
+
+pytestmark = [needs_corpus, pytest.mark.corpus]
+
+
+def corpus_files():
+    return sorted(p for p in CORPUS.glob("*.md") if p.name != "README.md")
+
+
+def normaliser():
+    spec = importlib.util.spec_from_file_location("normalise", NORMALISE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_it_writes_back_every_corpus_file_after_parsing():
+    compare = normaliser().compare
+    files = corpus_files()
+    for n, path in enumerate(files, 1):
+        source = decode(path.read_bytes())
+        document, _warnings = parse(source)
+        ok, message = compare(source, write(document))
+        assert ok, f"{path.name}: {message} (after {n - 1} equivalent files)"
+    print(f"parse-write {len(files)}/{len(files)}")
+
+
+@pytest.mark.django_db
+def test_it_round_trips_the_whole_corpus_through_the_database(tmp_path):
+    compare = normaliser().compare
+    files = corpus_files()
+    out = io.StringIO()
+    call_command("import_plans", str(CORPUS), stdout=out, stderr=io.StringIO())
+    assert out.getvalue().startswith(f"imported {len(files)}, updated 0, failed 0 in ")
+    call_command("export_plans", "--out", str(tmp_path), stdout=io.StringIO())
+    for n, path in enumerate(files, 1):
+        exported = tmp_path / path.name
+        assert exported.exists(), f"{path.name}: not exported"
+        ok, message = compare(path.read_text(encoding="utf-8"), exported.read_text(encoding="utf-8"))
+        assert ok, f"{path.name}: {message} (after {n - 1} equivalent files)"
+    print(f"round-trip {len(files)}/{len(files)}")
+
+
+@pytest.mark.django_db
+def test_it_changes_nothing_when_the_corpus_is_imported_again():
+    from plans.models import ExtraAnswer, Insight, Plan
+
+    call_command("import_plans", str(CORPUS), stdout=io.StringIO(), stderr=io.StringIO())
+    before = (Plan.objects.count(), Insight.objects.count(), ExtraAnswer.objects.count())
+    stamps = dict(Plan.objects.values_list("pk", "updated_at"))
+    out = io.StringIO()
+    call_command("import_plans", str(CORPUS), stdout=out, stderr=io.StringIO())
+    assert out.getvalue().startswith("imported 0, updated 0, failed 0")
+    assert (Plan.objects.count(), Insight.objects.count(), ExtraAnswer.objects.count()) == before
+    assert dict(Plan.objects.values_list("pk", "updated_at")) == stamps
