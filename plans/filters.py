@@ -21,7 +21,13 @@ from plans.models import SDG, DatasourceTag, MethodTag, Plan, ThematicAreaTag
 FACETS = ("country", "year", "kind", "language", "methods", "datasources", "sdgs", "thematic_areas")
 SORTS = {"newest": _("Newest"), "title": _("Title"), "relevance": _("Relevance")}
 TOP_TAGS = 15
-LANGUAGES = {"en": _("English"), "fr": _("French"), "es": _("Spanish"), "pt": _("Portuguese"), "ar": _("Arabic")}
+LANGUAGES = {
+    "en": _("English"),
+    "fr": _("French"),
+    "es": _("Spanish"),
+    "pt": _("Portuguese"),
+    "ar": _("Arabic"),
+}
 
 
 class AnyValueMultipleField(forms.MultipleChoiceField):
@@ -50,7 +56,10 @@ class IntValuesFilter(filters.MultipleChoiceFilter):
 
 def _tags(model, name):
     return filters.ModelMultipleChoiceFilter(
-        field_name=f"{name}__slug", to_field_name="slug", queryset=model.objects.all(), distinct=True,
+        field_name=f"{name}__slug",
+        to_field_name="slug",
+        queryset=model.objects.all(),
+        distinct=True,
         label=model._meta.verbose_name_plural,
     )
 
@@ -65,10 +74,15 @@ class PlanFilter(filters.FilterSet):
     datasources = _tags(DatasourceTag, "datasources")
     thematic_areas = _tags(ThematicAreaTag, "thematic_areas")
     sdgs = filters.ModelMultipleChoiceFilter(
-        field_name="sdgs__number", to_field_name="number", queryset=SDG.objects.all(), distinct=True,
+        field_name="sdgs__number",
+        to_field_name="number",
+        queryset=SDG.objects.all(),
+        distinct=True,
         label=_("SDGs"),
     )
-    sort = filters.ChoiceFilter(choices=list(SORTS.items()), method="no_op", empty_label=None, label=_("Sort"))
+    sort = filters.ChoiceFilter(
+        choices=list(SORTS.items()), method="no_op", empty_label=None, label=_("Sort")
+    )
 
     class Meta:
         model = Plan
@@ -150,20 +164,26 @@ def facets(data, queryset: QuerySet) -> list[Facet]:
             rows = rows.values_list(name).annotate(n=Count("pk")).order_by(name)
             labels = dict(Plan.Kind.choices) if name == "kind" else LANGUAGES if name == "language" else {}
             facet.values = [
-                FacetValue(str(v), str(labels.get(v, v)), n, str(v) in chosen) for v, n in rows if v not in ("", None)
+                FacetValue(str(v), str(labels.get(v, v)), n, str(v) in chosen)
+                for v, n in rows
+                if v not in ("", None)
             ]
             if name == "year":
                 facet.values.reverse()
         elif name == "sdgs":
             rows = (
-                SDG.objects.filter(plans__in=plans).annotate(n=Count("plans", distinct=True)).order_by("number")
+                SDG.objects.filter(plans__in=plans)
+                .annotate(n=Count("plans", distinct=True))
+                .order_by("number")
             )
             facet.values = [
                 FacetValue(str(s.number), f"{s.number}. {s.name}", s.n, str(s.number) in chosen, s.colour)
                 for s in rows
             ]
         else:
-            model = {"methods": MethodTag, "datasources": DatasourceTag, "thematic_areas": ThematicAreaTag}[name]
+            model = {"methods": MethodTag, "datasources": DatasourceTag, "thematic_areas": ThematicAreaTag}[
+                name
+            ]
             rows = list(
                 model.objects.filter(tagged_items__content_object__in=plans)
                 .annotate(n=Count("tagged_items__content_object", distinct=True))

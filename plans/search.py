@@ -38,10 +38,24 @@ TABLE = "plans_searchindex"
 START, STOP = "\ue000", "\ue001"
 
 PLAN_TEXT_FIELDS = (
-    "plan_name", "challenge_statement", "background", "value_proposition", "tweet_summary",
-    "partners_overview", "early_leads", "handover_details", "why_data", "why_methods",
-    "partners_civil_society", "partners_academic", "partners_private", "partners_government",
-    "partners_new_unusual", "partners_un", "bonus_answer", "country",
+    "plan_name",
+    "challenge_statement",
+    "background",
+    "value_proposition",
+    "tweet_summary",
+    "partners_overview",
+    "early_leads",
+    "handover_details",
+    "why_data",
+    "why_methods",
+    "partners_civil_society",
+    "partners_academic",
+    "partners_private",
+    "partners_government",
+    "partners_new_unusual",
+    "partners_un",
+    "bonus_answer",
+    "country",
 )
 
 
@@ -75,8 +89,16 @@ def document(plan) -> tuple[str, str]:
 
 def _prefetch(qs):
     return qs.select_related("lab").prefetch_related(
-        "insights", "barriers", "partnerships", "learningquestions", "evidences", "extraanswers",
-        "methods", "datasources", "thematic_areas", "sdgs",
+        "insights",
+        "barriers",
+        "partnerships",
+        "learningquestions",
+        "evidences",
+        "extraanswers",
+        "methods",
+        "datasources",
+        "thematic_areas",
+        "sdgs",
     )
 
 
@@ -172,12 +194,16 @@ def search(queryset: models.QuerySet, q: str) -> models.QuerySet:
         match = RawSQL(f"SELECT plan_id FROM {TABLE} WHERE document @@ {tsq}", [q])
         rank = RawSQL(
             f"SELECT ts_rank_cd(document, {tsq}, 1) FROM {TABLE} s WHERE s.plan_id = plans_plan.id",
-            [q], output_field=models.FloatField(),
+            [q],
+            output_field=models.FloatField(),
         )
         snippet = RawSQL(
             f"SELECT ts_headline('simple', s.body, {tsq}, %s) FROM {TABLE} s WHERE s.plan_id = plans_plan.id",
-            [q, f"StartSel={START}, StopSel={STOP}, MaxWords=35, MinWords=15, MaxFragments=2, "
-                "FragmentDelimiter=\" … \""],
+            [
+                q,
+                f"StartSel={START}, StopSel={STOP}, MaxWords=35, MinWords=15, MaxFragments=2, "
+                'FragmentDelimiter=" … "',
+            ],
             output_field=models.TextField(),
         )
     else:
@@ -190,12 +216,14 @@ def search(queryset: models.QuerySet, q: str) -> models.QuerySet:
         match = RawSQL(f"SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH %s", [fts])
         rank = RawSQL(
             f"SELECT -bm25({TABLE}, 10.0, 1.0) FROM {TABLE} WHERE {TABLE} MATCH %s AND rowid = plans_plan.id",
-            [fts], output_field=models.FloatField(),
+            [fts],
+            output_field=models.FloatField(),
         )
         snippet = RawSQL(
             f"SELECT snippet({TABLE}, 1, %s, %s, ' … ', 32) FROM {TABLE} "
             f"WHERE {TABLE} MATCH %s AND rowid = plans_plan.id",
-            [START, STOP, fts], output_field=models.TextField(),
+            [START, STOP, fts],
+            output_field=models.TextField(),
         )
     return queryset.filter(pk__in=match).annotate(search_rank=rank, search_snippet=snippet)
 

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 
 from plans import catalogue as cat
 from plans import filters, permissions
-from plans.models import STAGES, SDG, BlogLink, DatasourceTag, LearningQuestion, MethodTag, Partnership, Plan
+from plans.models import SDG, STAGES, BlogLink, DatasourceTag, LearningQuestion, MethodTag, Partnership, Plan
 from plans.sanitise import sanitise
 
 PAGE_SIZE = 20
@@ -122,7 +122,11 @@ def _section_items(section, plan: Plan, parts: dict, covered: set) -> list[dict]
         if kind == cat.FIELD and getattr(plan, name, ""):
             item = {"type": "answer", "html": sanitise(getattr(plan, name))}
         elif kind == cat.PARTNERS and (getattr(plan, name, "") or parts["partnerships"]):
-            item = {"type": "partners", "html": sanitise(getattr(plan, name, "")), "partners": parts["partnerships"]}
+            item = {
+                "type": "partners",
+                "html": sanitise(getattr(plan, name, "")),
+                "partners": parts["partnerships"],
+            }
             covered.add(("partnerships",))
         elif kind == cat.INSIGHTS and parts["insights"]:
             item = {"type": "list", "items": parts["insights"]}
@@ -174,8 +178,10 @@ def detail_context(plan: Plan) -> dict:
             other_answers.setdefault(extra.section or str(_("Other answers")), []).append(answer)
     time_split = None
     if all(v is not None for v in plan.time_split):
-        time_split = [{"stage": str(label), "key": key, "percent": v}
-                      for (key, label), v in zip(STAGES, plan.time_split, strict=True)]
+        time_split = [
+            {"stage": str(label), "key": key, "percent": v}
+            for (key, label), v in zip(STAGES, plan.time_split, strict=True)
+        ]
     parts = {
         "evidence": evidence,
         "partnerships": [
@@ -217,7 +223,9 @@ def detail_context(plan: Plan) -> dict:
         sections.append({"key": section.key, "label": section.label, "items": items})
         by_key.setdefault(section.key, sections[-1])
     for heading, answers in other_answers.items():
-        sections.append({"key": "other", "label": heading, "items": [{"type": "extra", "label": "", "answers": answers}]})
+        sections.append(
+            {"key": "other", "label": heading, "items": [{"type": "extra", "label": "", "answers": answers}]}
+        )
     return {
         "plan": plan,
         "sections": sections,
@@ -229,8 +237,16 @@ def detail_context(plan: Plan) -> dict:
 
 def detail_queryset(qs):
     return qs.select_related("lab").prefetch_related(
-        "methods", "datasources", "thematic_areas", "sdgs", "insights", "barriers", "partnerships",
-        "learningquestions", "evidences", "extraanswers",
+        "methods",
+        "datasources",
+        "thematic_areas",
+        "sdgs",
+        "insights",
+        "barriers",
+        "partnerships",
+        "learningquestions",
+        "evidences",
+        "extraanswers",
         Prefetch("bloglinks", queryset=BlogLink.objects.filter(status=BlogLink.Status.APPROVED)),
     )
 
@@ -238,7 +254,9 @@ def detail_queryset(qs):
 @require_GET
 def plan_detail(request: HttpRequest, slug: str) -> HttpResponse:
     # Drafts, submitted and withdrawn plans are 404 to everyone `permissions` does not let preview them.
-    plan = get_object_or_404(detail_queryset(permissions.visible_plans(request.user, Plan.objects.all())), slug=slug)
+    plan = get_object_or_404(
+        detail_queryset(permissions.visible_plans(request.user, Plan.objects.all())), slug=slug
+    )
     return render(request, "plans/detail.html", detail_context(plan))
 
 
@@ -248,8 +266,15 @@ def plan_map(request: HttpRequest) -> HttpResponse:
     filterset = filters.PlanFilter(request.GET, queryset=base)
     rows = filterset.qs.filter(latitude__isnull=False, longitude__isnull=False).order_by("country", "title")
     points = [
-        {"lat": p.latitude, "lng": p.longitude, "title": p.title, "url": p.get_absolute_url(),
-         "country": p.country, "year": p.year, "kind": p.get_kind_display()}
+        {
+            "lat": p.latitude,
+            "lng": p.longitude,
+            "title": p.title,
+            "url": p.get_absolute_url(),
+            "country": p.country,
+            "year": p.year,
+            "kind": p.get_kind_display(),
+        }
         for p in rows.only("title", "slug", "latitude", "longitude", "country", "year", "kind")
     ]
     countries = Counter(p["country"] for p in points if p["country"])
@@ -284,22 +309,25 @@ def stats(request: HttpRequest) -> HttpResponse:
     for year, kind, n in plans.values_list("year", "kind").annotate(n=Count("pk")).order_by("year", "kind"):
         per_year.setdefault(year, Counter())[kind] = n
     years = [
-        {"label": year or _("Unknown"), "count": sum(c.values()),
-         "kinds": [c.get(k, 0) for k in kinds]}
+        {"label": year or _("Unknown"), "count": sum(c.values()), "kinds": [c.get(k, 0) for k in kinds]}
         for year, c in per_year.items()
     ]
     top_year = max((y["count"] for y in years), default=1) or 1
     for y in years:
         y["percent"] = round(100 * y["count"] / top_year)
-    countries = plans.exclude(country="").values_list("country").annotate(n=Count("pk")).order_by("-n", "country")
+    countries = (
+        plans.exclude(country="").values_list("country").annotate(n=Count("pk")).order_by("-n", "country")
+    )
     methods = (
         MethodTag.objects.filter(tagged_items__content_object__in=plans)
-        .annotate(n=Count("tagged_items__content_object", distinct=True)).order_by("-n", "name")
+        .annotate(n=Count("tagged_items__content_object", distinct=True))
+        .order_by("-n", "name")
         .values_list("name", "n", "slug")[:15]
     )
     datasources = (
         DatasourceTag.objects.filter(tagged_items__content_object__in=plans)
-        .annotate(n=Count("tagged_items__content_object", distinct=True)).order_by("-n", "name")
+        .annotate(n=Count("tagged_items__content_object", distinct=True))
+        .order_by("-n", "name")
         .values_list("name", "n", "slug")[:15]
     )
     sdgs = SDG.objects.annotate(n=Count("plans", filter=Q(plans__in=plans), distinct=True)).order_by("number")

@@ -31,7 +31,11 @@ def site(lab_a, lab_b):
 
     opening = make(
         title="Turning market waste into compost in Hanoi",
-        lab=lab_a, country="Vietnam", latitude=21.03, longitude=105.85, year=2022,
+        lab=lab_a,
+        country="Vietnam",
+        latitude=21.03,
+        longitude=105.85,
+        year=2022,
         plan_name="Compost from markets",
         challenge_statement="Markets throw away <b>40 tonnes</b> of organic waste every day.",
         background="Vendors pay to dump waste.\n\nSee https://example.org/hanoi-waste for the survey.",
@@ -44,27 +48,50 @@ def site(lab_a, lab_b):
     opening.thematic_areas.add("circular economy")
     opening.sdgs.add(*SDG.objects.filter(number__in=[11, 12, 13]))
     opening.partnerships.create(name="Hanoi Markets Board", sector="government", description="Gives access.")
-    opening.learningquestions.create(question="Who would buy compost?", stages=["sense", "explore"],
-                                     methods_usage="Interviews", data_gaps="Prices")
-    opening.evidences.create(kind=Evidence.Kind.QUANTITATIVE, text="40 tonnes a day", url="https://example.org/d")
+    opening.learningquestions.create(
+        question="Who would buy compost?",
+        stages=["sense", "explore"],
+        methods_usage="Interviews",
+        data_gaps="Prices",
+    )
+    opening.evidences.create(
+        kind=Evidence.Kind.QUANTITATIVE, text="40 tonnes a day", url="https://example.org/d"
+    )
 
     closing = make(
         title="What we learned about informal transport in Lima",
-        lab=lab_b, country="Peru", latitude=-12.05, longitude=-77.04, kind=Plan.Kind.CLOSING,
-        form_version=Plan.FormVersion.CLOSING_V2, language="en",
-        time_sense=25, time_explore=25, time_test=40, time_grow=10,
-        handover_options=["Handed over to a government partner"], handover_details="The city took it over.",
-        why_data="Mobile data was the only source.", why_methods="Fast.",
+        lab=lab_b,
+        country="Peru",
+        latitude=-12.05,
+        longitude=-77.04,
+        kind=Plan.Kind.CLOSING,
+        form_version=Plan.FormVersion.CLOSING_V2,
+        language="en",
+        time_sense=25,
+        time_explore=25,
+        time_test=40,
+        time_grow=10,
+        handover_options=["Handed over to a government partner"],
+        handover_details="The city took it over.",
+        why_data="Mobile data was the only source.",
+        why_methods="Fast.",
     )
     closing.insights.create(text="Drivers organise through messaging groups.")
     closing.barriers.create(text="No open data on routes.")
     closing.methods.add("Ethnography")
-    closing.bloglinks.create(url="https://example.org/blog", title="Our blog post", status=BlogLink.Status.APPROVED)
+    closing.bloglinks.create(
+        url="https://example.org/blog", title="Our blog post", status=BlogLink.Status.APPROVED
+    )
     closing.bloglinks.create(url="https://example.org/pending", title="Pending post")
 
     french = make(
         title="Valorisation des déchets ménagers à Cotonou",
-        lab=benin, country="Benin", latitude=6.37, longitude=2.39, language="fr", year=2021,
+        lab=benin,
+        country="Benin",
+        latitude=6.37,
+        longitude=2.39,
+        language="fr",
+        year=2021,
         challenge_statement="La gestion des déchets ménagers reste un défi pour les municipalités.",
         background="Les ménages paient des pré-collecteurs informels.",
         tweet_summary="Des déchets à la valeur.",
@@ -73,9 +100,15 @@ def site(lab_a, lab_b):
     french.sdgs.add(SDG.objects.get(number=11))
     french.learningquestions.create(question="Qui paie la pré-collecte ?", stages=["test"])
     for i in range(25):
-        make(title=f"Learning plan {i:02d} on solar energy", lab=lab_a if i % 2 else lab_b,
-             country="Vietnam" if i % 2 else "Peru", latitude=10.0 + i, longitude=100.0 + i, year=2020 + i % 4,
-             challenge_statement="Solar mini-grids for villages.")
+        make(
+            title=f"Learning plan {i:02d} on solar energy",
+            lab=lab_a if i % 2 else lab_b,
+            country="Vietnam" if i % 2 else "Peru",
+            latitude=10.0 + i,
+            longitude=100.0 + i,
+            year=2020 + i % 4,
+            challenge_statement="Solar mini-grids for villages.",
+        )
     make(title="A draft nobody sees", lab=lab_a, status=Plan.Status.DRAFT)
     return {"opening": opening, "closing": closing, "french": french}
 
@@ -84,7 +117,8 @@ def audit(page) -> list[str]:
     page.add_script_tag(path=str(AXE))
     violations = page.evaluate(
         "async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags}})).violations"
-        ".map(v => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')}`)",
+        ".map(v => `${v.id} (${v.impact}): ${v.help} — `"
+        "  + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', '))",
         WCAG21_AA,
     )
     return violations
@@ -170,7 +204,9 @@ def test_it_filters_by_keyboard_alone(page, site):
         page.keyboard.press("Enter")
 
     assert "country=Peru" in page.url and "methods=ethnography" in page.url
-    assert page.locator(".plan-card__title").all_inner_texts() == ["What we learned about informal transport in Lima"]
+    assert page.locator(".plan-card__title").all_inner_texts() == [
+        "What we learned about informal transport in Lima"
+    ]
 
     _tab_to(page, ".chip")  # the first chip removes the country filter
     with page.expect_navigation():

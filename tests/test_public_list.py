@@ -37,8 +37,14 @@ def corpus(published, lab_a, lab_b):
     c = published(title="Charlie", country="Peru", year=2023, kind="opening", language="fr", lab=lab_b)
     c.sdgs.add(SDG.objects.get(number=5))
     c.thematic_areas.add("gender")
-    published(title="Delta", country="Benin", year=2023, kind="closing", language="fr",
-              lab=Lab.objects.create(name="Lab Benin", country="Benin"))
+    published(
+        title="Delta",
+        country="Benin",
+        year=2023,
+        kind="closing",
+        language="fr",
+        lab=Lab.objects.create(name="Lab Benin", country="Benin"),
+    )
     return a, b, c
 
 
@@ -170,8 +176,9 @@ def test_it_paginates_and_keeps_the_filters(client, published):
 
 def _make_plans(published, n, sdgs):
     for i in range(n):
-        plan = published(title=f"Plan {i}", country=f"Country {i % 7}", year=2020 + i % 5,
-                         language="fr" if i % 3 else "en")
+        plan = published(
+            title=f"Plan {i}", country=f"Country {i % 7}", year=2020 + i % 5, language="fr" if i % 3 else "en"
+        )
         plan.methods.add(f"method {i % 11}")
         plan.datasources.add(f"source {i % 13}")
         plan.thematic_areas.add(f"theme {i % 17}")

@@ -31,13 +31,19 @@ def full_plan(published):
         form_version=Plan.FormVersion.CLOSING_V2,
         language="fr",
         plan_name="Boucler la boucle",
-        challenge_statement='<p class="MsoNormal">Le plastique &amp; les <script>alert("x")</script>déchets</p>',
-        background="Premier paragraphe.\n\nSecond paragraphe\navec un saut de ligne, voir https://example.org/rapport.",
+        challenge_statement='<p class="MsoNormal">Le plastique &amp; les <script>alert(1)</script>x</p>',
+        background=(
+            "Premier paragraphe.\n\nSecond paragraphe\navec un saut de ligne, voir https://example.org/rapport."
+        ),
         tweet_summary="Moins de plastique.",
         why_data="Parce que.",
-        time_sense=10, time_explore=20, time_test=30, time_grow=40,
+        time_sense=10,
+        time_explore=20,
+        time_test=30,
+        time_grow=40,
         handover_options=["Handed over to government"],
-        latitude=6.37, longitude=2.39,
+        latitude=6.37,
+        longitude=2.39,
     )
     plan.methods.add("Ethnographie")
     plan.datasources.add("Données satellitaires")
@@ -47,9 +53,15 @@ def full_plan(published):
     plan.learningquestions.create(question="Qui achète le plastique ?", stages=["sense", "test"])
     plan.insights.create(text="Les acheteurs existent.")
     plan.evidences.create(kind=Evidence.Kind.QUANTITATIVE, text="42 tonnes", url="https://example.org/data")
-    plan.bloglinks.create(url="https://example.org/approved", title="Approved blog", status=BlogLink.Status.APPROVED)
-    plan.bloglinks.create(url="https://example.org/pending", title="Pending blog", status=BlogLink.Status.PENDING)
-    plan.bloglinks.create(url="https://example.org/rejected", title="Rejected blog", status=BlogLink.Status.REJECTED)
+    plan.bloglinks.create(
+        url="https://example.org/approved", title="Approved blog", status=BlogLink.Status.APPROVED
+    )
+    plan.bloglinks.create(
+        url="https://example.org/pending", title="Pending blog", status=BlogLink.Status.PENDING
+    )
+    plan.bloglinks.create(
+        url="https://example.org/rejected", title="Rejected blog", status=BlogLink.Status.REJECTED
+    )
     plan.extraanswers.create(section="Fin", prompt="Autre", answer="Merci beaucoup")
     return plan
 
@@ -59,8 +71,17 @@ def test_it_renders_every_section_of_a_plan_safely(client, full_plan):
     html = response.content.decode()
 
     assert response.status_code == 200
-    for text in ["Boucler la boucle", "Mairie de Cotonou", "Qui achète le plastique", "Les acheteurs existent",
-                 "42 tonnes", "Parce que.", "Merci beaucoup", "Handed over to government", "Explore"]:
+    for text in [
+        "Boucler la boucle",
+        "Mairie de Cotonou",
+        "Qui achète le plastique",
+        "Les acheteurs existent",
+        "42 tonnes",
+        "Parce que.",
+        "Merci beaucoup",
+        "Handed over to government",
+        "Explore",
+    ]:
         assert text in html, text
     assert "<script>alert" not in html
     assert "Le plastique &amp; les" in html
@@ -74,9 +95,16 @@ def test_it_keeps_the_sections_in_the_form_order(client, full_plan):
     sections = re.findall(r'data-section="(\w+)"', html)
 
     # The second closing form first, then what it does not hold, then archive answers of unknown prompts.
-    assert sections == ["learnings", "data_methods", "partners", "title", "challenge_statement",
-                        "learning_question", "other"]
-    learnings = html[html.index('data-section="learnings"'):html.index('data-section="data_methods"')]
+    assert sections == [
+        "learnings",
+        "data_methods",
+        "partners",
+        "title",
+        "challenge_statement",
+        "learning_question",
+        "other",
+    ]
+    learnings = html[html.index('data-section="learnings"') : html.index('data-section="data_methods"')]
     order = ["Key insights", "Handover process", "Our blog", "Approved blog", "Barriers", "Time split"]
     order = [t for t in order if t in learnings]
     assert order == sorted(order, key=learnings.index) and "Time split" in order
@@ -93,7 +121,12 @@ def test_it_shows_approved_blog_links_only(client, full_plan):
 def test_it_links_tags_to_the_filtered_list(client, full_plan):
     html = client.get(f"/plans/{full_plan.slug}/").content.decode()
 
-    for href in ["/plans/?methods=ethnographie", "/plans/?sdgs=12", "/plans/?kind=closing", "/plans/?language=fr"]:
+    for href in [
+        "/plans/?methods=ethnographie",
+        "/plans/?sdgs=12",
+        "/plans/?kind=closing",
+        "/plans/?language=fr",
+    ]:
         assert f'href="{href}"' in html, href
     tag = full_plan.thematic_areas.get()
     assert client.get(f"/plans/?thematic_areas={tag.slug}").context["page_obj"].object_list[0] == full_plan
@@ -120,7 +153,9 @@ def test_it_sets_canonical_and_opengraph_on_every_page(client, full_plan):
 
 @pytest.mark.parametrize("status", HIDDEN)
 def test_it_hides_unpublished_plans_from_the_public(client, plan_factory, status):
-    plan = plan_factory(title="Not public yet", status=status, latitude=1.0, longitude=2.0, country="Secretland")
+    plan = plan_factory(
+        title="Not public yet", status=status, latitude=1.0, longitude=2.0, country="Secretland"
+    )
 
     assert client.get(f"/plans/{plan.slug}/").status_code == 404
     for url in ["/", "/plans/", "/map/", "/stats/", "/feeds/plans/", "/sitemap.xml", "/plans/?q=public"]:
@@ -131,7 +166,9 @@ def test_it_hides_unpublished_plans_from_the_public(client, plan_factory, status
 
 
 @pytest.mark.parametrize("status", HIDDEN)
-def test_it_hides_unpublished_plans_from_focal_points_of_other_labs(client, plan_factory, other_focal_point, status):
+def test_it_hides_unpublished_plans_from_focal_points_of_other_labs(
+    client, plan_factory, other_focal_point, status
+):
     plan = plan_factory(title="Not yours", status=status)
     client.force_login(other_focal_point)
 
@@ -156,7 +193,11 @@ def test_it_shows_headline_figures_of_published_plans_only(client, published, pl
     response = client.get("/")
 
     assert response.context["figures"] == {
-        "plans": 2, "labs": 2, "countries": 2, "first_year": 2020, "last_year": 2024,
+        "plans": 2,
+        "labs": 2,
+        "countries": 2,
+        "first_year": 2020,
+        "last_year": 2024,
     }
     assert "2020–2024" in response.content.decode()
 
@@ -172,7 +213,9 @@ def test_it_puts_published_plans_with_a_location_on_the_map(client, published):
     assert sorted(p["title"] for p in points) == ["Pinned", "Pinned in Peru"]
     assert [p["title"] for p in filtered] == ["Pinned in Peru"]
     html = client.get("/map/").content.decode()
-    data = json.loads(re.search(r'<script id="plan-points" type="application/json">(.*?)</script>', html).group(1))
+    data = json.loads(
+        re.search(r'<script id="plan-points" type="application/json">(.*?)</script>', html).group(1)
+    )
     assert {"lat": 6.37, "lng": 2.39} == {k: data[0][k] for k in ("lat", "lng")}
 
 
@@ -190,7 +233,9 @@ def test_it_computes_statistics_over_the_filtered_published_plans(client, publis
     a.sdgs.add(SDG.objects.get(number=1))
     a.learningquestions.create(question="q1", stages=["sense", "explore"])
     a.learningquestions.create(question="q2", stages=["sense"])
-    b = published(title="B", year=2022, kind="closing", country="Chile", handover_options=["Scaled up", "Dropped"])
+    b = published(
+        title="B", year=2022, kind="closing", country="Chile", handover_options=["Scaled up", "Dropped"]
+    )
     b.methods.add("Ethnography", "Drones")
     draft = plan_factory(title="Draft", status=Plan.Status.DRAFT, country="Peru", handover_options=["Secret"])
     draft.methods.add("Drones")
@@ -198,9 +243,17 @@ def test_it_computes_statistics_over_the_filtered_published_plans(client, publis
     ctx = client.get("/stats/").context
     assert ctx["total"] == 2
     assert [(r["label"], r["count"]) for r in ctx["methods"]] == [("Ethnography", 2), ("Drones", 1)]
-    assert [(r["label"], r["count"]) for r in ctx["stages"]] == [("Sense", 2), ("Explore", 1), ("Test", 0), ("Grow", 0)]
+    assert [(r["label"], r["count"]) for r in ctx["stages"]] == [
+        ("Sense", 2),
+        ("Explore", 1),
+        ("Test", 0),
+        ("Grow", 0),
+    ]
     assert sorted((r["label"], r["count"]) for r in ctx["handover"]) == [("Dropped", 1), ("Scaled up", 1)]
-    assert [(y["label"], y["count"], y["kinds"]) for y in ctx["years"]] == [(2021, 1, [1, 0, 0]), (2022, 1, [0, 1, 0])]
+    assert [(y["label"], y["count"], y["kinds"]) for y in ctx["years"]] == [
+        (2021, 1, [1, 0, 0]),
+        (2022, 1, [0, 1, 0]),
+    ]
     assert next(r["count"] for r in ctx["sdgs"] if r["extra"][0] == 1) == 1
 
     ctx = client.get("/stats/?country=Peru").context

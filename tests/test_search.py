@@ -29,8 +29,11 @@ def ranked(q, qs=None):
 def test_it_finds_a_plan_first_by_a_phrase_from_its_answers(published):
     published(title="Solar kiosks", background="Households buy solar lamps on credit from kiosks.")
     published(title="Informal waste pickers", challenge_statement="Waste pickers sell plastic to recyclers.")
-    published(title="Plastic markets", challenge_statement="Who buys plastic? Recyclers and markets.",
-              background="Plastic, plastic everywhere; pickers and recyclers.")
+    published(
+        title="Plastic markets",
+        challenge_statement="Who buys plastic? Recyclers and markets.",
+        background="Plastic, plastic everywhere; pickers and recyclers.",
+    )
 
     results = ranked('"waste pickers sell plastic"')
 

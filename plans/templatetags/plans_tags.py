@@ -21,4 +21,3 @@ def absolute_url(context, path: str = "") -> str:
 def highlight(snippet: str | None):
     """A search snippet, escaped, with the matched words in <mark>."""
     return search.highlight(snippet)
-
