@@ -5,6 +5,7 @@ import re
 
 import pytest
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from plans.models import SDG, BlogLink, Evidence, Plan
@@ -108,6 +109,12 @@ def test_it_keeps_the_sections_in_the_form_order(client, full_plan):
     order = ["Key insights", "Handover process", "Our blog", "Approved blog", "Barriers", "Time split"]
     order = [t for t in order if t in learnings]
     assert order == sorted(order, key=learnings.index) and "Time split" in order
+
+
+def test_it_offers_the_plan_in_archive_format(client, full_plan):
+    html = client.get(f"/plans/{full_plan.slug}/").content.decode()
+
+    assert f'href="{reverse("plans:archive", args=[full_plan.slug])}" download' in html
 
 
 def test_it_shows_approved_blog_links_only(client, full_plan):
