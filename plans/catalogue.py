@@ -18,6 +18,7 @@ Public API:
 This module imports nothing from Django but the lazy translation marker, so the parser can use it.
 """
 
+import functools
 import html
 import re
 from dataclasses import dataclass, field
@@ -388,11 +389,13 @@ _V1_KEYS = {"insights_v1", "blogs_v1", "barriers", "time_split", *(p.key for p i
 _V2_KEYS = {"insights_v2", "handover", "handover_details", "blogs_v2", "partners_worked_with"}
 
 
+@functools.lru_cache(maxsize=4096)  # the same few dozen prompt texts recur in every file
 def match_prompt(text: str, in_group: bool = False) -> Prompt | None:
     """The prompt whose text (after decoding entities, collapsing spaces, ignoring case) is `text`."""
     return (_IN_GROUP if in_group else _TOP_LEVEL).get(prompt_key(text))
 
 
+@functools.lru_cache(maxsize=1024)
 def match_heading(text: str) -> tuple[SectionDef | None, str | None]:
     """The section a heading names and the heading's language ("en", "fr", "es"); (None, None) if unknown."""
     return _HEADINGS.get(prompt_key(text), (None, None))
