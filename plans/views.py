@@ -347,7 +347,7 @@ def stats(request: HttpRequest) -> HttpResponse:
             "total": total,
             "kinds": list(kinds.values()),
             "years": years,
-            "countries": _bars(list(countries[:30])),
+            "countries": _bars([(c, n, c) for c, n in countries[:30]]),
             "country_count": countries.count(),
             "methods": _bars(list(methods)),
             "datasources": _bars(list(datasources)),
