@@ -5,13 +5,14 @@ labs, SDGs and slugs are looked up once per run and cached; children, tag assign
 `bulk_create`d. The caller runs each file in its own transaction and calls `forget()` when one fails, so
 that the caches never point at rolled-back rows.
 
-Re-import is a three-way merge: the layout keeps a *snapshot* of the content last imported; for every plan
-field, tag vocabulary and child list, a value the file changed since that snapshot wins, anything else keeps
+Re-import is a three-way merge: the layout keeps a *snapshot* (a short hash per plan field, tag vocabulary
+and child list) of the content last imported; a value the file changed since that snapshot wins, anything else keeps
 its current database value (so edits made in the admin survive re-importing an unchanged part).
 """
 
 import datetime
 import hashlib
+import json
 from dataclasses import dataclass
 
 from django.utils import timezone
@@ -41,7 +42,7 @@ class Pending:
 
     def stored_layout(self) -> dict:
         # The snapshot of what was imported is the base of the three-way merge of the next re-import.
-        return dict(self.layout, sha=self.sha, snapshot=self.content)
+        return dict(self.layout, sha=self.sha, snapshot=snapshot(self.content))
 
 
 def insert(model, rows: list[dict]) -> None:
@@ -73,8 +74,15 @@ def insert(model, rows: list[dict]) -> None:
             for value in (row.get(f.attname, defaults[f.attname]),)
         ])
     with connection.cursor() as cursor:
-        for start in range(0, len(values), BATCH * 4):
-            cursor.executemany(sql, values[start : start + BATCH * 4])
+        if connection.vendor == "sqlite":  # executemany runs in-process: the fastest there is
+            cursor.executemany(sql, values)
+            return
+        # Over a network one statement per row costs a round trip each: send multi-row VALUES instead.
+        size = max(1, 20000 // len(fields))
+        for start in range(0, len(values), size):
+            chunk = values[start : start + size]
+            cursor.execute(sql.removesuffix(f"({marks})") + ", ".join([f"({marks})"] * len(chunk)),
+                           [v for row in chunk for v in row])
 
 
 def digest(data: bytes) -> str:
@@ -236,7 +244,7 @@ class Loader:
         new, raw_title, markers, layout = p.content, p.raw_title, p.markers, p.stored_layout()
         obj = Plan.objects.prefetch_related(*PREFETCH).get(pk=pk)
         current = plan_content(obj)
-        old = (obj.archive_layout or {}).get("snapshot") or new  # no snapshot: the file wins everywhere
+        old = (obj.archive_layout or {}).get("snapshot") or {}  # no snapshot: the file wins everywhere
         merged = merge(old, new, current)
         values = self._plan_values(merged["plan"])
         changed = [name for name, value in values.items() if getattr(obj, name) != value]
@@ -314,16 +322,29 @@ class Loader:
         return rows
 
 
-def merge(old: dict, new: dict, current: dict) -> dict:
-    """Three-way merge of plan content: where the file changed a value since the last import (`old` →
-    `new`), the file wins; elsewhere the current database value stays."""
-    merged = {"plan": {}}
+def _hash(value) -> str:
+    return hashlib.sha1(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def snapshot(content: dict) -> dict[str, str]:
+    """What the next re-import must know of this import: one short hash per plan field, tag vocabulary
+    (as a set) and child list. Hashes rather than values keep the stored layout small."""
+    hashes = {f"plan.{name}": _hash(value) for name, value in content["plan"].items()}
+    hashes |= {key: _hash(sorted(map(str, content[key]))) for key in (*TAG_KEYS, "sdgs")}
+    hashes |= {key: _hash(content[key]) for key in COLLECTIONS}
+    return hashes
+
+
+def merge(old: dict[str, str], new: dict, current: dict) -> dict:
+    """Three-way merge of plan content: where the file changed a value since the last import (its hash
+    differs from the snapshot `old`), the file wins; elsewhere the current database value stays."""
+    ours = snapshot(new)
+    merged: dict = {"plan": {}}
     for name, value in new["plan"].items():
-        merged["plan"][name] = value if value != old["plan"].get(name) else current["plan"].get(name, value)
+        changed = ours[f"plan.{name}"] != old.get(f"plan.{name}")
+        merged["plan"][name] = value if changed else current["plan"].get(name, value)
     for key in (*TAG_KEYS, "sdgs", *COLLECTIONS):
-        changed = sorted(map(str, new[key])) != sorted(map(str, old[key])) if key in (*TAG_KEYS, "sdgs") \
-            else new[key] != old[key]
-        merged[key] = new[key] if changed else current[key]
+        merged[key] = new[key] if ours[key] != old.get(key) else current[key]
     return merged
 
 
