@@ -198,3 +198,15 @@ def test_it_lists_with_a_query_count_independent_of_the_number_of_plans(
     with django_assert_num_queries(len(few.captured_queries)):
         response = client.get(url)
     assert response.status_code == 200
+
+
+def test_it_finds_a_plan_once_published_and_not_after_withdrawal(client, plan_factory, focal_point, reviewer):
+    plan = plan_factory(title="Seaweed farming", background="Seaweed cooperatives in Zanzibar")
+    assert listed(client.get("/plans/?q=seaweed")) == []
+
+    plan.submit(by=focal_point)
+    plan.publish(by=reviewer)
+    assert listed(client.get("/plans/?q=seaweed")) == ["Seaweed farming"]
+
+    plan.withdraw(by=reviewer)
+    assert listed(client.get("/plans/?q=seaweed")) == []
