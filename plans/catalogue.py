@@ -37,6 +37,7 @@ def prompt_key(text: str) -> str:
         text = text.replace(char, "")
     return _SPACES.sub(" ", text).strip().casefold()
 
+
 # Target kinds: where an answer is stored.
 FIELD = "field"  # a text field of Plan (`name`)
 INSIGHTS = "insights"  # Insight rows, one per paragraph
@@ -132,188 +133,389 @@ def _p(key, text, label, kind, name="", variants=(), in_group=False, options=())
 
 # ---------------------------------------------------------------- opening plan
 TITLE = SectionDef(
-    "title", "Title", _("Title"),
-    (_p("plan_name", "Please provide a name for your action learning plan.", _("Name of the plan"),
-        FIELD, "plan_name"),),
+    "title",
+    "Title",
+    _("Title"),
+    (
+        _p(
+            "plan_name",
+            "Please provide a name for your action learning plan.",
+            _("Name of the plan"),
+            FIELD,
+            "plan_name",
+        ),
+    ),
     {"fr": ("Titre",), "es": ("Título", "título")},
 )
 CHALLENGE = SectionDef(
-    "challenge_statement", "Challenge statement", _("Challenge statement"),
+    "challenge_statement",
+    "Challenge statement",
+    _("Challenge statement"),
     (
-        _p("challenge_type",
-           'Challenge type: If you are working on multiple challenges, please indicate if this is your "big '
-           f'bet" or "exploratory" challenge.{NBSP}', _("Challenge type"), EXTRA),
-        _p("challenge_statement",
-           f'Challenge statement:{NBSP}What is your challenge? (Please answer in specific terms: "Our '
-           "challenge is that...”.)", _("Challenge statement"), FIELD, "challenge_statement"),
-        _p("background",
-           f"Background:{NBSP}What is the history of your challenge? What is causing or driving it? Who is "
-           "involved? How does the current situation look like? What undesired effects does it produce?",
-           _("Background"), FIELD, "background"),
-        _p("quantitative_evidence",
-           f"Quantitative evidence:{NBSP}What (official) data sources do you have on this challenge that "
-           "better exemplifies the importance and urgency of this frontier challenge? You can add text, a "
-           "link, or a picture.", _("Quantitative evidence"), EVIDENCE, "quantitative"),
-        _p("qualitative_evidence",
-           f"Qualitative evidence:{NBSP}What weak signals have you recently spotted that characterizes its "
-           "urgency? Please provide qualitative information that better exemplifies the importance and "
-           "urgency of this frontier challenge. You can add text, a link, or a picture.",
-           _("Qualitative evidence"), EVIDENCE, "qualitative"),
-        _p("value_proposition",
-           f"Value proposition:{NBSP}What added value or unique value proposition is your Accelerator Lab "
-           "bringing to solving this challenge? Why is it your Lab that needs to work on this challenge and "
-           "not other actors within UNDP, other stakeholders in the country respectively? Why is it worth "
-           "investing resources to this challenge?", _("Value proposition"), FIELD, "value_proposition"),
-        _p("tweet_summary",
-           f"Short “tweet” summary:{NBSP}We would like to tweet what you are working on, can you summarize "
-           "your challenge in a maximum of 280 characters?", _("Short “tweet” summary"), FIELD,
-           "tweet_summary"),
+        _p(
+            "challenge_type",
+            'Challenge type: If you are working on multiple challenges, please indicate if this is your "big '
+            f'bet" or "exploratory" challenge.{NBSP}',
+            _("Challenge type"),
+            EXTRA,
+        ),
+        _p(
+            "challenge_statement",
+            f'Challenge statement:{NBSP}What is your challenge? (Please answer in specific terms: "Our '
+            "challenge is that...”.)",
+            _("Challenge statement"),
+            FIELD,
+            "challenge_statement",
+        ),
+        _p(
+            "background",
+            f"Background:{NBSP}What is the history of your challenge? What is causing or driving it? Who is "
+            "involved? How does the current situation look like? What undesired effects does it produce?",
+            _("Background"),
+            FIELD,
+            "background",
+        ),
+        _p(
+            "quantitative_evidence",
+            f"Quantitative evidence:{NBSP}What (official) data sources do you have on this challenge that "
+            "better exemplifies the importance and urgency of this frontier challenge? You can add text, a "
+            "link, or a picture.",
+            _("Quantitative evidence"),
+            EVIDENCE,
+            "quantitative",
+        ),
+        _p(
+            "qualitative_evidence",
+            f"Qualitative evidence:{NBSP}What weak signals have you recently spotted that characterizes its "
+            "urgency? Please provide qualitative information that better exemplifies the importance and "
+            "urgency of this frontier challenge. You can add text, a link, or a picture.",
+            _("Qualitative evidence"),
+            EVIDENCE,
+            "qualitative",
+        ),
+        _p(
+            "value_proposition",
+            f"Value proposition:{NBSP}What added value or unique value proposition is your Accelerator Lab "
+            "bringing to solving this challenge? Why is it your Lab that needs to work on this challenge and "
+            "not other actors within UNDP, other stakeholders in the country respectively? Why is it worth "
+            "investing resources to this challenge?",
+            _("Value proposition"),
+            FIELD,
+            "value_proposition",
+        ),
+        _p(
+            "tweet_summary",
+            f"Short “tweet” summary:{NBSP}We would like to tweet what you are working on, can you summarize "
+            "your challenge in a maximum of 280 characters?",
+            _("Short “tweet” summary"),
+            FIELD,
+            "tweet_summary",
+        ),
     ),
     {"fr": ("Énoncé du défi",), "es": ("Declaración de desafío",)},
 )
 CLASSIFICATION = SectionDef(
-    "challenge_classification", "Challenge classification", _("Challenge classification"), (),
+    "challenge_classification",
+    "Challenge classification",
+    _("Challenge classification"),
+    (),
     {"fr": ("Classement du défi", "Classement des défis"), "es": ("Clasificación del desafío",)},
 )
-PARTNER_NAME = _p("partner_name", "Please state the name of the Parter:", _("Name of the partner"),
-                  PARTNER_FIELD, "name", ["Please state the name of the partner:"], in_group=True)
-PARTNER_SECTOR = _p("partner_sector", "What sector does our partner belong to?", _("Sector"), PARTNER_FIELD,
-                    "sector", ["What sector does your partner belong to?"], in_group=True)
-PARTNER_DESCRIPTION = _p(
-    "partner_description", "Please provide a brief description of the collaboration.",
-    _("Description of the collaboration"), PARTNER_FIELD, "description",
-    ["Please provide a brief description of the partnership."], in_group=True,
+PARTNER_NAME = _p(
+    "partner_name",
+    "Please state the name of the Parter:",
+    _("Name of the partner"),
+    PARTNER_FIELD,
+    "name",
+    ["Please state the name of the partner:"],
+    in_group=True,
 )
-PARTNER_NEW = _p("partner_new", "Is this a new and unusual partner for UNDP?", _("New and unusual partner?"),
-                 PARTNER_FIELD, "is_new_and_unusual", ["Is this a new and unusual partner for UNDP?\\n"],
-                 in_group=True)
+PARTNER_SECTOR = _p(
+    "partner_sector",
+    "What sector does our partner belong to?",
+    _("Sector"),
+    PARTNER_FIELD,
+    "sector",
+    ["What sector does your partner belong to?"],
+    in_group=True,
+)
+PARTNER_DESCRIPTION = _p(
+    "partner_description",
+    "Please provide a brief description of the collaboration.",
+    _("Description of the collaboration"),
+    PARTNER_FIELD,
+    "description",
+    ["Please provide a brief description of the partnership."],
+    in_group=True,
+)
+PARTNER_NEW = _p(
+    "partner_new",
+    "Is this a new and unusual partner for UNDP?",
+    _("New and unusual partner?"),
+    PARTNER_FIELD,
+    "is_new_and_unusual",
+    ["Is this a new and unusual partner for UNDP?\\n"],
+    in_group=True,
+)
 # The four groups of one partner, in form order (the group rule of the spec relies on this order).
 PARTNER_PROMPTS = (PARTNER_NAME, PARTNER_SECTOR, PARTNER_DESCRIPTION, PARTNER_NEW)
 PARTNERS_OPENING = SectionDef(
-    "partners", "Partners", _("Partners"),
-    (_p("partners_top5",
-        "Who are your top 5 partners for this challenge? Please submit from MOST to LEAST important and "
-        "state Name, Sector and a brief description of the (intended) collaboration.", _("Top partners"),
-        PARTNERS, "partners_overview"),),
+    "partners",
+    "Partners",
+    _("Partners"),
+    (
+        _p(
+            "partners_top5",
+            "Who are your top 5 partners for this challenge? Please submit from MOST to LEAST important and "
+            "state Name, Sector and a brief description of the (intended) collaboration.",
+            _("Top partners"),
+            PARTNERS,
+            "partners_overview",
+        ),
+    ),
     {"fr": ("Les partenaires",), "es": ("Socios",)},
 )
 LEARNING_QUESTION_SECTION = SectionDef(
-    "learning_question", "Learning questions", _("Learning question"),
+    "learning_question",
+    "Learning questions",
+    _("Learning question"),
     (
-        _p("lq_question",
-           f"Learning question:{NBSP}What is your learning question for this challenge? What do you need to "
-           "know or understand to work on your challenge statement?", _("Learning question"),
-           LEARNING_QUESTION, "question"),
-        _p("lq_stages", "To what stage(s) in the learning cycle does your learning question relate?",
-           _("Stages of the learning cycle"), LEARNING_QUESTION, "stages", options=STAGE_OPTIONS),
-        _p("lq_methods_usage",
-           f"Usage of methods:{NBSP}Relating to your choice above, how will you use your methods & tools for "
-           "this learning question? What value do these add in answering your learning question?",
-           _("Usage of methods"), LEARNING_QUESTION, "methods_usage"),
-        _p("lq_data_gaps",
-           f"Existing data gaps:{NBSP}Relating to your choice above, what existing gaps in data or "
-           "information do these new sources of data addressing? What value do these add in answering your "
-           "learning question?", _("Existing data gaps"), LEARNING_QUESTION, "data_gaps"),
+        _p(
+            "lq_question",
+            f"Learning question:{NBSP}What is your learning question for this challenge? What do you need to "
+            "know or understand to work on your challenge statement?",
+            _("Learning question"),
+            LEARNING_QUESTION,
+            "question",
+        ),
+        _p(
+            "lq_stages",
+            "To what stage(s) in the learning cycle does your learning question relate?",
+            _("Stages of the learning cycle"),
+            LEARNING_QUESTION,
+            "stages",
+            options=STAGE_OPTIONS,
+        ),
+        _p(
+            "lq_methods_usage",
+            f"Usage of methods:{NBSP}Relating to your choice above, how will you use your methods & tools "
+            "for "
+            "this learning question? What value do these add in answering your learning question?",
+            _("Usage of methods"),
+            LEARNING_QUESTION,
+            "methods_usage",
+        ),
+        _p(
+            "lq_data_gaps",
+            f"Existing data gaps:{NBSP}Relating to your choice above, what existing gaps in data or "
+            "information do these new sources of data addressing? What value do these add in answering your "
+            "learning question?",
+            _("Existing data gaps"),
+            LEARNING_QUESTION,
+            "data_gaps",
+        ),
     ),
     {"fr": ("Questions d'apprentissage",), "es": ("Preguntas de aprendizaje",)},
     repeated=True,
 )
 CLOSING_OPENING = SectionDef(
-    "closing", "Closing", _("Closing"),
+    "closing",
+    "Closing",
+    _("Closing"),
     (
-        _p("early_leads",
-           f"Early leads to grow:{NBSP}Think about the possible grow phase for this challenge - who might "
-           "benefit from your work on this challenge or who might be the champions in your country that you "
-           "should inform or collaborate with early on to help you grow this challenge?",
-           _("Early leads to grow"), FIELD, "early_leads"),
-        _p("end_of_plan",
-           "END OF ACTION LEARNING PLAN: Thank you! The form saves automatically and your submission has "
-           "been recorded. You may now exit this window.", _("End of the form"), EXTRA),
+        _p(
+            "early_leads",
+            f"Early leads to grow:{NBSP}Think about the possible grow phase for this challenge - who might "
+            "benefit from your work on this challenge or who might be the champions in your country that you "
+            "should inform or collaborate with early on to help you grow this challenge?",
+            _("Early leads to grow"),
+            FIELD,
+            "early_leads",
+        ),
+        _p(
+            "end_of_plan",
+            "END OF ACTION LEARNING PLAN: Thank you! The form saves automatically and your submission has "
+            "been recorded. You may now exit this window.",
+            _("End of the form"),
+            EXTRA,
+        ),
     ),
     {"fr": ("Fermeture",), "es": ("Clausura",)},
 )
 
 # ---------------------------------------------------------------- closing reports
 TIME_PROMPTS = tuple(
-    _p(f"time_{value}", label, label, TIME_FIELD, f"time_{value}", in_group=True) for value, label in STAGE_OPTIONS
+    _p(f"time_{value}", label, label, TIME_FIELD, f"time_{value}", in_group=True)
+    for value, label in STAGE_OPTIONS
 )
 LEARNINGS_V1 = SectionDef(
-    "learnings", "Learnings on your challenge", _("Learnings on your challenge"),
+    "learnings",
+    "Learnings on your challenge",
+    _("Learnings on your challenge"),
     (
-        _p("insights_v1",
-           "What are the top 5 key insights you generated about your frontier challenge during this Action "
-           "Learning Plan?", _("Key insights"), INSIGHTS),
-        _p("blogs_v1",
-           "Please paste the link(s) to the blog(s) that articulate the learnings on your frontier challenge.",
-           _("Blogs"), BLOGS),
-        _p("barriers",
-           "Did you experience any barriers or bottlenecks when impacting the system, working on your "
-           "frontier challenge respectively?", _("Barriers and bottlenecks"), BARRIERS),
-        _p("time_split",
-           "For this frontier challenge, how much of your time did you dedicate to the stages in the learning "
-           "cycle? Please make sure that your answers adds up to 100%.", _("Time split"), TIME),
+        _p(
+            "insights_v1",
+            "What are the top 5 key insights you generated about your frontier challenge during this Action "
+            "Learning Plan?",
+            _("Key insights"),
+            INSIGHTS,
+        ),
+        _p(
+            "blogs_v1",
+            "Please paste the link(s) to the blog(s) that articulate the learnings on your frontier "
+            "challenge.",
+            _("Blogs"),
+            BLOGS,
+        ),
+        _p(
+            "barriers",
+            "Did you experience any barriers or bottlenecks when impacting the system, working on your "
+            "frontier challenge respectively?",
+            _("Barriers and bottlenecks"),
+            BARRIERS,
+        ),
+        _p(
+            "time_split",
+            "For this frontier challenge, how much of your time did you dedicate to the stages in the "
+            "learning "
+            "cycle? Please make sure that your answers adds up to 100%.",
+            _("Time split"),
+            TIME,
+        ),
     ),
     {"fr": ("Enseignements sur votre défi",), "es": ("Aprendizajes sobre tu desafío",)},
 )
 LEARNINGS_V2 = SectionDef(
-    "learnings", "Learnings on your challenge", _("Learnings on your challenge"),
+    "learnings",
+    "Learnings on your challenge",
+    _("Learnings on your challenge"),
     (
-        _p("insights_v2",
-           "What are the top key insights you generated about your learning challenge during this Action "
-           f"Learning Plan? (Please list a maximum of 5 key insights){NBSP}", _("Key insights"), INSIGHTS),
-        _p("handover",
-           "Considering the outcomes of this learning challenge, which of the following best describe the "
-           "handover process? (Please select all that apply)", _("Handover process"), CHECKLIST,
-           "handover_options", options=HANDOVER_OPTIONS),
-        _p("handover_details", "Can you provide more detail on your handover process?",
-           _("Handover details"), FIELD, "handover_details"),
-        _p("blogs_v2",
-           "Please paste any link(s) to blog(s) or publication(s) that articulate the learnings on your "
-           "frontier challenge.", _("Blogs and publications"), BLOGS),
+        _p(
+            "insights_v2",
+            "What are the top key insights you generated about your learning challenge during this Action "
+            f"Learning Plan? (Please list a maximum of 5 key insights){NBSP}",
+            _("Key insights"),
+            INSIGHTS,
+        ),
+        _p(
+            "handover",
+            "Considering the outcomes of this learning challenge, which of the following best describe the "
+            "handover process? (Please select all that apply)",
+            _("Handover process"),
+            CHECKLIST,
+            "handover_options",
+            options=HANDOVER_OPTIONS,
+        ),
+        _p(
+            "handover_details",
+            "Can you provide more detail on your handover process?",
+            _("Handover details"),
+            FIELD,
+            "handover_details",
+        ),
+        _p(
+            "blogs_v2",
+            "Please paste any link(s) to blog(s) or publication(s) that articulate the learnings on your "
+            "frontier challenge.",
+            _("Blogs and publications"),
+            BLOGS,
+        ),
     ),
     LEARNINGS_V1.translations,
 )
 DATA_METHODS = SectionDef(
-    "data_methods", "Data and Methods", _("Data and methods"),
+    "data_methods",
+    "Data and Methods",
+    _("Data and methods"),
     (
-        _p("why_data",
-           "Relating to your types of data, why did you chose these? What gaps in available data were these "
-           "addressing?", _("Why these data"), FIELD, "why_data"),
-        _p("why_methods",
-           "Why was it necessary to apply the above innovation method on your frontier challenge? How did "
-           "these help you to unpack the system?", _("Why these methods"), FIELD, "why_methods"),
+        _p(
+            "why_data",
+            "Relating to your types of data, why did you chose these? What gaps in available data were these "
+            "addressing?",
+            _("Why these data"),
+            FIELD,
+            "why_data",
+        ),
+        _p(
+            "why_methods",
+            "Why was it necessary to apply the above innovation method on your frontier challenge? How did "
+            "these help you to unpack the system?",
+            _("Why these methods"),
+            FIELD,
+            "why_methods",
+        ),
     ),
     {"fr": ("Données et méthodes",), "es": ("Datos y métodos",)},
 )
 PARTNERS_V1 = SectionDef(
-    "partners", "Partners", _("Partners"),
+    "partners",
+    "Partners",
+    _("Partners"),
     (
-        _p("partners_civil_society",
-           "If applicable, what civil society organisations did you actually work with and what did you do "
-           "with them?", _("Civil society partners"), FIELD, "partners_civil_society"),
-        _p("partners_academic",
-           "If applicable, what academic partners (and related institutions) did you actually work with and "
-           "what did you do with them?", _("Academic partners"), FIELD, "partners_academic"),
-        _p("partners_private",
-           "If applicable, what private sector partners did you actually work with and what did you do with "
-           "them?", _("Private sector partners"), FIELD, "partners_private"),
-        _p("partners_government",
-           "If applicable, what government partners (and related institutions) did you actually work with "
-           "and what did you do with them?", _("Government partners"), FIELD, "partners_government"),
-        _p("partners_new_unusual",
-           "Relating to your answers above: who of the partners listed were new and unusual partners for "
-           "UNDP, and what made them special?", _("New and unusual partners"), FIELD, "partners_new_unusual"),
-        _p("partners_un",
-           "If applicable, which UN internal partners did you actually work with and what did you do with "
-           "them?", _("UN internal partners"), FIELD, "partners_un"),
+        _p(
+            "partners_civil_society",
+            "If applicable, what civil society organisations did you actually work with and what did you do "
+            "with them?",
+            _("Civil society partners"),
+            FIELD,
+            "partners_civil_society",
+        ),
+        _p(
+            "partners_academic",
+            "If applicable, what academic partners (and related institutions) did you actually work with and "
+            "what did you do with them?",
+            _("Academic partners"),
+            FIELD,
+            "partners_academic",
+        ),
+        _p(
+            "partners_private",
+            "If applicable, what private sector partners did you actually work with and what did you do with "
+            "them?",
+            _("Private sector partners"),
+            FIELD,
+            "partners_private",
+        ),
+        _p(
+            "partners_government",
+            "If applicable, what government partners (and related institutions) did you actually work with "
+            "and what did you do with them?",
+            _("Government partners"),
+            FIELD,
+            "partners_government",
+        ),
+        _p(
+            "partners_new_unusual",
+            "Relating to your answers above: who of the partners listed were new and unusual partners for "
+            "UNDP, and what made them special?",
+            _("New and unusual partners"),
+            FIELD,
+            "partners_new_unusual",
+        ),
+        _p(
+            "partners_un",
+            "If applicable, which UN internal partners did you actually work with and what did you do with "
+            "them?",
+            _("UN internal partners"),
+            FIELD,
+            "partners_un",
+        ),
     ),
     PARTNERS_OPENING.translations,
 )
 PARTNERS_V2 = SectionDef(
-    "partners", "Partners", _("Partners"),
-    (_p("partners_worked_with",
-        f"Please indicate what partners you have actually worked with for this learning challenge.{NBSP}",
-        _("Partners worked with"), PARTNERS, "partners_overview"),),
+    "partners",
+    "Partners",
+    _("Partners"),
+    (
+        _p(
+            "partners_worked_with",
+            f"Please indicate what partners you have actually worked with for this learning challenge.{NBSP}",
+            _("Partners worked with"),
+            PARTNERS,
+            "partners_overview",
+        ),
+    ),
     PARTNERS_OPENING.translations,
 )
 BLANK = SectionDef("blank", "", _("(untitled section)"))
@@ -321,34 +523,54 @@ BONUS = _p(
     "bonus",
     "Bonus question: How did the interplay of innovation methods, new forms of data and unusual partners "
     "enable you to learn & generate insights, that otherwise you would have not been able to achieve?",
-    _("Bonus question"), FIELD, "bonus_answer",
-    ["Bonus question: How did the interplay of innovation methods, new forms of data and unusual partners "
-     "enabled you to learn & generate insights, that otherwise you would have not been able to achieve?"],
+    _("Bonus question"),
+    FIELD,
+    "bonus_answer",
+    [
+        "Bonus question: How did the interplay of innovation methods, new forms of data and unusual partners "
+        "enabled you to learn & generate insights, that otherwise you would have not been able to achieve?"
+    ],
 )
 UPLOAD = _p(
     "upload",
     "Please upload any further supporting evidence / documents / data you have produced on your frontier "
-    "challenge that showcase your learnings.", _("Supporting evidence"), EVIDENCE, "supporting",
+    "challenge that showcase your learnings.",
+    _("Supporting evidence"),
+    EVIDENCE,
+    "supporting",
 )
 CLOSING_SAVED = _p(
     "closing_saved",
     'The closing form saves automatically or via the blue "save changes" button the top left. Thank you',
-    _("End of the form"), EXTRA,
+    _("End of the form"),
+    EXTRA,
 )
 END = SectionDef(
     "end", "End", _("End"), (BONUS, UPLOAD, CLOSING_SAVED), {"fr": ("Fin", "Ailette"), "es": ("Fin",)}
 )
 
-OPENING_SECTIONS = (TITLE, CHALLENGE, CLASSIFICATION, PARTNERS_OPENING, LEARNING_QUESTION_SECTION,
-                    CLOSING_OPENING)
+OPENING_SECTIONS = (
+    TITLE,
+    CHALLENGE,
+    CLASSIFICATION,
+    PARTNERS_OPENING,
+    LEARNING_QUESTION_SECTION,
+    CLOSING_OPENING,
+)
 TEMPLATES: dict[str, Template] = {
     t.key: t
     for t in (
         Template("opening", _("Opening plan"), OPENING_SECTIONS),
-        Template("closing_v1", _("Closing report, first form (2021–2023)"),
-                 (LEARNINGS_V1, DATA_METHODS, PARTNERS_V1, END)),
-        Template("closing_v2", _("Closing report, second form (2023–2025)"),
-                 (LEARNINGS_V2, DATA_METHODS, PARTNERS_V2, BLANK, BLANK, END)),
+        Template(
+            "closing_v1",
+            _("Closing report, first form (2021–2023)"),
+            (LEARNINGS_V1, DATA_METHODS, PARTNERS_V1, END),
+        ),
+        Template(
+            "closing_v2",
+            _("Closing report, second form (2023–2025)"),
+            (LEARNINGS_V2, DATA_METHODS, PARTNERS_V2, BLANK, BLANK, END),
+        ),
         Template("hybrid", _("Hybrid (closing and opening)"), (LEARNINGS_V1, *OPENING_SECTIONS, END)),
     )
 }
@@ -373,8 +595,18 @@ PROMPTS: dict[str, Prompt] = _all_prompts()
 _TOP_LEVEL = {prompt_key(t): p for p in PROMPTS.values() if not p.in_group for t in p.texts}
 _IN_GROUP = {prompt_key(t): p for p in PROMPTS.values() if p.in_group for t in p.texts}
 _SECTIONS = {
-    s.key: s for s in (TITLE, CHALLENGE, CLASSIFICATION, PARTNERS_OPENING, LEARNING_QUESTION_SECTION,
-                       CLOSING_OPENING, LEARNINGS_V1, DATA_METHODS, END)
+    s.key: s
+    for s in (
+        TITLE,
+        CHALLENGE,
+        CLASSIFICATION,
+        PARTNERS_OPENING,
+        LEARNING_QUESTION_SECTION,
+        CLOSING_OPENING,
+        LEARNINGS_V1,
+        DATA_METHODS,
+        END,
+    )
 }
 _HEADINGS: dict[str, tuple[SectionDef, str]] = {}
 for _section in _SECTIONS.values():
@@ -407,7 +639,9 @@ def detect_template(prompt_keys: set[str], section_keys: set[str]) -> str:
         section_keys & {"title", "challenge_statement", "learning_question", "closing"}
     )
     v2 = bool(prompt_keys & _V2_KEYS)
-    closing = v2 or bool(prompt_keys & _V1_KEYS) or "learnings" in section_keys or "data_methods" in section_keys
+    closing = (
+        v2 or bool(prompt_keys & _V1_KEYS) or "learnings" in section_keys or "data_methods" in section_keys
+    )
     if opening and closing:
         return "hybrid"
     if closing:

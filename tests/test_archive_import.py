@@ -32,7 +32,10 @@ CLOSING_V1 = REAL / "closing_viet_nam_governmentpublic_sector_innovation.md"
 CLOSING_V2 = REAL / "100__fish_use_completed.md"
 HYBRID = REAL / "promoting_circular_economy_in_philippine_cities.md"
 FRENCH = REAL / "nous_avons__t__confront_s___un_probl_me_d_inad_quation_des__quipements_de_b_.md"
-SPANISH = REAL / "dise_ar_y_probar_productos_clim_ticos_para_mejorar_la_toma_de_decisiones_locales_en_respuesta_al_c_.md"
+SPANISH = (
+    REAL
+    / "dise_ar_y_probar_productos_clim_ticos_para_mejorar_la_toma_de_decisiones_locales_en_respuesta_al_c_.md"
+)
 HEADER_ONLY = REAL / "facilitating_community_ownership_of_development_initiatives.md"
 SIX_PARTNERS = REAL / "inclusive_and_innovative_approaches_to_increase_waste_collection_service_subscr_.md"
 
@@ -59,8 +62,10 @@ def compare(a: str, b: str) -> tuple[bool, str]:
 
 
 def counts() -> dict[str, int]:
-    return {m.__name__: m.objects.count() for m in (Plan, Insight, Barrier, Partnership, LearningQuestion,
-                                                    BlogLink, ExtraAnswer, Lab)}
+    return {
+        m.__name__: m.objects.count()
+        for m in (Plan, Insight, Barrier, Partnership, LearningQuestion, BlogLink, ExtraAnswer, Lab)
+    }
 
 
 # ------------------------------------------------------------------ templates and languages
@@ -179,8 +184,10 @@ def test_it_lets_a_changed_file_win_only_where_it_changed(tmp_path):
     plan.save()
     Insight.objects.create(plan=plan, position=9, text="An insight added in the admin.")
     old_background = plan.background
-    source.write_text(source.read_text(encoding="utf-8").replace(old_background[:40], "Changed in the file: "),
-                      encoding="utf-8")
+    source.write_text(
+        source.read_text(encoding="utf-8").replace(old_background[:40], "Changed in the file: "),
+        encoding="utf-8",
+    )
     out, _err, _code = run(source)
     assert out.startswith("imported 0, updated 1, failed 0")
     plan.refresh_from_db()
@@ -222,8 +229,12 @@ def test_it_exports_edits_made_in_the_admin():
     Partnership.objects.create(plan=plan, position=5, name="New Partner Ltd", description="Printing.")
     BlogLink.objects.create(plan=plan, position=3, url="https://blog.example/new")
     text = exported(plan)
-    for expected in ("Because it was practical, and fast.", "6. A sixth insight.", "New Partner Ltd",
-                     "[https://blog.example/new](https://blog.example/new)"):
+    for expected in (
+        "Because it was practical, and fast.",
+        "6. A sixth insight.",
+        "New Partner Ltd",
+        "[https://blog.example/new](https://blog.example/new)",
+    ):
         assert expected in text
     assert text.index("6. A sixth insight.") < text.index("## Data and Methods")
     assert text.index("New Partner Ltd") < text.index("## End")

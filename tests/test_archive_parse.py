@@ -60,7 +60,8 @@ def test_it_keeps_quoted_user_text_as_answer_text():
 
 def test_it_matches_prompts_with_entities_and_non_breaking_spaces():
     document, _ = doc(
-        "## Learning questions\n> Usage of methods:\u00a0Relating to your choice above, how will you use your "
+        "## Learning questions\n> Usage of methods:\u00a0Relating to your choice above, how will you use "
+        "your "
         "methods &amp; tools for this learning question? What value do these add in answering your learning "
         "question?\n\nWith maps.\n"
     )
@@ -69,8 +70,9 @@ def test_it_matches_prompts_with_entities_and_non_breaking_spaces():
 
 def test_it_reads_groups_with_empty_and_none_prompts():
     document, _ = doc(
-        "## Challenge statement\n****\n\n> Quantitative evidence:\u00a0What (official) data sources do you have"
-        " on this challenge that better exemplifies the importance and urgency of this frontier challenge? You "
+        "## Challenge statement\n****\n\n> Quantitative evidence:\u00a0What (official) data sources do you "
+        "have on this challenge that better exemplifies the importance and urgency of this frontier "
+        "challenge? You "
         'can add text, a link, or a picture.\n\n<div class="group">\n\n> None\n\nSome figures\n\n</div>\n'
         '<div class="group">\n> \n</div>\n'
     )
@@ -110,7 +112,9 @@ def test_it_rejects_a_truncated_group_at_its_opening_line():
 
 
 def test_it_warns_about_a_stray_closing_div_and_keeps_it():
-    document, warnings = doc("## Title\n\n> Please provide a name for your action learning plan.\n\nX\n</div>\n")
+    document, warnings = doc(
+        "## Title\n\n> Please provide a name for your action learning plan.\n\nX\n</div>\n"
+    )
     assert [w.message for w in warnings] == ['</div> without <div class="group"> kept as text']
     assert document.sections[0].items[0].lines[-1] == "</div>"
 
@@ -134,7 +138,8 @@ def test_it_decodes_entities_once_and_encodes_them_back():
 
 def test_it_starts_a_new_partner_when_a_field_comes_again():
     name, sector, description = (
-        "> Please state the name of the Parter:", "> What sector does our partner belong to?",
+        "> Please state the name of the Parter:",
+        "> What sector does our partner belong to?",
         "> Please provide a brief description of the collaboration.",
     )
 
@@ -144,13 +149,18 @@ def test_it_starts_a_new_partner_when_a_field_comes_again():
     document, _ = doc(
         "## Partners\n> Who are your top 5 partners for this challenge? Please submit from MOST to LEAST "
         "important and state Name, Sector and a brief description of the (intended) collaboration.\n\n"
-        + group(name, "Ministry") + group(sector) + group(description, "Policy lab")
-        + group(name, "University") + group(description, "Research")
+        + group(name, "Ministry")
+        + group(sector)
+        + group(description, "Policy lab")
+        + group(name, "University")
+        + group(description, "Research")
         + group(description, "No name given")
     )
     content, _layout = read(document)
     assert [(p["name"], p["description"]) for p in content["partners"]] == [
-        ("Ministry", "Policy lab"), ("University", "Research"), ("", "No name given")
+        ("Ministry", "Policy lab"),
+        ("University", "Research"),
+        ("", "No name given"),
     ]
 
 
@@ -159,7 +169,8 @@ def test_it_reads_checklists_blog_links_and_pending_blogs():
         HEADER + "## Learnings on your challenge\n\n"
         "> Considering the outcomes of this learning challenge, which of the following best describe the "
         "handover process? (Please select all that apply)\n\n- Our work has not yet scaled\n- Other\n\n"
-        "> Please paste any link(s) to blog(s) or publication(s) that articulate the learnings on your frontier"
+        "> Please paste any link(s) to blog(s) or publication(s) that articulate the learnings on your "
+        "frontier"
         " challenge.\n[https://a.org/x](https://a.org/x)\n\n1 blogs pending approval\n"
     )
     content, _layout = read(document)

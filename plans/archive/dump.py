@@ -8,10 +8,32 @@ from plans.archive.document import Document
 from plans.archive.mapping import TEXT_FIELDS, TIME_FIELDS, empty_content, render
 
 # Prefetch these (as `Plan.objects.prefetch_related(*PREFETCH)`) to dump many plans in a few queries.
-PREFETCH = ("insights", "barriers", "partnerships", "learningquestions", "evidences", "bloglinks",
-            "extraanswers", "methods", "datasources", "thematic_areas", "sdgs")
-PLAN_FIELDS = (*TEXT_FIELDS, *TIME_FIELDS, "title", "handover_options", "year", "country", "latitude",
-               "longitude", "focal_point_email", "form_version", "language")
+PREFETCH = (
+    "insights",
+    "barriers",
+    "partnerships",
+    "learningquestions",
+    "evidences",
+    "bloglinks",
+    "extraanswers",
+    "methods",
+    "datasources",
+    "thematic_areas",
+    "sdgs",
+)
+PLAN_FIELDS = (
+    *TEXT_FIELDS,
+    *TIME_FIELDS,
+    "title",
+    "handover_options",
+    "year",
+    "country",
+    "latitude",
+    "longitude",
+    "focal_point_email",
+    "form_version",
+    "language",
+)
 
 
 def _tag_names(manager) -> list[str]:
@@ -30,17 +52,30 @@ def plan_content(plan) -> dict:
     content["insights"] = [{"text": row.text} for row in plan.insights.all()]
     content["barriers"] = [{"text": row.text} for row in plan.barriers.all()]
     content["partners"] = [
-        {"name": r.name, "sector": r.sector, "description": r.description,
-         "is_new_and_unusual": r.is_new_and_unusual}
+        {
+            "name": r.name,
+            "sector": r.sector,
+            "description": r.description,
+            "is_new_and_unusual": r.is_new_and_unusual,
+        }
         for r in plan.partnerships.all()
     ]
     content["learning_questions"] = [
-        {"question": r.question, "stages": list(r.stages or []), "methods_usage": r.methods_usage,
-         "data_gaps": r.data_gaps}
+        {
+            "question": r.question,
+            "stages": list(r.stages or []),
+            "methods_usage": r.methods_usage,
+            "data_gaps": r.data_gaps,
+        }
         for r in plan.learningquestions.all()
     ]
     content["evidence"] = [
-        {"kind": r.kind, "text": r.text, "url": r.url, "image_url": r.image_url or (r.file.url if r.file else "")}
+        {
+            "kind": r.kind,
+            "text": r.text,
+            "url": r.url,
+            "image_url": r.image_url or (r.file.url if r.file else ""),
+        }
         for r in plan.evidences.all()
     ]
     content["blog_links"] = [{"url": r.url} for r in plan.bloglinks.all()]

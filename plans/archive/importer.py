@@ -34,7 +34,11 @@ class Result:
 
     def summary(self) -> str:
         line = _("imported %(n)d, updated %(m)d, failed %(k)d in %(s).1f s") % {
-            "n": self.imported, "m": self.updated, "k": self.failed, "s": self.seconds}
+            "n": self.imported,
+            "m": self.updated,
+            "k": self.failed,
+            "s": self.seconds,
+        }
         if self.unchanged:
             line += " " + _("(%(u)d unchanged)") % {"u": self.unchanged}
         return line
@@ -48,7 +52,8 @@ def collect(paths: list[str]) -> list[Path]:
         path = Path(name)
         if path.is_dir():
             files += sorted(
-                p for p in path.rglob("*")
+                p
+                for p in path.rglob("*")
                 if p.is_file() and p.suffix.lower() in SUFFIXES and p.name.lower() != "readme.md"
             )
         else:
@@ -79,8 +84,9 @@ class Progress:
         self.stream.write(message + "\n")
 
 
-def import_files(paths: list[str], *, status: str = "published", dry_run: bool = False,
-                 err: TextIO = sys.stderr) -> Result:
+def import_files(
+    paths: list[str], *, status: str = "published", dry_run: bool = False, err: TextIO = sys.stderr
+) -> Result:
     from plans import search
 
     result = Result()
@@ -141,8 +147,12 @@ def import_files(paths: list[str], *, status: str = "published", dry_run: bool =
         for path in files:
             progress.step()
             if path.name in seen:
-                fail(path, 1, _("same file name as %(other)s: a plan is identified by its file name")
-                     % {"other": seen[path.name]})
+                fail(
+                    path,
+                    1,
+                    _("same file name as %(other)s: a plan is identified by its file name")
+                    % {"other": seen[path.name]},
+                )
                 continue
             seen[path.name] = path
             try:
@@ -162,8 +172,14 @@ def import_files(paths: list[str], *, status: str = "published", dry_run: bool =
             for warning in warnings:
                 progress.say(f"{path}:{warning.line}: warning: {warning.message}")
             content, layout = read(doc)
-            item = Pending(path.name, content, layout, digest(data), "\n".join(doc.title_lines),
-                           any(s.marker for s in doc.sections))
+            item = Pending(
+                path.name,
+                content,
+                layout,
+                digest(data),
+                "\n".join(doc.title_lines),
+                any(s.marker for s in doc.sections),
+            )
             if dry_run:
                 known = path.name in loader.known
                 result.updated += known

@@ -5,9 +5,10 @@ labs, SDGs and slugs are looked up once per run and cached; children, tag assign
 `bulk_create`d. The caller runs each file in its own transaction and calls `forget()` when one fails, so
 that the caches never point at rolled-back rows.
 
-Re-import is a three-way merge: the layout keeps a *snapshot* (a short hash per plan field, tag vocabulary
-and child list) of the content last imported; a value the file changed since that snapshot wins, anything else keeps
-its current database value (so edits made in the admin survive re-importing an unchanged part).
+Re-import is a three-way merge: the layout keeps a *snapshot* (a short hash per plan field, tag
+vocabulary and child list) of the content last imported; a value the file changed since that snapshot
+wins, anything else keeps its current database value (so edits made in the admin survive re-importing
+an unchanged part).
 """
 
 import datetime
@@ -22,8 +23,15 @@ from plans.archive.dump import PLAN_FIELDS, PREFETCH, plan_content
 from plans.archive.mapping import TAG_KEYS
 
 KINDS = {"opening": "opening", "closing_v1": "closing", "closing_v2": "closing", "hybrid": "hybrid"}
-COLLECTIONS = ("insights", "barriers", "partners", "learning_questions", "evidence", "blog_links",
-               "extra_answers")
+COLLECTIONS = (
+    "insights",
+    "barriers",
+    "partners",
+    "learning_questions",
+    "evidence",
+    "blog_links",
+    "extra_answers",
+)
 
 
 BATCH = 500
@@ -57,8 +65,15 @@ def insert(model, rows: list[dict]) -> None:
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     marks = ", ".join(["%s"] * len(fields))
     sql = f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({columns}) VALUES ({marks})"
-    plain = {"TextField", "CharField", "PositiveIntegerField", "PositiveSmallIntegerField", "ForeignKey",
-             "IntegerField", "BooleanField"}
+    plain = {
+        "TextField",
+        "CharField",
+        "PositiveIntegerField",
+        "PositiveSmallIntegerField",
+        "ForeignKey",
+        "IntegerField",
+        "BooleanField",
+    }
 
     def default(field):
         if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
@@ -68,11 +83,17 @@ def insert(model, rows: list[dict]) -> None:
     defaults = {f.attname: default(f) for f in fields}
     values = []
     for row in rows:
-        values.append([
-            (value if f.get_internal_type() in plain or value is None else f.get_db_prep_save(value, connection))
-            for f in fields
-            for value in (row.get(f.attname, defaults[f.attname]),)
-        ])
+        values.append(
+            [
+                (
+                    value
+                    if f.get_internal_type() in plain or value is None
+                    else f.get_db_prep_save(value, connection)
+                )
+                for f in fields
+                for value in (row.get(f.attname, defaults[f.attname]),)
+            ]
+        )
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":  # executemany runs in-process: the fastest there is
             cursor.executemany(sql, values)
@@ -81,8 +102,10 @@ def insert(model, rows: list[dict]) -> None:
         size = max(1, 20000 // len(fields))
         for start in range(0, len(values), size):
             chunk = values[start : start + size]
-            cursor.execute(sql.removesuffix(f"({marks})") + ", ".join([f"({marks})"] * len(chunk)),
-                           [v for row in chunk for v in row])
+            cursor.execute(
+                sql.removesuffix(f"({marks})") + ", ".join([f"({marks})"] * len(chunk)),
+                [v for row in chunk for v in row],
+            )
 
 
 def digest(data: bytes) -> str:
@@ -96,7 +119,11 @@ class Loader:
         from plans.models import SDG, DatasourceTag, Lab, MethodTag, Plan, ThematicAreaTag
 
         self.status = status
-        self.tag_models = {"methods": MethodTag, "datasources": DatasourceTag, "thematic_areas": ThematicAreaTag}
+        self.tag_models = {
+            "methods": MethodTag,
+            "datasources": DatasourceTag,
+            "thematic_areas": ThematicAreaTag,
+        }
         self.tags: dict[str, dict[str, int]] = {}
         self.tag_slugs: dict[str, set[str]] = {}
         for key, model in self.tag_models.items():
@@ -233,9 +260,14 @@ class Loader:
                 datetime.datetime(plan["year"], 1, 1, tzinfo=datetime.UTC) if plan["year"] else timezone.now()
             )
         return Plan(
-            **self._plan_values(plan), slug=self.slug(plan["title"]), status=self.status,
-            published_at=published_at, source_file=p.source_file, raw_title=p.raw_title,
-            section_markers=p.markers, archive_layout=p.stored_layout(),
+            **self._plan_values(plan),
+            slug=self.slug(plan["title"]),
+            status=self.status,
+            published_at=published_at,
+            source_file=p.source_file,
+            raw_title=p.raw_title,
+            section_markers=p.markers,
+            archive_layout=p.stored_layout(),
         )
 
     def _update(self, pk: int, p: "Pending") -> None:
@@ -262,10 +294,18 @@ class Loader:
 
     @staticmethod
     def _clear(obj, keys) -> None:
-        related = {"methods": "methods", "datasources": "datasources", "thematic_areas": "thematic_areas",
-                   "insights": "insights", "barriers": "barriers", "partners": "partnerships",
-                   "learning_questions": "learningquestions", "evidence": "evidences",
-                   "blog_links": "bloglinks", "extra_answers": "extraanswers"}
+        related = {
+            "methods": "methods",
+            "datasources": "datasources",
+            "thematic_areas": "thematic_areas",
+            "insights": "insights",
+            "barriers": "barriers",
+            "partners": "partnerships",
+            "learning_questions": "learningquestions",
+            "evidence": "evidences",
+            "blog_links": "bloglinks",
+            "extra_answers": "extraanswers",
+        }
         for key in keys:
             if key == "sdgs":
                 obj.sdgs.through.objects.filter(plan_id=obj.pk).delete()
@@ -277,12 +317,20 @@ class Loader:
     def _write_tags(self, items: list[tuple[int, dict]], keys) -> None:
         from plans.models import Plan, TaggedDatasource, TaggedMethod, TaggedThematicArea
 
-        through = {"methods": TaggedMethod, "datasources": TaggedDatasource, "thematic_areas": TaggedThematicArea}
+        through = {
+            "methods": TaggedMethod,
+            "datasources": TaggedDatasource,
+            "thematic_areas": TaggedThematicArea,
+        }
         for key in keys:
             if key == "sdgs":
                 model = Plan.sdgs.through
-                rows = [{"plan_id": pk, "sdg_id": self.sdgs[n]} for pk, c in items for n in c["sdgs"]
-                        if n in self.sdgs]
+                rows = [
+                    {"plan_id": pk, "sdg_id": self.sdgs[n]}
+                    for pk, c in items
+                    for n in c["sdgs"]
+                    if n in self.sdgs
+                ]
             else:
                 model = through[key]
                 ids = self.tag_ids(key, [name for _, c in items for name in c[key]])
@@ -291,11 +339,25 @@ class Loader:
                 insert(model, rows)
 
     def _write_children(self, items: list[tuple[int, dict]], keys, reviews: dict | None = None) -> None:
-        from plans.models import Barrier, BlogLink, Evidence, ExtraAnswer, Insight, LearningQuestion, Partnership
+        from plans.models import (
+            Barrier,
+            BlogLink,
+            Evidence,
+            ExtraAnswer,
+            Insight,
+            LearningQuestion,
+            Partnership,
+        )
 
-        models = {"insights": Insight, "barriers": Barrier, "partners": Partnership,
-                  "learning_questions": LearningQuestion, "evidence": Evidence, "blog_links": BlogLink,
-                  "extra_answers": ExtraAnswer}
+        models = {
+            "insights": Insight,
+            "barriers": Barrier,
+            "partners": Partnership,
+            "learning_questions": LearningQuestion,
+            "evidence": Evidence,
+            "blog_links": BlogLink,
+            "extra_answers": ExtraAnswer,
+        }
         for key in keys:
             rows = []
             for pk, content in items:
@@ -309,13 +371,22 @@ class Loader:
         for position, values in enumerate(content[key]):
             row = {"plan_id": pk, "position": position, **values}
             if key == "blog_links":
-                row |= {"title": "", "status": "pending", "reviewed_by_id": None, "reviewed_at": None,
-                        "review_note": ""}
+                row |= {
+                    "title": "",
+                    "status": "pending",
+                    "reviewed_by_id": None,
+                    "reviewed_at": None,
+                    "review_note": "",
+                }
                 previous = (reviews or {}).get(values["url"])
                 if previous is not None:  # a reviewer's decision outlives the re-import
-                    row |= {"title": previous.title, "status": previous.status,
-                            "reviewed_by_id": previous.reviewed_by_id, "reviewed_at": previous.reviewed_at,
-                            "review_note": previous.review_note}
+                    row |= {
+                        "title": previous.title,
+                        "status": previous.status,
+                        "reviewed_by_id": previous.reviewed_by_id,
+                        "reviewed_at": previous.reviewed_at,
+                        "review_note": previous.review_note,
+                    }
             elif key == "evidence":
                 row["file"] = ""
             rows.append(row)
@@ -362,7 +433,9 @@ def index_view(pk: int, content: dict, lab_name: str):
 
     plan = content["plan"]
     return NS(
-        pk=pk, lab_id=1 if lab_name else None, lab=NS(name=lab_name),
+        pk=pk,
+        lab_id=1 if lab_name else None,
+        lab=NS(name=lab_name),
         **{name: plan.get(name, "") for name in PLAN_FIELDS},
         insights=_Rows(NS(**r) for r in content["insights"]),
         barriers=_Rows(NS(**r) for r in content["barriers"]),

@@ -40,34 +40,86 @@ from plans.archive.text import (
 
 LAYOUT_VERSION = 1
 TEXT_FIELDS = (
-    "plan_name", "challenge_statement", "background", "value_proposition", "tweet_summary",
-    "partners_overview", "early_leads", "handover_details", "why_data", "why_methods",
-    "partners_civil_society", "partners_academic", "partners_private", "partners_government",
-    "partners_new_unusual", "partners_un", "bonus_answer",
+    "plan_name",
+    "challenge_statement",
+    "background",
+    "value_proposition",
+    "tweet_summary",
+    "partners_overview",
+    "early_leads",
+    "handover_details",
+    "why_data",
+    "why_methods",
+    "partners_civil_society",
+    "partners_academic",
+    "partners_private",
+    "partners_government",
+    "partners_new_unusual",
+    "partners_un",
+    "bonus_answer",
 )
 TIME_FIELDS = ("time_sense", "time_explore", "time_test", "time_grow")
 TAG_KEYS = ("methods", "datasources", "thematic_areas")
-CHILDREN = ("insights", "barriers", "partners", "learning_questions", "evidence", "blog_links",
-            "extra_answers")
-SECTORS = {"academic": "Academic", "private": "Private sector", "government": "Government",
-           "civil_society": "Civil society", "un": "UN", "other": "Other"}
+CHILDREN = (
+    "insights",
+    "barriers",
+    "partners",
+    "learning_questions",
+    "evidence",
+    "blog_links",
+    "extra_answers",
+)
+SECTORS = {
+    "academic": "Academic",
+    "private": "Private sector",
+    "government": "Government",
+    "civil_society": "Civil society",
+    "un": "UN",
+    "other": "Other",
+}
 NEW_UNUSUAL = {"yes": "Yes", "no": "No"}
 _LINK_RE = re.compile(r"^\[(?P<a>.+)\]\((?P<b>.+)\)$", re.DOTALL)
 _SDG_RE = re.compile(r"^\s*(\d{1,2})\s*\.")
 _LANGUAGES = ("fr", "es")
-META_ORDER = ("focal_point", "year", "type", "datasources", "methods", "sdgs", "thematic_areas", "country",
-              "latlng")
+META_ORDER = (
+    "focal_point",
+    "year",
+    "type",
+    "datasources",
+    "methods",
+    "sdgs",
+    "thematic_areas",
+    "country",
+    "latlng",
+)
 
 
 def empty_content() -> dict:
     return {
-        "plan": {name: "" for name in TEXT_FIELDS}
-        | {name: None for name in TIME_FIELDS}
-        | {"title": "", "handover_options": [], "year": None, "country": "", "latitude": None,
-           "longitude": None, "focal_point_email": "", "form_version": "opening", "language": "en"},
-        "methods": [], "datasources": [], "thematic_areas": [], "sdgs": [],
-        "insights": [], "barriers": [], "partners": [], "learning_questions": [], "evidence": [],
-        "blog_links": [], "extra_answers": [],
+        "plan": dict.fromkeys(TEXT_FIELDS, "")
+        | dict.fromkeys(TIME_FIELDS)
+        | {
+            "title": "",
+            "handover_options": [],
+            "year": None,
+            "country": "",
+            "latitude": None,
+            "longitude": None,
+            "focal_point_email": "",
+            "form_version": "opening",
+            "language": "en",
+        },
+        "methods": [],
+        "datasources": [],
+        "thematic_areas": [],
+        "sdgs": [],
+        "insights": [],
+        "barriers": [],
+        "partners": [],
+        "learning_questions": [],
+        "evidence": [],
+        "blog_links": [],
+        "extra_answers": [],
     }
 
 
@@ -208,7 +260,9 @@ class _Reader:
         return [["q", self.lq, field]]
 
     def new_lq(self) -> None:
-        self.c["learning_questions"].append({"question": "", "stages": [], "methods_usage": "", "data_gaps": ""})
+        self.c["learning_questions"].append(
+            {"question": "", "stages": [], "methods_usage": "", "data_gaps": ""}
+        )
         self.lq = len(self.c["learning_questions"]) - 1
 
     def evidence(self, kind: str, lines: list[str]) -> list:
@@ -229,7 +283,9 @@ class _Reader:
                     rows.append({"kind": kind, "text": text, "url": "", "image_url": ""})
             run = []
             if line is not None:
-                rows.append({"kind": kind, "text": "", "url": "", "image_url": IMAGE_RE.match(line.strip())[1]})
+                rows.append(
+                    {"kind": kind, "text": "", "url": "", "image_url": IMAGE_RE.match(line.strip())[1]}
+                )
         return [["e", kind, len(rows) - start]]
 
     def evidence_group(self, kind: str, group: Group) -> list:
@@ -250,13 +306,16 @@ class _Reader:
                 continue
             position = cat.PARTNER_PROMPTS.index(cat.PROMPTS[prompt.key])
             if position <= previous:
-                rows.append({"name": "", "sector": "unknown", "description": "", "is_new_and_unusual": "unknown"})
+                rows.append(
+                    {"name": "", "sector": "unknown", "description": "", "is_new_and_unusual": "unknown"}
+                )
             previous = position
             field, text = prompt.target.name, self.text(group.lines)
             choices = {"sector": SECTORS, "is_new_and_unusual": NEW_UNUSUAL}.get(field)
             if choices is not None:
-                value = next((k for k, label in choices.items() if label.casefold() == squash(text).casefold()),
-                             None)
+                value = next(
+                    (k for k, label in choices.items() if label.casefold() == squash(text).casefold()), None
+                )
                 if text and value is None:
                     parts.append(["g", group.prompt, self.extra(group.prompt, group.lines)])
                     continue
@@ -266,7 +325,9 @@ class _Reader:
         return parts
 
     def time_groups(self, groups: list[Group]) -> list:
-        prompts = [cat.match_prompt(g.prompt, in_group=True) if g.prompt is not None else None for g in groups]
+        prompts = [
+            cat.match_prompt(g.prompt, in_group=True) if g.prompt is not None else None for g in groups
+        ]
         names = [p.target.name if p and p.target.kind == cat.TIME_FIELD else None for p in prompts]
         texts = [squash(self.text(g.lines)).removesuffix("%").strip() for g in groups]
         values = {n: int(t) for n, t in zip(names, texts, strict=True) if n and t.isdigit()}
@@ -413,7 +474,9 @@ class _Writer:
         if tag == "b":
             rows = self.c["blog_links"]
             self.seen_blogs.add(part[1])
-            return self.paras(f"[{rows[part[1]]['url']}]({rows[part[1]]['url']})") if part[1] < len(rows) else []
+            return (
+                self.paras(f"[{rows[part[1]]['url']}]({rows[part[1]]['url']})") if part[1] < len(rows) else []
+            )
         if tag == "h":
             return self.checklist(plan["handover_options"], cat.HANDOVER_OPTIONS)
         if tag == "q":
@@ -497,11 +560,13 @@ class _Writer:
                 groups.append(Group(0, "", join_paragraphs(self.evidence(name, 1))))
         elif kind == cat.PARTNERS:
             texts = partner_prompt_texts(template)
-            for n, row in enumerate(self.c["partners"]):
+            for n in range(len(self.c["partners"])):
                 if n in self.seen_partners:
                     continue
                 self.seen_partners.add(n)
-                for field, text in zip(("name", "sector", "description", "is_new_and_unusual"), texts, strict=True):
+                for field, text in zip(
+                    ("name", "sector", "description", "is_new_and_unusual"), texts, strict=True
+                ):
                     groups.append(Group(0, text, self.lines([["p", n, field]])))
         return groups
 
@@ -575,8 +640,13 @@ def complete_layout(layout: dict, content: dict) -> dict:
     placed_lq = {(s.get("lq"), e["k"]) for s in sections for e in s["items"]}
     lq_sections = [s for s in sections if "lq" in s]
     for n in range(len(lq_sections), len(content["learning_questions"])):
-        entry = {"h": lq_sections[-1]["h"] if lq_sections else cat.LEARNING_QUESTION_SECTION.heading,
-                 "m": sections[0]["m"] if sections else False, "k": "learning_question", "lq": n, "items": []}
+        entry = {
+            "h": lq_sections[-1]["h"] if lq_sections else cat.LEARNING_QUESTION_SECTION.heading,
+            "m": sections[0]["m"] if sections else False,
+            "k": "learning_question",
+            "lq": n,
+            "items": [],
+        }
         at = sections.index(lq_sections[-1]) + 1 if lq_sections else len(sections)
         sections.insert(at, entry)
         lq_sections.append(entry)
@@ -585,12 +655,20 @@ def complete_layout(layout: dict, content: dict) -> dict:
         for entry in [s for s in sections if s["k"] == definition.key]:
             _insert_missing(entry, definition, content, template, placed, placed_lq)
         if not any(s["k"] == definition.key for s in sections) and definition.key != "blank":
-            entry = {"h": definition.heading, "m": sections[0]["m"] if sections else False,
-                     "k": definition.key, "items": []}
+            entry = {
+                "h": definition.heading,
+                "m": sections[0]["m"] if sections else False,
+                "k": definition.key,
+                "items": [],
+            }
             _insert_missing(entry, definition, content, template, placed, placed_lq)
             if entry["items"]:
-                later = [n for n, s in enumerate(sections) if s["k"] in section_keys
-                         and section_keys.index(s["k"]) > section_keys.index(definition.key)]
+                later = [
+                    n
+                    for n, s in enumerate(sections)
+                    if s["k"] in section_keys
+                    and section_keys.index(s["k"]) > section_keys.index(definition.key)
+                ]
                 sections.insert(later[0] if later else len(sections), entry)
     return dict(layout, sections=sections)
 
@@ -609,12 +687,16 @@ def _insert_missing(entry, definition, content, template, placed, placed_lq) -> 
             continue
         placed.add(target)
         rank = order.index(prompt.key)
-        at = next((n for n, e in enumerate(entry["items"]) if e["k"] in order and order.index(e["k"]) > rank),
-                  len(entry["items"]))
+        at = next(
+            (n for n, e in enumerate(entry["items"]) if e["k"] in order and order.index(e["k"]) > rank),
+            len(entry["items"]),
+        )
         entry["items"].insert(at, {"p": prompt.text, "k": prompt.key, "parts": parts})
 
 
-def render(content: dict, layout: dict, raw_title: str = "", sdg_names: dict[int, str] | None = None) -> Document:
+def render(
+    content: dict, layout: dict, raw_title: str = "", sdg_names: dict[int, str] | None = None
+) -> Document:
     """The archive document of a plan from its content and layout (empty layout: the canonical one)."""
     layout = complete_layout(layout, content)
     template = content["plan"]["form_version"]
@@ -622,8 +704,11 @@ def render(content: dict, layout: dict, raw_title: str = "", sdg_names: dict[int
     title_lines = layout.get("title") or (raw_title.split("\n") if raw_title else [])
     if not title_lines or title_from(title_lines) != title:
         title_lines = [encode_line(title)]
-    doc = Document(title_lines=title_lines, meta=_meta_lines(content, layout, sdg_names or {}),
-                   header_extra=list(layout.get("header_extra", [])))
+    doc = Document(
+        title_lines=title_lines,
+        meta=_meta_lines(content, layout, sdg_names or {}),
+        header_extra=list(layout.get("header_extra", [])),
+    )
     writer = _Writer(content)
     blogs_home: Item | None = None
     for entry in layout["sections"]:

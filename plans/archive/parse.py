@@ -12,8 +12,17 @@ from plans.archive.text import GROUP_CLOSE, GROUP_OPEN, is_blank, is_heading
 
 MAX_BYTES = 2 * 1024 * 1024  # the largest real plan is 46 KB; anything this big is not a plan
 META_RE = re.compile(r"^\[\[([^:\]\n]+):(.*)\]\]$")
-KNOWN_KEYS = ("focal_point", "year", "type", "datasources", "methods", "sdgs", "thematic_areas", "country",
-              "latlng")
+KNOWN_KEYS = (
+    "focal_point",
+    "year",
+    "type",
+    "datasources",
+    "methods",
+    "sdgs",
+    "thematic_areas",
+    "country",
+    "latlng",
+)
 
 
 def decode(data: bytes) -> str:
@@ -80,7 +89,7 @@ def parse(text: str) -> tuple[Document, list[Problem]]:
         stripped = line.strip()
         if is_heading(line):
             if group:
-                raise ArchiveError(group.line, "truncated group: <div class=\"group\"> is never closed")
+                raise ArchiveError(group.line, 'truncated group: <div class="group"> is never closed')
             heading = line[3:] if line.startswith("## ") else ""
             section = Section(line=number, heading=heading)
             doc.sections.append(section)
@@ -98,7 +107,7 @@ def parse(text: str) -> tuple[Document, list[Problem]]:
             if stripped == GROUP_CLOSE:
                 group = None
             elif stripped == GROUP_OPEN:
-                raise ArchiveError(group.line, "truncated group: <div class=\"group\"> is never closed")
+                raise ArchiveError(group.line, 'truncated group: <div class="group"> is never closed')
             elif line.startswith(">") and group.prompt is None and all(map(is_blank, group.lines)):
                 group.prompt, group.lines = _prompt_text(line), []
             else:
@@ -112,7 +121,7 @@ def parse(text: str) -> tuple[Document, list[Problem]]:
             item.groups.append(group)
             continue
         if stripped == GROUP_CLOSE:
-            warnings.append(Problem(number, "</div> without <div class=\"group\"> kept as text", warning=True))
+            warnings.append(Problem(number, '</div> without <div class="group"> kept as text', warning=True))
         elif line.startswith(">"):
             prompt = match_prompt(_prompt_text(line))
             if prompt is not None:
@@ -126,5 +135,5 @@ def parse(text: str) -> tuple[Document, list[Problem]]:
             section.items.append(item)
         (item.tail if item.groups else item.lines).append(line)
     if group is not None:
-        raise ArchiveError(group.line, "truncated group: <div class=\"group\"> is never closed")
+        raise ArchiveError(group.line, 'truncated group: <div class="group"> is never closed')
     return doc, warnings

@@ -27,8 +27,9 @@ def download(request: HttpRequest, slug: str) -> HttpResponse:
         plans = plans.prefetch_related(*PREFETCH)
     else:  # unreviewed blog links stay private
         approved = BlogLink.objects.filter(status=BlogLink.Status.APPROVED)
-        plans = plans.prefetch_related(*(p for p in PREFETCH if p != "bloglinks"),
-                                       Prefetch("bloglinks", queryset=approved))
+        plans = plans.prefetch_related(
+            *(p for p in PREFETCH if p != "bloglinks"), Prefetch("bloglinks", queryset=approved)
+        )
     plan = plans.first()
     if plan is None:
         raise Http404

@@ -24,8 +24,13 @@ class Command(BaseCommand):
         rate = result.imported / result.seconds if result.seconds else 0.0
         self.stdout.write(
             _("%(vendor)s: %(n)d plans in %(s).2f s = %(rate).0f plans/s (%(k)d failed)")
-            % {"vendor": connection.vendor, "n": result.imported, "s": result.seconds, "rate": rate,
-               "k": result.failed}
+            % {
+                "vendor": connection.vendor,
+                "n": result.imported,
+                "s": result.seconds,
+                "rate": rate,
+                "k": result.failed,
+            }
         )
         if result.failed:
             raise CommandError(_("%(k)d file(s) could not be imported") % {"k": result.failed}, returncode=1)

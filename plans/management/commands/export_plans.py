@@ -24,9 +24,15 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--out", required=True, help=gettext_lazy("Folder to write to (created if needed)."))
-        parser.add_argument("--status", action="append", choices=[s for s, _label in Plan.Status.choices],
-                            help=gettext_lazy("Only plans with this status (repeatable; default: all)."))
+        parser.add_argument(
+            "--out", required=True, help=gettext_lazy("Folder to write to (created if needed).")
+        )
+        parser.add_argument(
+            "--status",
+            action="append",
+            choices=[s for s, _label in Plan.Status.choices],
+            help=gettext_lazy("Only plans with this status (repeatable; default: all)."),
+        )
 
     def handle(self, *args, **options):
         out = Path(options["out"])

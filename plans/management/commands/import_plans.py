@@ -17,16 +17,23 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("paths", nargs="+", help=gettext_lazy("Files or folders to import."))
         parser.add_argument(
-            "--status", choices=["published", "draft"], default="published",
-            help=gettext_lazy("Status of newly imported plans (default: published, dated 1 January of "
-                              "their year)."),
+            "--status",
+            choices=["published", "draft"],
+            default="published",
+            help=gettext_lazy(
+                "Status of newly imported plans (default: published, dated 1 January of their year)."
+            ),
         )
-        parser.add_argument("--dry-run", action="store_true",
-                            help=gettext_lazy("Parse and report without writing to the database."))
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help=gettext_lazy("Parse and report without writing to the database."),
+        )
 
     def handle(self, *args, **options):
-        result = import_files(options["paths"], status=options["status"], dry_run=options["dry_run"],
-                              err=self.stderr._out)
+        result = import_files(
+            options["paths"], status=options["status"], dry_run=options["dry_run"], err=self.stderr._out
+        )
         prefix = _("dry run: ") if options["dry_run"] else ""
         self.stdout.write(prefix + result.summary())
         if result.failed:
