@@ -55,19 +55,34 @@ class Document:
         return values[0] if values else None
 
 
+def gettext_noop(text: str) -> str:
+    """Marks a message for `makemessages` without importing Django: the importer translates `template`
+    when it prints the message."""
+    return text
+
+
 @dataclass
 class Problem:
-    """An error or warning found while reading a file, with its 1-based line number."""
+    """A warning found while reading a file, with its 1-based line number. `template % params` is the
+    English message; translate `template` before formatting to show it in another language."""
 
     line: int
-    message: str
-    warning: bool = False
+    template: str
+    params: dict = field(default_factory=dict)
+    warning: bool = True
+
+    @property
+    def message(self) -> str:
+        return self.template % self.params
 
 
 class ArchiveError(ValueError):
-    """The file cannot be read as a learning plan; `line` says where."""
+    """The file cannot be read as a learning plan; `line` says where (message as in `Problem`)."""
 
-    def __init__(self, line: int, message: str):
-        super().__init__(message)
-        self.line = line
-        self.message = message
+    def __init__(self, line: int, template: str, **params):
+        super().__init__(template % params)
+        self.line, self.template, self.params = line, template, params
+
+    @property
+    def message(self) -> str:
+        return self.template % self.params

@@ -14,7 +14,7 @@ from typing import TextIO
 from django.db import DatabaseError, transaction
 from django.utils.translation import gettext as _
 
-from plans.archive.document import ArchiveError
+from plans.archive.document import ArchiveError, gettext_noop
 from plans.archive.load import Loader, Pending, digest
 from plans.archive.mapping import read
 from plans.archive.parse import MAX_BYTES, decode, parse
@@ -157,20 +157,24 @@ def import_files(
             seen[path.name] = path
             try:
                 if path.stat().st_size > MAX_BYTES:
-                    raise ArchiveError(1, _("file is larger than the 2 MB limit"))
+                    raise ArchiveError(1, gettext_noop("file is larger than the 2 MB limit"))
                 data = path.read_bytes()
                 if not dry_run and loader.unchanged(path.name, digest(data)):
                     result.unchanged += 1
                     continue
                 doc, warnings = parse(decode(data))
             except ArchiveError as exc:
-                fail(path, exc.line, exc.message)
+                fail(path, exc.line, _(exc.template) % exc.params)
                 continue
             except OSError as exc:
                 fail(path, 1, _("cannot be read: %(error)s") % {"error": exc.strerror or exc})
                 continue
             for warning in warnings:
-                progress.say(f"{path}:{warning.line}: warning: {warning.message}")
+                message = _(warning.template) % warning.params
+                progress.say(
+                    _("%(where)s: warning: %(message)s")
+                    % {"where": f"{path}:{warning.line}", "message": message}
+                )
             content, layout = read(doc)
             item = Pending(
                 path.name,

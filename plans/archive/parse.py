@@ -7,9 +7,11 @@ raised as `ArchiveError(line, message)`; what can be recovered without loss is r
 
 import re
 
-from plans.archive.document import ArchiveError, Document, Group, Item, Problem, Section
+from plans.archive.document import ArchiveError, Document, Group, Item, Problem, Section, gettext_noop
 from plans.archive.text import GROUP_CLOSE, GROUP_OPEN, is_blank, is_heading
 
+_ = gettext_noop
+TRUNCATED = _('truncated group: <div class="group"> is never closed')
 MAX_BYTES = 2 * 1024 * 1024  # the largest real plan is 46 KB; anything this big is not a plan
 META_RE = re.compile(r"^\[\[([^:\]\n]+):(.*)\]\]$")
 KNOWN_KEYS = (
@@ -28,17 +30,17 @@ KNOWN_KEYS = (
 def decode(data: bytes) -> str:
     """Bytes of a file to text, refusing what cannot be a plan (too big, empty, binary, not UTF-8)."""
     if len(data) > MAX_BYTES:
-        raise ArchiveError(1, f"file is {len(data) / 1024 / 1024:.1f} MB, larger than the 2 MB limit")
+        raise ArchiveError(1, _("file is %(size).1f MB, larger than the 2 MB limit"), size=len(data) / 2**20)
     if not data.strip():
-        raise ArchiveError(1, "empty file")
+        raise ArchiveError(1, _("empty file"))
     if b"\x00" in data:
         line = data[: data.index(b"\x00")].count(b"\n") + 1
-        raise ArchiveError(line, "binary data (NUL byte), not a text file")
+        raise ArchiveError(line, _("binary data (NUL byte), not a text file"))
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise ArchiveError(line, f"not valid UTF-8 (byte 0x{data[exc.start]:02x})") from None
+        raise ArchiveError(line, _("not valid UTF-8 (byte 0x%(byte)02x)"), byte=data[exc.start]) from None
     return text.removeprefix("\ufeff")
 
 
@@ -55,7 +57,7 @@ def parse(text: str) -> tuple[Document, list[Problem]]:
     if lines and lines[-1] == "":
         lines.pop()
     if not lines or not (lines[0].startswith("# ") or lines[0].rstrip() == "#"):
-        raise ArchiveError(1, "no header: the first line must be '# <title>'")
+        raise ArchiveError(1, _("no header: the first line must be '# <title>'"))
     body_start = next((n for n, line in enumerate(lines) if is_heading(line)), len(lines))
 
     title_lines = [lines[0][2:]]
@@ -67,17 +69,17 @@ def parse(text: str) -> tuple[Document, list[Problem]]:
         if match:
             key = match.group(1).strip()
             if key not in KNOWN_KEYS:
-                warnings.append(Problem(n + 1, f"unknown metadata key {key!r} kept as is", warning=True))
+                warnings.append(Problem(n + 1, _("unknown metadata key %(key)r kept as is"), {"key": key}))
             meta.append((key, match.group(2)))
         elif not meta:
             title_lines.append(line)
         elif not is_blank(line):
-            warnings.append(Problem(n + 1, "text between the metadata lines kept as is", warning=True))
+            warnings.append(Problem(n + 1, _("text between the metadata lines kept as is")))
             header_extra.append(line)
     while len(title_lines) > 1 and is_blank(title_lines[-1]):
         title_lines.pop()
     if not meta:
-        raise ArchiveError(min(body_start, len(lines)) or 1, "no header: no [[key:value]] metadata lines")
+        raise ArchiveError(min(body_start, len(lines)) or 1, _("no header: no [[key:value]] metadata lines"))
     doc = Document(title_lines=title_lines, meta=meta, header_extra=header_extra)
 
     section: Section | None = None
@@ -89,12 +91,14 @@ def parse(text: str) -> tuple[Document, list[Problem]]:
         stripped = line.strip()
         if is_heading(line):
             if group:
-                raise ArchiveError(group.line, 'truncated group: <div class="group"> is never closed')
+                raise ArchiveError(group.line, TRUNCATED)
             heading = line[3:] if line.startswith("## ") else ""
             section = Section(line=number, heading=heading)
             doc.sections.append(section)
             if heading.strip() and match_heading(heading)[0] is None:
-                warnings.append(Problem(number, f"unknown heading {heading!r} kept verbatim", warning=True))
+                warnings.append(
+                    Problem(number, _("unknown heading %(text)r kept verbatim"), {"text": heading})
+                )
             item, expect_marker = None, True
             continue
         assert section is not None
@@ -107,7 +111,7 @@ def parse(text: str) -> tuple[Document, list[Problem]]:
             if stripped == GROUP_CLOSE:
                 group = None
             elif stripped == GROUP_OPEN:
-                raise ArchiveError(group.line, 'truncated group: <div class="group"> is never closed')
+                raise ArchiveError(group.line, TRUNCATED)
             elif line.startswith(">") and group.prompt is None and all(map(is_blank, group.lines)):
                 group.prompt, group.lines = _prompt_text(line), []
             else:
@@ -121,7 +125,7 @@ def parse(text: str) -> tuple[Document, list[Problem]]:
             item.groups.append(group)
             continue
         if stripped == GROUP_CLOSE:
-            warnings.append(Problem(number, '</div> without <div class="group"> kept as text', warning=True))
+            warnings.append(Problem(number, _('</div> without <div class="group"> kept as text')))
         elif line.startswith(">"):
             prompt = match_prompt(_prompt_text(line))
             if prompt is not None:
@@ -135,5 +139,5 @@ def parse(text: str) -> tuple[Document, list[Problem]]:
             section.items.append(item)
         (item.tail if item.groups else item.lines).append(line)
     if group is not None:
-        raise ArchiveError(group.line, 'truncated group: <div class="group"> is never closed')
+        raise ArchiveError(group.line, TRUNCATED)
     return doc, warnings
