@@ -361,7 +361,7 @@ def _meta_content(doc: Document, content: dict) -> None:
             except ValueError:
                 continue
             plan["latitude"], plan["longitude"] = lat, lng
-        elif key in TAG_KEYS and squash(value) and value not in content[key] and len(value) <= 1000:
+        elif key in TAG_KEYS and not is_blank(value) and value not in content[key] and len(value) <= 1000:
             content[key].append(value)
         elif key == "sdgs":
             match = _SDG_RE.match(value)

@@ -28,13 +28,13 @@ def is_blank(line: str) -> bool:
     stripped = line.strip()
     if not stripped:
         return True
-    if "&" not in stripped and not any(c in stripped for c in _ZERO_WIDTH_CHARS):
+    if "&" not in stripped and "\u200b" not in stripped and "\u2060" not in stripped and "\ufeff" not in stripped:
         return False  # the fast path: nothing that squash could still erase
     return squash(stripped) == ""
 
 
 def is_heading(line: str) -> bool:
-    return line == "##" or line.startswith("## ")
+    return line[:2] == "##" and (len(line) == 2 or line[2] == " ")
 
 
 def line_class(line: str) -> str:
