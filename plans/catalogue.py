@@ -638,10 +638,11 @@ def detect_template(prompt_keys: set[str], section_keys: set[str]) -> str:
     opening = bool(prompt_keys & _OPENING_KEYS) or bool(
         section_keys & {"title", "challenge_statement", "learning_question", "closing"}
     )
-    v2 = bool(prompt_keys & _V2_KEYS)
-    closing = (
-        v2 or bool(prompt_keys & _V1_KEYS) or "learnings" in section_keys or "data_methods" in section_keys
-    )
+    # A report answered with prompts of both closing forms (possible for plans written in the admin)
+    # is of the form most of its distinctive prompts belong to.
+    v1_score, v2_score = len(prompt_keys & _V1_KEYS), len(prompt_keys & _V2_KEYS)
+    v2 = v2_score > 0 and v2_score >= v1_score
+    closing = bool(v1_score or v2_score) or bool(section_keys & {"learnings", "data_methods"})
     if opening and closing:
         return "hybrid"
     if closing:

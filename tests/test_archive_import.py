@@ -360,3 +360,86 @@ def test_it_downloads_a_draft_plan_for_a_superuser(client, superuser):
     plan = Plan.objects.get(source_file=CLOSING_V1.name)
     client.force_login(superuser)
     assert client.get(reverse("plans:archive", kwargs={"slug": plan.slug})).status_code == 200
+
+
+@pytest.mark.django_db
+def test_it_round_trips_an_admin_authored_plan_through_its_export(plan_factory, tmp_path):
+    from plans.archive.mapping import read
+    from plans.archive.parse import parse
+    from plans.models import Evidence
+
+    plan = plan_factory(
+        title="Authored opening plan",
+        form_version="opening",
+        plan_name="Cleaner markets",
+        challenge_statement="Our challenge is that markets are dirty.",
+        tweet_summary="Clean markets!",
+        section_markers=True,
+    )
+    Partnership.objects.create(
+        plan=plan,
+        position=0,
+        name="City hall",
+        sector="government",
+        description="Permits.",
+        is_new_and_unusual="no",
+    )
+    Partnership.objects.create(plan=plan, position=1, name="Traders union", description="Outreach.")
+    LearningQuestion.objects.create(plan=plan, position=0, question="What works?", stages=["sense", "test"])
+    LearningQuestion.objects.create(plan=plan, position=1, question="For whom?", data_gaps="Census is old.")
+    Evidence.objects.create(plan=plan, position=0, kind="quantitative", text="40 % of waste is organic.")
+    Evidence.objects.create(plan=plan, position=1, kind="qualitative", image_url="https://img.example/a.jpg")
+    text = exported(plan)
+    assert "****" in text and text.count("## Learning questions") == 2
+    content, _layout = read(parse(text)[0])
+    assert content["plan"]["plan_name"] == "Cleaner markets"
+    assert content["plan"]["tweet_summary"] == "Clean markets!"
+    assert [(p["name"], p["sector"]) for p in content["partners"]] == [
+        ("City hall", "government"),
+        ("Traders union", "unknown"),
+    ]
+    assert [(q["question"], q["stages"], q["data_gaps"]) for q in content["learning_questions"]] == [
+        ("What works?", ["sense", "test"], ""),
+        ("For whom?", [], "Census is old."),
+    ]
+    assert [(e["kind"], e["text"], e["image_url"]) for e in content["evidence"]] == [
+        ("quantitative", "40 % of waste is organic.", ""),
+        ("qualitative", "", "https://img.example/a.jpg"),
+    ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("form", ["closing_v1", "closing_v2"])
+def test_it_round_trips_an_admin_authored_closing_report(plan_factory, form):
+    from plans.archive.mapping import read
+    from plans.archive.parse import parse
+
+    plan = plan_factory(
+        title="Authored closing report",
+        form_version=form,
+        handover_options=["policy", "other"],
+        time_sense=10,
+        time_explore=20,
+        time_test=30,
+        time_grow=40,
+        partners_un="UNICEF.",
+    )
+    Insight.objects.create(plan=plan, position=0, text="Insight one.")
+    Barrier.objects.create(plan=plan, position=0, text="Barrier one.")
+    BlogLink.objects.create(plan=plan, position=0, url="https://blog.example/b")
+    content, _layout = read(parse(exported(plan))[0])
+    assert content["plan"]["form_version"] == form
+    assert content["insights"] == [{"text": "Insight one."}]
+    assert content["blog_links"] == [{"url": "https://blog.example/b"}]
+    if form == "closing_v1":
+        assert content["plan"]["partners_un"] == "UNICEF."
+    else:
+        assert content["plan"]["handover_options"] == ["policy", "other"]
+    # Barriers and the time split are not questions of the second form: exported all the same.
+    assert content["barriers"] == [{"text": "Barrier one."}]
+    assert [content["plan"][f] for f in ("time_sense", "time_explore", "time_test", "time_grow")] == [
+        10,
+        20,
+        30,
+        40,
+    ]

@@ -96,4 +96,5 @@ def dump(plan, names: dict[int, str] | None = None) -> Document:
     if names is None:
         names = {sdg.number: sdg.name for sdg in plan.sdgs.all()}
     layout = {k: v for k, v in (plan.archive_layout or {}).items() if k != "snapshot"}
+    layout.setdefault("markers", plan.section_markers)  # for plans authored in the admin
     return render(plan_content(plan), layout, plan.raw_title, names)

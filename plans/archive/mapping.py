@@ -632,7 +632,12 @@ def complete_layout(layout: dict, content: dict) -> dict:
         for definition in tpl.sections:
             count = max(1, len(content["learning_questions"])) if definition.repeated else 1
             for n in range(count):
-                entry = {"h": definition.heading, "m": False, "k": definition.key, "items": []}
+                entry = {
+                    "h": definition.heading,
+                    "m": layout.get("markers", False),
+                    "k": definition.key,
+                    "items": [],
+                }
                 if definition.repeated:
                     entry["lq"] = n
                 sections.append(entry)
@@ -670,6 +675,12 @@ def complete_layout(layout: dict, content: dict) -> dict:
                     and section_keys.index(s["k"]) > section_keys.index(definition.key)
                 ]
                 sections.insert(later[0] if later else len(sections), entry)
+    # Content of prompts that belong to another form (a barrier typed into a second-form report in the
+    # admin) goes into the section of the same name rather than being left out.
+    for other in cat.TEMPLATES.values():
+        for definition in other.sections:
+            for entry in [s for s in sections if s["k"] == definition.key]:
+                _insert_missing(entry, definition, content, template, placed, placed_lq)
     return dict(layout, sections=sections)
 
 
@@ -686,6 +697,7 @@ def _insert_missing(entry, definition, content, template, placed, placed_lq) -> 
         if not parts:
             continue
         placed.add(target)
+        placed_lq.add((entry.get("lq"), prompt.key))
         rank = order.index(prompt.key)
         at = next(
             (n for n, e in enumerate(entry["items"]) if e["k"] in order and order.index(e["k"]) > rank),

@@ -28,7 +28,12 @@ def is_blank(line: str) -> bool:
     stripped = line.strip()
     if not stripped:
         return True
-    if "&" not in stripped and "\u200b" not in stripped and "\u2060" not in stripped and "\ufeff" not in stripped:
+    if (
+        "&" not in stripped
+        and "\u200b" not in stripped
+        and "\u2060" not in stripped
+        and "\ufeff" not in stripped
+    ):
         return False  # the fast path: nothing that squash could still erase
     return squash(stripped) == ""
 
