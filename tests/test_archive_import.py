@@ -443,3 +443,43 @@ def test_it_round_trips_an_admin_authored_closing_report(plan_factory, form):
         30,
         40,
     ]
+
+
+HANDMADE = FIXTURES / "archive" / "handmade" / "spec_edge_cases.md"
+
+
+@pytest.mark.django_db
+def test_it_follows_the_spec_beyond_the_corpus():
+    """BOM, CRLF, a title on line two, an empty tag value, an SDG typo, ## título / Les partenaires /
+    Ailette, 18 blank lines, double-escaped entities, a link over two lines, a filled time split, a
+    partner sector that is no choice, a group of images, and a file ending on a bare heading."""
+    _out, err, code = run(HANDMADE)
+    assert code == 0, err
+    plan = Plan.objects.get(source_file=HANDMADE.name)
+    assert plan.title == "Ailette & título: a plan written to the spec, not from the corpus"
+    assert plan.form_version == "hybrid" and plan.plan_name == "Un nombre"
+    assert (plan.time_sense, plan.time_explore, plan.time_test, plan.time_grow) == (25, 25, 25, 25)
+    assert [i.text for i in plan.insights.all()] == [
+        "First insight,\nwith a line break.",
+        "Second &amp;nbsp; insight.",
+    ]
+    assert plan.bloglinks.get().url == "https://blog.example/one\r\nhttps://blog.example/two".replace(
+        "\r", ""
+    )
+    assert sorted(s.number for s in plan.sdgs.all()) == [10, 13]
+    assert [t.name for t in plan.datasources.all()] == ["Drone & Satellite data"]
+    assert [t.name for t in plan.methods.all()] == ["Drone & Satellite data"]
+    partner = plan.partnerships.get()
+    assert (partner.name, partner.is_new_and_unusual) == ("Universidad", "yes")
+    assert plan.extraanswers.filter(answer="Academia y ONGs").exists()
+    assert plan.evidences.filter(kind="supporting").count() == 2
+    assert plan.lab.name == "Accelerator Lab East Timor"
+
+
+@needs_corpus
+@pytest.mark.django_db
+def test_it_exports_the_spec_edge_cases_equivalent_to_their_source():
+    run(HANDMADE)
+    plan = Plan.objects.get(source_file=HANDMADE.name)
+    ok, message = compare(HANDMADE.read_bytes().decode("utf-8"), exported(plan))
+    assert ok, message
