@@ -483,3 +483,17 @@ def test_it_exports_the_spec_edge_cases_equivalent_to_their_source():
     plan = Plan.objects.get(source_file=HANDMADE.name)
     ok, message = compare(HANDMADE.read_bytes().decode("utf-8"), exported(plan))
     assert ok, message
+
+
+@pytest.mark.django_db
+def test_it_leaves_a_plan_alone_when_only_blank_lines_changed(tmp_path):
+    source = tmp_path / OPENING.name
+    shutil.copy(OPENING, source)
+    run(source)
+    stamp = Plan.objects.get().updated_at
+    source.write_text(source.read_text(encoding="utf-8").replace("\n\n", "\n\n\n"), encoding="utf-8")
+    out, _err, _code = run(source)
+    assert out.startswith("imported 0, updated 0, failed 0") and "(1 unchanged)" in out
+    assert Plan.objects.get().updated_at == stamp
+    out, _err, _code = run(source)
+    assert "(1 unchanged)" in out  # the new fingerprint was stored

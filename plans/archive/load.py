@@ -240,9 +240,9 @@ class Loader:
         known = self.known[p.source_file]
         if known[1] == p.sha:
             return False
-        self._update(known[0], p)
+        changed = self._update(known[0], p)
         self.known[p.source_file] = (known[0], p.sha)
-        return True
+        return changed
 
     def _plan_values(self, plan: dict) -> dict:
         values = {name: plan[name] for name in PLAN_FIELDS}
@@ -270,7 +270,9 @@ class Loader:
             archive_layout=p.stored_layout(),
         )
 
-    def _update(self, pk: int, p: "Pending") -> None:
+    def _update(self, pk: int, p: "Pending") -> bool:
+        """Apply the three-way merge; False (and only the file's fingerprint stored) when the file differs
+        from the last import in layout only, e.g. blank lines, so that `updated_at` stays."""
         from plans.models import Plan
 
         new, raw_title, markers, layout = p.content, p.raw_title, p.markers, p.stored_layout()
@@ -280,17 +282,32 @@ class Loader:
         merged = merge(old, new, current)
         values = self._plan_values(merged["plan"])
         changed = [name for name, value in values.items() if getattr(obj, name) != value]
+        keys = [k for k in (*TAG_KEYS, "sdgs") if sorted(map(str, merged[k])) != sorted(map(str, current[k]))]
+        collections = [k for k in COLLECTIONS if merged[k] != current[k]]
+        same_layout = {k: v for k, v in (obj.archive_layout or {}).items() if k != "sha"} == {
+            k: v for k, v in layout.items() if k != "sha"
+        }
+        if (
+            not (changed or keys or collections)
+            and same_layout
+            and (obj.raw_title, obj.section_markers)
+            == (
+                raw_title,
+                markers,
+            )
+        ):
+            Plan.objects.filter(pk=pk).update(archive_layout=layout)  # update() leaves updated_at alone
+            return False
         for name in changed:
             setattr(obj, name, values[name])
         obj.raw_title, obj.section_markers, obj.archive_layout = raw_title, markers, layout
         obj.save(update_fields=[*changed, "raw_title", "section_markers", "archive_layout", "updated_at"])
-        keys = [k for k in (*TAG_KEYS, "sdgs") if sorted(map(str, merged[k])) != sorted(map(str, current[k]))]
         self._clear(obj, keys)
         self._write_tags([(pk, merged)], keys)
-        collections = [k for k in COLLECTIONS if merged[k] != current[k]]
         reviews = {b.url: b for b in obj.bloglinks.all()}
         self._clear(obj, collections)
         self._write_children([(pk, merged)], collections, reviews)
+        return True
 
     @staticmethod
     def _clear(obj, keys) -> None:
