@@ -497,3 +497,27 @@ def test_it_leaves_a_plan_alone_when_only_blank_lines_changed(tmp_path):
     assert Plan.objects.get().updated_at == stamp
     out, _err, _code = run(source)
     assert "(1 unchanged)" in out  # the new fingerprint was stored
+
+
+@pytest.mark.django_db
+def test_it_exports_partner_fields_and_a_time_split_filled_in_later():
+    from plans.archive.mapping import read
+    from plans.archive.parse import parse
+
+    run(CLOSING_V1)
+    plan = Plan.objects.get(source_file=CLOSING_V1.name)
+    Plan.objects.filter(pk=plan.pk).update(time_sense=40, time_explore=30, time_test=20, time_grow=10)
+    run(CLOSING_V2)
+    report = Plan.objects.get(source_file=CLOSING_V2.name)
+    Partnership.objects.filter(plan=report).update(sector="private", is_new_and_unusual="yes")
+    content, _layout = read(parse(exported(plan))[0])
+    assert [content["plan"][f] for f in ("time_sense", "time_explore", "time_test", "time_grow")] == [
+        40,
+        30,
+        20,
+        10,
+    ]
+    content, _layout = read(parse(exported(report))[0])
+    assert [(p["name"], p["sector"], p["is_new_and_unusual"]) for p in content["partners"]] == [
+        ("Tototo (Think Sea Corp)", "private", "yes")
+    ]

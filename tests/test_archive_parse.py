@@ -192,3 +192,18 @@ def test_it_writes_a_plan_without_layout_with_the_prompts_of_its_template():
     assert "Why it matters." in text
     again, _ = parse(text)
     assert read(again)[0]["plan"]["background"] == "Why it matters."
+
+
+def test_it_writes_a_partner_field_whose_group_the_source_lacked_in_form_order():
+    document, _ = doc(
+        "## Partners\n> Who are your top 5 partners for this challenge? Please submit from MOST to LEAST "
+        "important and state Name, Sector and a brief description of the (intended) collaboration.\n"
+        '<div class="group">\n> Please state the name of the Parter:\nMinistry\n</div>\n'
+        '<div class="group">\n> Please provide a brief description of the collaboration.\nPolicy lab\n</div>\n'
+    )
+    content, layout = read(document)
+    content["partners"][0]["sector"] = "government"
+    text = write(render(content, layout))
+    assert text.index("Ministry") < text.index("Government") < text.index("Policy lab")
+    again, _layout = read(parse(text)[0])
+    assert again["partners"] == content["partners"]

@@ -78,6 +78,7 @@ SECTORS = {
     "other": "Other",
 }
 NEW_UNUSUAL = {"yes": "Yes", "no": "No"}
+PARTNER_FIELDS = ("name", "sector", "description", "is_new_and_unusual")  # the order of the four groups
 _LINK_RE = re.compile(r"^\[(?P<a>.+)\]\((?P<b>.+)\)$", re.DOTALL)
 _SDG_RE = re.compile(r"^\s*(\d{1,2})\s*\.")
 _LANGUAGES = ("fr", "es")
@@ -338,8 +339,8 @@ class _Reader:
             if complete and name:
                 self.c["plan"][name] = values[name]
                 parts.append(["g", group.prompt, [["t", name]]])
-            elif name and not text:
-                parts.append(["g", group.prompt, []])
+            elif name and not text:  # referenced all the same: a split entered later is exported here
+                parts.append(["g", group.prompt, [["t", name]]])
             else:
                 parts.append(self.literal_group(None, group))
         return parts
@@ -540,16 +541,40 @@ class _Writer:
         item = Item(line=0, prompt=entry["p"], key=entry["k"])
         before: list[list[str]] = []
         after: list[list[str]] = []
+        shown: dict[int, dict[str, int]] = {}  # partner → {field: index of its group}
         for part in entry["parts"]:  # rendered in order: evidence parts consume rows in turn
             if part[0] == "g":
                 item.groups.append(Group(line=0, prompt=part[1], lines=self.lines(part[2])))
+                for sub in part[2]:
+                    if sub[0] == "p":
+                        shown.setdefault(sub[1], {})[sub[2]] = len(item.groups) - 1
             else:
                 (after if item.groups else before).extend(self.part(part))
         item.lines, item.tail = join_paragraphs(before), join_paragraphs(after)
+        if shown:
+            item.groups = self.with_partner_fields(item.groups, shown, template)
         prompt = cat.PROMPTS.get(entry["k"] or "")
         if prompt is not None:  # rows added since the import go after those the layout knows
             item.groups += self.added_groups(prompt, template)
         return item
+
+    def with_partner_fields(
+        self, groups: list[Group], shown: dict[int, dict[str, int]], template
+    ) -> list[Group]:
+        """Groups for partner fields filled in since the import (the source had no group for them), each
+        put in form order among its partner's groups so that the group rule still reads them back."""
+        texts = partner_prompt_texts(template)
+        keyed = [((n, 0, 0), group) for n, group in enumerate(groups)]
+        for partner, fields in shown.items():
+            if partner >= len(self.c["partners"]):
+                continue
+            for rank, field in enumerate(PARTNER_FIELDS):
+                if field in fields or not self.partner_value(self.c["partners"][partner], field):
+                    continue
+                later = [n for f, n in fields.items() if PARTNER_FIELDS.index(f) > rank]
+                key = (min(later), -1, rank) if later else (max(fields.values()), 1, rank)
+                keyed.append((key, Group(0, texts[rank], self.lines([["p", partner, field]]))))
+        return [group for _key, group in sorted(keyed, key=lambda pair: pair[0])]
 
     def added_groups(self, prompt: cat.Prompt, template: str) -> list[Group]:
         kind, name = prompt.target.kind, prompt.target.name
