@@ -199,7 +199,8 @@ def test_it_writes_a_partner_field_whose_group_the_source_lacked_in_form_order()
         "## Partners\n> Who are your top 5 partners for this challenge? Please submit from MOST to LEAST "
         "important and state Name, Sector and a brief description of the (intended) collaboration.\n"
         '<div class="group">\n> Please state the name of the Parter:\nMinistry\n</div>\n'
-        '<div class="group">\n> Please provide a brief description of the collaboration.\nPolicy lab\n</div>\n'
+        '<div class="group">\n> Please provide a brief description of the collaboration.\n'
+        "Policy lab\n</div>\n"
     )
     content, layout = read(document)
     content["partners"][0]["sector"] = "government"
