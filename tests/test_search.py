@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from plans import search
 from plans.models import Plan
+from tests.conftest import CORPUS, needs_corpus
 
 
 @pytest.fixture
@@ -137,3 +138,28 @@ def test_it_excludes_words_prefixed_with_a_minus(published):
     published(title="Solar lamps", background="solar lamps for schools")
 
     assert titles(ranked("solar -lamps")) == ["Solar mini-grids"]
+
+
+@pytest.mark.corpus
+@needs_corpus
+def test_it_finds_real_plans_first_by_a_phrase_of_their_own(db):
+    import random
+
+    from django.core.management import call_command
+
+    call_command("import_plans", str(CORPUS), verbosity=0)
+    candidates = [
+        p
+        for p in Plan.objects.exclude(challenge_statement="").order_by("pk")
+        if len(search.plain(p.challenge_statement).split()) >= 20
+    ]
+    misses = []
+    for plan in random.Random(5).sample(candidates, 25):
+        # Words as typed (hyphenated words whole: PostgreSQL indexes "de-risk" as one word and two parts).
+        words = [w.strip(".,;:!?()[]\"'“”‘’") for w in search.plain(plan.challenge_statement).split()][5:12]
+        results = ranked('"' + " ".join(words) + '"')
+        # Near-duplicate files exist in the archive: the plan must be first or tied with an identical text.
+        top = [p for p in results if p.search_rank == results[0].search_rank] if results else []
+        if plan.pk not in {p.pk for p in top}:
+            misses.append((plan.title, words))
+    assert misses == []
