@@ -3,13 +3,22 @@
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 from plans import views as plan_views
 from plans.feeds import LatestPlansFeed
+from plans.health import healthz
 from plans.sitemaps import SITEMAPS
 
+admin.site.site_header = _("AccLab Plans")
+admin.site.site_title = _("AccLab Plans")
+admin.site.index_title = _("Authoring and review")
+
 urlpatterns = [
+    # Authoring and review
     path("admin/", admin.site.urls),
+    # Operations: load balancers and the benchmarks' floor (one trivial query)
+    path("healthz", healthz, name="healthz"),
     # Machine-readable
     path("feeds/plans/", LatestPlansFeed(), name="feed"),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),

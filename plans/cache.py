@@ -82,3 +82,33 @@ def public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
         return response
 
     return wrapper
+
+
+def _changed(sender, raw=False, **kwargs):
+    if not raw:
+        bump()
+
+
+def _m2m_changed(sender, action, **kwargs):
+    if action in {"post_add", "post_remove", "post_clear"}:
+        bump()
+
+
+def _connect() -> None:
+    """Bump on every write that can change a public page: plans, their children (blog links included: an
+    approval makes one public), tag assignments and names, labs and SDGs. Bulk writers that bypass signals
+    (the importer, bench_generate) call `bump()` themselves."""
+    from django.db.models.signals import m2m_changed, post_delete, post_save
+
+    from plans import models as m
+
+    senders = [
+        m.Plan, m.Insight, m.Barrier, m.Partnership, m.LearningQuestion, m.Evidence, m.BlogLink,
+        m.ExtraAnswer, m.TaggedMethod, m.TaggedDatasource, m.TaggedThematicArea, m.MethodTag,
+        m.DatasourceTag, m.ThematicAreaTag, m.Lab, m.SDG,
+    ]  # fmt: skip
+    for sender in senders:
+        post_save.connect(_changed, sender=sender, dispatch_uid=f"cache-{sender.__name__}-saved")
+        post_delete.connect(_changed, sender=sender, dispatch_uid=f"cache-{sender.__name__}-deleted")
+    for through in (m.TaggedMethod, m.TaggedDatasource, m.TaggedThematicArea, m.Plan.sdgs.through):
+        m2m_changed.connect(_m2m_changed, sender=through, dispatch_uid=f"cache-{through.__name__}-m2m")

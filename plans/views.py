@@ -12,8 +12,8 @@ from django.utils.translation import get_language_info
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from plans import cache, filters, permissions
 from plans import catalogue as cat
-from plans import filters, permissions
 from plans.models import SDG, STAGES, BlogLink, DatasourceTag, LearningQuestion, MethodTag, Partnership, Plan
 from plans.sanitise import sanitise
 
@@ -30,6 +30,7 @@ def _card_prefetch(qs):
 
 
 @require_GET
+@cache.public_page
 def home(request: HttpRequest) -> HttpResponse:
     plans = public_plans(request)
     figures = plans.aggregate(
@@ -67,6 +68,7 @@ def _chips(request: HttpRequest, facet_list) -> list[dict]:
 
 
 @require_GET
+@cache.public_page
 def plan_list(request: HttpRequest) -> HttpResponse:
     base = public_plans(request)
     filterset = filters.PlanFilter(request.GET, queryset=base)
@@ -252,6 +254,7 @@ def detail_queryset(qs):
 
 
 @require_GET
+@cache.public_page
 def plan_detail(request: HttpRequest, slug: str) -> HttpResponse:
     # Drafts, submitted and withdrawn plans are 404 to everyone `permissions` does not let preview them.
     plan = get_object_or_404(
@@ -261,6 +264,7 @@ def plan_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_GET
+@cache.public_page
 def plan_map(request: HttpRequest) -> HttpResponse:
     base = public_plans(request)
     filterset = filters.PlanFilter(request.GET, queryset=base)
@@ -299,6 +303,7 @@ def _bars(rows, total=None):
 
 
 @require_GET
+@cache.public_page
 def stats(request: HttpRequest) -> HttpResponse:
     base = public_plans(request)
     filterset = filters.PlanFilter(request.GET, queryset=base)
