@@ -74,7 +74,11 @@ def plan_list(request: HttpRequest) -> HttpResponse:
     filterset = filters.PlanFilter(request.GET, queryset=base)
     plans = _card_prefetch(filterset.sorted())
     page = Paginator(plans, PAGE_SIZE).get_page(request.GET.get("page"))
-    facet_list = filters.facets(request.GET, base)
+    # Facet counts are the costly part of the page: cached per content version and query string, so that a
+    # signed-in reader (never served a cached page) and every page number share them.
+    params = request.GET.copy()
+    params.pop("page", None)
+    facet_list = cache.get_or_compute("facets", params.urlencode(), lambda: filters.facets(request.GET, base))
     return render(
         request,
         "plans/list.html",
