@@ -243,3 +243,11 @@ def test_it_allows_only_reading_in_a_preflight(client, db):
 def test_it_keeps_cors_off_outside_the_api(client, data):
     response = client.get(reverse("downloads:json"), HTTP_ORIGIN="https://research.example")
     assert "Access-Control-Allow-Origin" not in response
+
+
+def test_it_lets_people_browse_the_api_in_html(client, data):
+    response = client.get(reverse("api:plan-list"), {"country": "Peru"}, HTTP_ACCEPT="text/html")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/html")
+    assert "Déchets ménagers à Lima" in response.content.decode()
+    assert "Water kiosks in Hanoi" not in response.content.decode()
