@@ -110,7 +110,10 @@ CHILD_SEPARATOR = "\n\n"
 
 
 def _tags(name: str) -> Callable[[Plan], str]:
-    return lambda plan: TAG_SEPARATOR.join(t.name for t in getattr(plan, name).all())
+    from plans.api.serializers import tag_order
+
+    # Sorted like the API's lists: taggit's prefetch leaves the order to the database.
+    return lambda plan: TAG_SEPARATOR.join(t.name for t in sorted(getattr(plan, name).all(), key=tag_order))
 
 
 def _naive_utc(value):

@@ -251,3 +251,13 @@ def test_it_lets_people_browse_the_api_in_html(client, data):
     assert response["Content-Type"].startswith("text/html")
     assert "Déchets ménagers à Lima" in response.content.decode()
     assert "Water kiosks in Hanoi" not in response.content.decode()
+
+
+def test_it_lists_tags_in_alphabetical_order_whatever_the_order_they_were_added(client, plan_factory):
+    plan = plan_factory(title="Tagged", status="published", published_at=timezone.now())
+    for name in ("zebra crossings", "Alpha testing", "mango markets"):
+        plan.methods.add(name)
+    detail = get(client, reverse("api:plan-detail", kwargs={"slug": plan.slug})).json()
+    assert [t["name"] for t in detail["methods"]] == ["Alpha testing", "mango markets", "zebra crossings"]
+    row = get(client, reverse("downloads:csv")).streaming_content
+    assert b"Alpha testing; mango markets; zebra crossings" in b"".join(row)

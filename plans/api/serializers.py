@@ -31,6 +31,21 @@ class TagSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
+def tag_order(tag) -> tuple[str, str]:
+    return tag.name.casefold(), tag.name
+
+
+class TagListField(serializers.ListField):
+    """The tags of one vocabulary in alphabetical order. taggit's prefetch drops the tag model's ordering,
+    so without sorting here the order would be whatever the database returns (it differs between SQLite
+    and PostgreSQL)."""
+
+    child = TagSerializer()
+
+    def to_representation(self, manager):
+        return super().to_representation(sorted(manager.all(), key=tag_order))
+
+
 class SDGSerializer(serializers.ModelSerializer):
     class Meta:
         model = SDG
@@ -53,9 +68,9 @@ class PlanSummarySerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField(help_text=_("The plan's page on the public site."))
     api_url = serializers.SerializerMethodField(help_text=_("The whole plan in this API."))
     lab = LabSerializer(allow_null=True)
-    methods = TagSerializer(many=True, source="methods.all")
-    datasources = TagSerializer(many=True, source="datasources.all")
-    thematic_areas = TagSerializer(many=True, source="thematic_areas.all")
+    methods = TagListField()
+    datasources = TagListField()
+    thematic_areas = TagListField()
     sdgs = SDGSerializer(many=True, source="sdgs.all")
 
     class Meta:
