@@ -144,7 +144,10 @@ class Plan(models.Model):
     slug = models.SlugField(_("slug"), max_length=255, unique=True)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind, default=Kind.OPENING)
     form_version = models.CharField(
-        _("form"), max_length=12, choices=FormVersion, default=FormVersion.OPENING,
+        _("form"),
+        max_length=12,
+        choices=FormVersion,
+        default=FormVersion.OPENING,
         help_text=_("Which version of the form this plan answers; decides its prompts."),
     )
     language = models.CharField(_("language"), max_length=10, default="en")
@@ -161,13 +164,18 @@ class Plan(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("created by"),
     )
 
     # Opening plan: challenge statement section
     plan_name = models.TextField(
-        _("name of the action learning plan"), blank=True,
+        _("name of the action learning plan"),
+        blank=True,
         help_text=_("The answer to “Please provide a name for your action learning plan.”"),
     )
     challenge_type = models.CharField(_("challenge type"), max_length=12, choices=ChallengeType, blank=True)
@@ -180,7 +188,8 @@ class Plan(models.Model):
         _("short “tweet” summary"), blank=True, validators=[MaxLengthValidator(280)]
     )
     partners_overview = models.TextField(
-        _("partners overview"), blank=True,
+        _("partners overview"),
+        blank=True,
         help_text=_("Who are your top partners (opening plan) / which partners you actually worked with."),
     )
     early_leads = models.TextField(_("early leads to grow"), blank=True)
@@ -214,24 +223,39 @@ class Plan(models.Model):
     bonus_answer = models.TextField(_("bonus question"), blank=True)
 
     # Tags
-    methods = TaggableManager(through=TaggedMethod, blank=True, related_name="plans", verbose_name=_("methods"))
+    methods = TaggableManager(
+        through=TaggedMethod, blank=True, ordering=["name"], related_name="plans", verbose_name=_("methods")
+    )
     datasources = TaggableManager(
-        through=TaggedDatasource, blank=True, related_name="plans", verbose_name=_("data sources")
+        through=TaggedDatasource,
+        blank=True,
+        ordering=["name"],
+        related_name="plans",
+        verbose_name=_("data sources"),
     )
     thematic_areas = TaggableManager(
-        through=TaggedThematicArea, blank=True, related_name="plans", verbose_name=_("thematic areas")
+        through=TaggedThematicArea,
+        blank=True,
+        ordering=["name"],
+        related_name="plans",
+        verbose_name=_("thematic areas"),
     )
     sdgs = models.ManyToManyField(SDG, blank=True, related_name="plans", verbose_name=_("SDGs"))
 
     # Archive fidelity: what the format carries that is not content of its own.
     source_file = models.CharField(
-        _("source file"), max_length=255, blank=True, db_index=True,
+        _("source file"),
+        max_length=255,
+        blank=True,
+        db_index=True,
         help_text=_("File name in the archive this plan was imported from; its identity on re-import."),
     )
     raw_title = models.TextField(_("title as found in the archive"), blank=True)
     section_markers = models.BooleanField(_("“****” under headings"), default=False)
     archive_layout = models.JSONField(
-        _("archive layout"), default=dict, blank=True,
+        _("archive layout"),
+        default=dict,
+        blank=True,
         help_text=_("Order of sections, prompts and groups as found in the archive file."),
     )
 
@@ -247,12 +271,25 @@ class Plan(models.Model):
             models.CheckConstraint(
                 name="plan_time_split_empty_or_100",
                 condition=(
-                    Q(time_sense__isnull=True, time_explore__isnull=True, time_test__isnull=True,
-                      time_grow__isnull=True)
-                    | Q(time_sense__isnull=False, time_explore__isnull=False, time_test__isnull=False,
-                        time_grow__isnull=False)
+                    Q(
+                        time_sense__isnull=True,
+                        time_explore__isnull=True,
+                        time_test__isnull=True,
+                        time_grow__isnull=True,
+                    )
+                    | Q(
+                        time_sense__isnull=False,
+                        time_explore__isnull=False,
+                        time_test__isnull=False,
+                        time_grow__isnull=False,
+                    )
                     # Written as "sense = 100 - the others" so that it is one portable SQL expression.
-                    & Q(time_sense=100 - models.F("time_explore") - models.F("time_test") - models.F("time_grow"))
+                    & Q(
+                        time_sense=100
+                        - models.F("time_explore")
+                        - models.F("time_test")
+                        - models.F("time_grow")
+                    )
                 ),
                 violation_error_message=_("The learning-cycle time split must be empty or add up to 100 %%."),
             ),
@@ -281,7 +318,11 @@ class Plan(models.Model):
         filled = [v for v in values if v is not None]
         if filled and len(filled) < 4:
             raise ValidationError(
-                {f: _("Fill in all four stages or none.") for f, v in zip(self.TIME_FIELDS, values) if v is None}
+                {
+                    f: _("Fill in all four stages or none.")
+                    for f, v in zip(self.TIME_FIELDS, values)
+                    if v is None
+                }
             )
         if len(filled) == 4 and sum(filled) != 100:
             raise ValidationError(
@@ -308,7 +349,10 @@ class Plan(models.Model):
         if self.status not in allowed_from:
             raise ValidationError(
                 _("A %(status)s plan cannot be %(action)s.")
-                % {"status": self.get_status_display().lower(), "action": PlanEvent.Action(action).label.lower()}
+                % {
+                    "status": self.get_status_display().lower(),
+                    "action": PlanEvent.Action(action).label.lower(),
+                }
             )
         with transaction.atomic():
             from_status = self.status
@@ -345,14 +389,20 @@ class Plan(models.Model):
         """Submitted → published; `published_at` is kept from a first publication, so that re-publishing
         after a withdrawal does not move an old plan to the top of the list."""
         return self._transition(
-            by, PlanEvent.Action.PUBLISH, [self.Status.SUBMITTED], self.Status.PUBLISHED,
+            by,
+            PlanEvent.Action.PUBLISH,
+            [self.Status.SUBMITTED],
+            self.Status.PUBLISHED,
             extra={"published_at": self.published_at or timezone.now()},
         )
 
     def withdraw(self, by, reason=""):
         """Published → withdrawn: hidden from the public site, kept in the admin."""
         return self._transition(
-            by, PlanEvent.Action.WITHDRAW, [self.Status.PUBLISHED], self.Status.WITHDRAWN,
+            by,
+            PlanEvent.Action.WITHDRAW,
+            [self.Status.PUBLISHED],
+            self.Status.WITHDRAWN,
             comment=(reason or "").strip(),
         )
 
@@ -485,7 +535,11 @@ class BlogLink(PlanChild):
     title = models.CharField(_("title"), max_length=500, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.PENDING)
     reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("reviewed by"),
     )
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
@@ -505,14 +559,21 @@ class BlogLink(PlanChild):
         if not permissions.can_review_blog_link(by, self):
             raise PermissionDenied(_("You may not review blog links."))
         if self.status == to:
-            raise ValidationError(_("This blog link is already %(status)s.") % {"status": self.get_status_display()})
+            raise ValidationError(
+                _("This blog link is already %(status)s.") % {"status": self.get_status_display()}
+            )
         with transaction.atomic():
             from_status = self.status
             self.status, self.reviewed_by, self.reviewed_at, self.review_note = to, by, timezone.now(), note
             self.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_note"])
             event = PlanEvent.objects.create(
-                plan_id=self.plan_id, blog_link=self, actor=by, action=action,
-                from_status=from_status, to_status=to, comment=note,
+                plan_id=self.plan_id,
+                blog_link=self,
+                actor=by,
+                action=action,
+                from_status=from_status,
+                to_status=to,
+                comment=note,
             )
             transaction.on_commit(lambda: notifications.plan_event(event))
         return event
@@ -567,11 +628,19 @@ class PlanEvent(models.Model):
 
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="events", verbose_name=_("plan"))
     blog_link = models.ForeignKey(
-        BlogLink, on_delete=models.SET_NULL, null=True, blank=True, related_name="events",
+        BlogLink,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="events",
         verbose_name=_("blog link"),
     )
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("actor")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("actor"),
     )
     action = models.CharField(_("action"), max_length=20, choices=Action)
     from_status = models.CharField(_("from"), max_length=10, blank=True)

@@ -107,7 +107,9 @@ def _browser():
     # Playwright's sync API keeps an event loop running in this thread; Django's ORM calls made by the
     # test itself (fixtures, assertions) are still synchronous and safe here.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=20_000)
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
@@ -130,6 +132,8 @@ def _browser():
 @pytest.fixture
 def page(_browser, live_server):
     context = _browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    # Generous timeouts: CI shares two cores between the browser, the live server and the database.
+    context.set_default_timeout(60_000)
     page = context.new_page()
     page.console_errors = []
     page.on("console", lambda msg: msg.type == "error" and page.console_errors.append(msg.text))
