@@ -139,7 +139,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
@@ -212,7 +212,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # Plans and evidence both have a `kind`: name their enums rather than let a hash tell them apart.
-    "ENUM_NAME_OVERRIDES": {"PlanKindEnum": "plans.models.Plan.Kind", "EvidenceKindEnum": "plans.models.Evidence.Kind"},
+    "ENUM_NAME_OVERRIDES": {
+        "PlanKindEnum": "plans.models.Plan.Kind",
+        "EvidenceKindEnum": "plans.models.Evidence.Kind",
+    },
 }
 # Open data: any site may read the API from a browser, but only read it, only under /api/, and never with
 # the visitor's cookies.

@@ -42,6 +42,9 @@ cp $N/leaflet.markercluster/MIT-LICENCE.txt "$V/leaflet.markercluster/LICENSE" 2
 cp $N/world-atlas/countries-110m.json $N/world-atlas/LICENSE "$V/world-atlas/"
 cp $N/topojson-client/dist/topojson-client.min.js $N/topojson-client/LICENSE "$V/topojson-client/"
 cp $N/axe-core/axe.min.js $N/axe-core/LICENSE "$V/axe-core/"
+# The source maps are not vendored: drop their references, or the production manifest storage
+# (collectstatic) fails on the missing .map files.
+sed -i '/sourceMappingURL=/d' "$V/leaflet/leaflet.js" "$V/leaflet.markercluster/leaflet.markercluster.js"
 for p in @undp/design-system leaflet leaflet.markercluster world-atlas topojson-client axe-core; do
   printf '%s %s\n' "$p" "$(node -p "require('./$N/$p/package.json').version")"
 done > "$V/VERSIONS"
