@@ -180,6 +180,11 @@ if MAILERS["default"]["BACKEND"].endswith("smtp.EmailBackend"):
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "AccLab Plans <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# The map works offline on a vendored world outline; production may add a tile server, e.g.
+# MAP_TILE_URL=https://tile.example.org/{z}/{x}/{y}.png with its attribution (shown on the map).
+MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")
+MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "")
+
 # Focal-point e-mails are personal data: off the public site, downloads and API unless switched on.
 PUBLIC_FOCAL_POINT_EMAILS = envbool("PUBLIC_FOCAL_POINT_EMAILS", "0")
 

@@ -294,8 +294,8 @@ def plan_map(request: HttpRequest) -> HttpResponse:
             "points": points,
             "countries": sorted(countries.items()),
             "facets": filters.facets(request.GET, base),
-            "tile_url": getattr(settings, "MAP_TILE_URL", ""),
-            "tile_attribution": getattr(settings, "MAP_TILE_ATTRIBUTION", ""),
+            "tile_url": settings.MAP_TILE_URL,
+            "tile_attribution": settings.MAP_TILE_ATTRIBUTION,
         },
     )
 
