@@ -14,7 +14,6 @@ urlpatterns = [
     path("plans/download.json", downloads.plans_json, name="json"),
     path("plans/download.geojson", downloads.plans_geojson, name="geojson"),
     path("plans/download.zip", downloads.plans_zip, name="zip"),
-    # One plan
+    # One plan (its archive-format file is plans:archive, served by plans/archive/views.py)
     path("plans/<slug:slug>.json", downloads.plan_json, name="plan_json"),
-    path("plans/<slug:slug>.md", downloads.plan_archive, name="plan_archive"),
 ]

@@ -412,9 +412,3 @@ def plan_json(request: HttpRequest, slug: str) -> JsonResponse:
     data = PlanDetailSerializer(_published_plan(slug), context={"request": request}).data
     return JsonResponse(data, json_dumps_params={"ensure_ascii": False})
 
-
-@require_safe
-def plan_archive(request: HttpRequest, slug: str) -> HttpResponse:
-    plan = _published_plan(slug, layout=True)
-    response = HttpResponse(archive_text(plan), content_type="text/markdown; charset=utf-8")
-    return _attachment(response, archive_name(plan))

@@ -274,11 +274,10 @@ def test_it_serves_one_plan_as_json_like_the_api(client, data):
 
 
 @pytest.mark.parametrize("status", ["draft", "submitted", "withdrawn"])
-@pytest.mark.parametrize("name", ["plan_json", "plan_archive"])
-def test_it_answers_404_for_an_unpublished_plan(client, data, status, name, superuser):
+def test_it_answers_404_for_an_unpublished_plan(client, data, status, superuser):
     # Even for a superuser: downloads are open data, and open data is published plans only.
     client.force_login(superuser)
-    assert client.get(reverse(f"downloads:{name}", kwargs={"slug": data[status].slug})).status_code == 404
+    assert client.get(reverse("downloads:plan_json", kwargs={"slug": data[status].slug})).status_code == 404
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx", "json", "geojson", "zip"])
@@ -315,7 +314,7 @@ def test_it_zips_one_archive_file_per_plan(client, data):
 
 
 def test_it_serves_one_plan_in_archive_format(client, data):
-    response = client.get(reverse("downloads:plan_archive", kwargs={"slug": data["waste"].slug}))
+    response = client.get(reverse("plans:archive", kwargs={"slug": data["waste"].slug}))
     assert response.status_code == 200
     assert response["Content-Type"] == "text/markdown; charset=utf-8"
     assert response.content.decode().startswith("# Waste pickers' cooperatives")
@@ -404,7 +403,7 @@ def _outputs(data):
         "geojson": reverse("downloads:geojson"),
         "zip": reverse("downloads:zip"),
         "plan_json": reverse("downloads:plan_json", kwargs={"slug": water}),
-        "plan_archive": reverse("downloads:plan_archive", kwargs={"slug": water}),
+        "plan_archive": reverse("plans:archive", kwargs={"slug": water}),
         "api_list": reverse("api:plan-list") + "?format=json",
         "api_detail": reverse("api:plan-detail", kwargs={"slug": water}) + "?format=json",
         "api_tags": reverse("api:tags", kwargs={"vocabulary": "methods"}) + "?format=json",
@@ -548,3 +547,13 @@ def test_it_prints_a_plan_on_a4_without_navigation_and_with_link_addresses(page,
     assert overflow["scroll"] <= overflow["client"]
     assert 0 < overflow["table"] <= overflow["client"]
     assert page.pdf(format="A4").startswith(b"%PDF")
+
+
+def test_it_links_the_downloads_of_the_filtered_list_from_the_list_page(client, data):
+    html = client.get("/plans/", {"country": "Vietnam", "page": "1"}).content.decode()
+    assert 'href="/plans/download.csv?country=Vietnam"' in html
+    assert 'href="/plans/download.zip?country=Vietnam"' in html
+
+
+def test_it_links_the_print_stylesheet_from_every_page(client, data):
+    assert 'css/print.css" media="print"' in client.get("/").content.decode()
