@@ -69,9 +69,25 @@ def wait_until_up(base: str, proc: subprocess.Popen) -> None:
     raise SystemExit("gunicorn did not answer /healthz")
 
 
-def wrk(url: str, connections: int, seconds: int) -> dict[str, float]:
+# Adds a random, ignored query parameter to every request: each one misses the page cache, so the row
+# measures the real work (queries, rendering) rather than a cache hit.
+CACHE_BUSTER = """
+request = function()
+  local sep = string.find(wrk.path, "?", 1, true) and "&" or "?"
+  return wrk.format(nil, wrk.path .. sep .. "nocache=" .. math.random(1, 1000000000))
+end
+"""
+
+
+def wrk(url: str, connections: int, seconds: int, uncached: bool = False) -> dict[str, float]:
+    script = []
+    if uncached:
+        path = DATA / "uncached.lua"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(CACHE_BUSTER)
+        script = ["-s", str(path)]
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url],
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", *script, url],
         capture_output=True,
         text=True,
         check=True,
@@ -114,6 +130,11 @@ def pick_urls(base: str, env: dict[str, str]) -> list[tuple[str, str]]:
         ("map /map/", "/map/"),
         ("stats /stats/", "/stats/"),
         ("API /api/plans/", "/api/plans/"),
+        ("list (uncached)", "/plans/"),
+        ("filtered (uncached)", f"/plans/?methods={method}&year={year}"),
+        ("search (uncached)", "/plans/?q=waste+management"),
+        ("detail (uncached)", f"/plans/{slug}/"),
+        ("stats (uncached)", "/stats/"),
     ]
 
 
@@ -162,8 +183,9 @@ def main() -> int:
         rows = []
         for name, path in pick_urls(base, env):
             get(base + path)  # warm the page once, as a visitor before us would have
-            throughput = wrk(base + path, 64, args.seconds)
-            latency = wrk(base + path, 2, max(3, args.seconds // 2))
+            uncached = "(uncached)" in name
+            throughput = wrk(base + path, 64, args.seconds, uncached)
+            latency = wrk(base + path, 2, max(3, args.seconds // 2), uncached)
             rows.append((name, path, throughput, latency))
         floor = rows[0][2]["rps"]
         print(
