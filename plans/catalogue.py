@@ -53,6 +53,15 @@ TIME_FIELD = "time_field"  # inside a time-split group: Plan.`name`
 EXTRA = "extra"  # no field of its own: ExtraAnswer rows
 
 
+# Every single-answer free-text question of the forms, as Plan field names in form order: what the importer
+# fills, the search indexes and the exports write.
+TEXT_ANSWER_FIELDS = (
+    "plan_name", "challenge_statement", "background", "value_proposition", "tweet_summary",
+    "partners_overview", "early_leads", "handover_details", "why_data", "why_methods",
+    "partners_civil_society", "partners_academic", "partners_private", "partners_government",
+    "partners_new_unusual", "partners_un", "bonus_answer",
+)  # fmt: skip
+
 @dataclass(frozen=True)
 class Target:
     kind: str

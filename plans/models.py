@@ -320,7 +320,7 @@ class Plan(models.Model):
             raise ValidationError(
                 {
                     f: _("Fill in all four stages or none.")
-                    for f, v in zip(self.TIME_FIELDS, values)
+                    for f, v in zip(self.TIME_FIELDS, values, strict=True)
                     if v is None
                 }
             )

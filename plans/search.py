@@ -32,31 +32,14 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils.html import escape, strip_tags
 from django.utils.safestring import SafeString, mark_safe
 
+from plans.catalogue import TEXT_ANSWER_FIELDS
+
 TABLE = "plans_searchindex"
 # Private-use characters mark the highlighted words in snippets: they cannot occur in the indexed text,
 # so the snippet can be escaped first and the marks turned into <mark> afterwards.
 START, STOP = "\ue000", "\ue001"
 
-PLAN_TEXT_FIELDS = (
-    "plan_name",
-    "challenge_statement",
-    "background",
-    "value_proposition",
-    "tweet_summary",
-    "partners_overview",
-    "early_leads",
-    "handover_details",
-    "why_data",
-    "why_methods",
-    "partners_civil_society",
-    "partners_academic",
-    "partners_private",
-    "partners_government",
-    "partners_new_unusual",
-    "partners_un",
-    "bonus_answer",
-    "country",
-)
+PLAN_TEXT_FIELDS = (*TEXT_ANSWER_FIELDS, "country")
 
 
 def plain(text: str) -> str:

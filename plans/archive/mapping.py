@@ -39,25 +39,7 @@ from plans.archive.text import (
 )
 
 LAYOUT_VERSION = 1
-TEXT_FIELDS = (
-    "plan_name",
-    "challenge_statement",
-    "background",
-    "value_proposition",
-    "tweet_summary",
-    "partners_overview",
-    "early_leads",
-    "handover_details",
-    "why_data",
-    "why_methods",
-    "partners_civil_society",
-    "partners_academic",
-    "partners_private",
-    "partners_government",
-    "partners_new_unusual",
-    "partners_un",
-    "bonus_answer",
-)
+TEXT_FIELDS = cat.TEXT_ANSWER_FIELDS
 TIME_FIELDS = ("time_sense", "time_explore", "time_test", "time_grow")
 TAG_KEYS = ("methods", "datasources", "thematic_areas")
 CHILDREN = (
