@@ -27,7 +27,7 @@ from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -53,19 +53,7 @@ def prefetch(queryset: QuerySet, *, layout: bool = False) -> QuerySet:
     layout (tens of kilobytes of JSON per imported plan) is read only by the archive writer (`layout`)."""
     if not layout:
         queryset = queryset.defer("archive_layout")
-    return queryset.select_related("lab").prefetch_related(
-        "methods",
-        "datasources",
-        "thematic_areas",
-        "sdgs",
-        "insights",
-        "barriers",
-        "partnerships",
-        "learningquestions",
-        "evidences",
-        "extraanswers",
-        Prefetch("bloglinks", queryset=BlogLink.objects.filter(status=BlogLink.Status.APPROVED)),
-    )
+    return queryset.with_public_content()
 
 
 def filtered_plans(data) -> QuerySet:

@@ -116,6 +116,15 @@ class PlanQuerySet(models.QuerySet):
 
         return permissions.visible_plans(user, self)
 
+    def with_public_content(self):
+        """Everything a public page, download or API response shows of a plan, in a fixed number of queries
+        whatever the number of plans: lab, tags, SDGs, children and the *approved* blog links only."""
+        approved = BlogLink.objects.filter(status=BlogLink.Status.APPROVED)
+        return self.select_related("lab").prefetch_related(
+            "methods", "datasources", "thematic_areas", "sdgs", "insights", "barriers", "partnerships",
+            "learningquestions", "evidences", "extraanswers", models.Prefetch("bloglinks", queryset=approved),
+        )  # fmt: skip
+
 
 class Plan(models.Model):
     class Kind(models.TextChoices):

@@ -4,7 +4,7 @@ from collections import Counter
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models import Count, Max, Min, Prefetch, Q
+from django.db.models import Count, Max, Min, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -235,19 +235,7 @@ def detail_context(plan: Plan) -> dict:
 
 
 def detail_queryset(qs):
-    return qs.select_related("lab").prefetch_related(
-        "methods",
-        "datasources",
-        "thematic_areas",
-        "sdgs",
-        "insights",
-        "barriers",
-        "partnerships",
-        "learningquestions",
-        "evidences",
-        "extraanswers",
-        Prefetch("bloglinks", queryset=BlogLink.objects.filter(status=BlogLink.Status.APPROVED)),
-    )
+    return qs.with_public_content()
 
 
 @require_GET
