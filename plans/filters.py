@@ -8,15 +8,28 @@ values of one parameter are OR-ed, parameters are AND-ed. `q` is the full-text q
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
+from urllib.parse import urlencode
 
 import django_filters as filters
 from django import forms
-from django.db.models import Count, F, QuerySet
+from django.db.models import Count, F, Q, QuerySet
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from plans import search
-from plans.models import SDG, DatasourceTag, MethodTag, Plan, ThematicAreaTag
+from plans.models import (
+    SDG,
+    DatasourceTag,
+    MethodTag,
+    Plan,
+    TaggedDatasource,
+    TaggedMethod,
+    TaggedThematicArea,
+    ThematicAreaTag,
+)
 
 FACETS = ("country", "year", "kind", "language", "methods", "datasources", "sdgs", "thematic_areas")
 SORTS = {"newest": _("Newest"), "title": _("Title"), "relevance": _("Relevance")}
@@ -89,7 +102,8 @@ class PlanFilter(filters.FilterSet):
         fields: list[str] = []
 
     def full_text(self, queryset, name, value):
-        return search.search(queryset, value) if value.strip() else queryset
+        # Snippets are built by the list for the page it shows (`search.snippets`), never for every match.
+        return search.search(queryset, value, snippets=False) if value.strip() else queryset
 
     def no_op(self, queryset, name, value):
         return queryset  # sorting is applied by `sorted()`, after every filter
@@ -143,55 +157,106 @@ def _selected(data, name) -> set[str]:
     return set(data.getlist(name)) if hasattr(data, "getlist") else set(data.get(name, []))
 
 
-def facets(data, queryset: QuerySet) -> list[Facet]:
+def _values(data, name) -> list[str]:
+    values = data.getlist(name) if hasattr(data, "getlist") else data.get(name, [])
+    values = [values] if isinstance(values, str) else list(values)
+    return sorted({v.strip() for v in values if v and v.strip()})
+
+
+def filter_params(data, without: str = "") -> list[tuple[str, str]]:
+    """The parameters that select plans (`q` and the facets, minus `without`), normalised: what facet
+    counts depend on, so the cache key of counts (unlike the page's URL) ignores `page`, `sort` and any
+    unknown parameter, and shares the counts of one facet between every combination of its own values."""
+    return [(name, v) for name in ("q", *FACETS) if name != without for v in _values(data, name)]
+
+
+TAG_MODELS = {
+    "methods": (MethodTag, TaggedMethod),
+    "datasources": (DatasourceTag, TaggedDatasource),
+    "thematic_areas": (ThematicAreaTag, TaggedThematicArea),
+}
+
+
+def _counts(name: str, plans: QuerySet, joined: bool) -> list[tuple]:
+    """[(value, count)] of one facet over `plans`, grouped on the column or on the tag id (never on names),
+    so that the database reads only covering indexes: (status, <column>) on plans, (tag, plan) on the
+    through tables. `joined` says that `plans` may join tags (and need DISTINCT)."""
+    if name in {"country", "year", "language", "kind"}:
+        rows = Plan.objects.filter(pk__in=plans.values("pk")) if joined else plans
+        rows = rows.exclude(**{f"{name}__isnull": True})
+        if name != "year":
+            rows = rows.exclude(**{name: ""})
+        return list(rows.order_by().values_list(name).annotate(n=Count("pk")))
+    if name == "sdgs":
+        through, column, plan_column = Plan.sdgs.through, "sdg_id", "plan_id"
+    else:
+        through, column, plan_column = TAG_MODELS[name][1], "tag_id", "content_object_id"
+    return list(
+        through.objects.filter(**{f"{plan_column}__in": plans.values("pk")})
+        .order_by()
+        .values_list(column)
+        .annotate(n=Count(plan_column, distinct=True))
+    )
+
+
+def _query_dict(params: list[tuple[str, str]]) -> QueryDict:
+    data = QueryDict(mutable=True)
+    for name, value in params:
+        data.appendlist(name, value)
+    return data
+
+
+def facet(name: str, data, queryset: QuerySet) -> Facet:
+    """One facet, counted over the plans of `queryset` matching all *other* active filters."""
+    others = filter_params(data, without=name)
+    plans = PlanFilter(_query_dict(others), queryset=queryset).qs if others else queryset
+    chosen = _selected(data, name)
+    result = Facet(name, str(PlanFilter.base_filters[name].label))
+    counts = dict(_counts(name, plans, joined=bool(others)))
+    if name in {"country", "year", "language", "kind"}:
+        labels = dict(Plan.Kind.choices) if name == "kind" else LANGUAGES if name == "language" else {}
+        result.values = [
+            FacetValue(str(v), str(labels.get(v, v)), n, str(v) in chosen)
+            for v, n in sorted(counts.items())
+            if v not in ("", None)
+        ]
+        if name == "year":
+            result.values.reverse()
+    elif name == "sdgs":
+        result.values = [
+            FacetValue(
+                str(s.number), f"{s.number}. {s.name}", counts[s.pk], str(s.number) in chosen, s.colour
+            )
+            for s in SDG.objects.filter(pk__in=list(counts)).order_by("number")
+        ]
+    else:
+        # Names only for the values shown: every tag counted at least as often as the TOP_TAGS-th (ties are
+        # ordered by name), and the chosen ones; a vocabulary has hundreds of tags.
+        wanted = list(counts)
+        if len(counts) > TOP_TAGS:
+            floor = sorted(counts.values(), reverse=True)[TOP_TAGS - 1]
+            wanted = [pk for pk, n in counts.items() if n >= floor]
+        tags = TAG_MODELS[name][0].objects.filter(Q(pk__in=wanted) | Q(slug__in=chosen)).only("name", "slug")
+        ranked = sorted((t for t in tags if t.pk in counts), key=lambda t: (-counts[t.pk], t.name))
+        top = ranked[:TOP_TAGS] + [t for t in ranked[TOP_TAGS:] if t.slug in chosen]
+        result.values = [FacetValue(t.slug, t.name, counts[t.pk], t.slug in chosen) for t in top]
+    return result
+
+
+def facets(
+    data, queryset: QuerySet, memo: Callable[[str, Callable[[], Facet]], Facet] | None = None
+) -> list[Facet]:
     """Counts for every facet value, each computed over the plans matching all *other* active filters (so a
-    facet shows what selecting one more of its values would add). One query per facet, whatever the number
-    of plans; `queryset` must already be restricted to what the reader may see (published plans)."""
+    facet shows what selecting one more of its values would add). One or two queries per facet, whatever
+    the number of plans; `queryset` must already be restricted to what the reader may see (published
+    plans). `memo(key, compute)` may cache each facet under a key of what it depends on (its own values
+    and the other filters), so that a new combination of filters reuses the facets it shares with others."""
     result = []
     for name in FACETS:
-        others = data.copy()
-        if hasattr(others, "setlist"):
-            others.setlist(name, [])
-            others.setlist("sort", [])
+        compute = partial(facet, name, data, queryset)
+        if memo is None:
+            result.append(compute())
         else:
-            others.pop(name, None)
-        base = PlanFilter(others, queryset=queryset).qs.values("pk")
-        plans = Plan.objects.filter(pk__in=base)
-        chosen = _selected(data, name)
-        facet = Facet(name, str(PlanFilter.base_filters[name].label))
-        if name in {"country", "year", "language", "kind"}:
-            rows = plans.exclude(**{f"{name}__isnull": True}).exclude(**{name: ""} if name != "year" else {})
-            rows = rows.values_list(name).annotate(n=Count("pk")).order_by(name)
-            labels = dict(Plan.Kind.choices) if name == "kind" else LANGUAGES if name == "language" else {}
-            facet.values = [
-                FacetValue(str(v), str(labels.get(v, v)), n, str(v) in chosen)
-                for v, n in rows
-                if v not in ("", None)
-            ]
-            if name == "year":
-                facet.values.reverse()
-        elif name == "sdgs":
-            rows = (
-                SDG.objects.filter(plans__in=plans)
-                .annotate(n=Count("plans", distinct=True))
-                .order_by("number")
-            )
-            facet.values = [
-                FacetValue(str(s.number), f"{s.number}. {s.name}", s.n, str(s.number) in chosen, s.colour)
-                for s in rows
-            ]
-        else:
-            model = {"methods": MethodTag, "datasources": DatasourceTag, "thematic_areas": ThematicAreaTag}[
-                name
-            ]
-            rows = list(
-                model.objects.filter(tagged_items__content_object__in=plans)
-                .annotate(n=Count("tagged_items__content_object", distinct=True))
-                .order_by("-n", "name")
-                .values_list("slug", "name", "n")
-            )
-            top = rows[:TOP_TAGS]
-            top += [r for r in rows[TOP_TAGS:] if r[0] in chosen]
-            facet.values = [FacetValue(slug, tag, n, slug in chosen) for slug, tag, n in top]
-        result.append(facet)
+            own = urlencode([(name, v) for v in _values(data, name)])
+            result.append(memo(f"{name}|{own}|{urlencode(filter_params(data, without=name))}", compute))
     return result

@@ -12,7 +12,7 @@ from django.utils.translation import get_language_info
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from plans import cache, filters, permissions
+from plans import cache, filters, permissions, search
 from plans import catalogue as cat
 from plans.models import SDG, STAGES, BlogLink, DatasourceTag, LearningQuestion, MethodTag, Partnership, Plan
 from plans.sanitise import sanitise
@@ -67,6 +67,20 @@ def _chips(request: HttpRequest, facet_list) -> list[dict]:
     return chips
 
 
+def _facets(request: HttpRequest, base) -> list:
+    """Facet counts, the costly part of list, map and statistics pages: each facet is cached per content
+    version, per what it depends on (its values and the other filters; never `page`, `sort` or an unknown
+    parameter) and per audience (anonymous readers share counts; a signed-in reader, who may count drafts,
+    has their own), so that a signed-in reader and every new filter combination reuse what they can."""
+    audience = f"user-{request.user.pk}" if request.user.is_authenticated else "public"
+    version = cache.current_version()
+    return filters.facets(
+        request.GET,
+        base,
+        memo=lambda key, compute: cache.get_or_compute("facet", f"{audience}|{key}", compute, version),
+    )
+
+
 @require_GET
 @cache.public_page
 def plan_list(request: HttpRequest) -> HttpResponse:
@@ -74,11 +88,12 @@ def plan_list(request: HttpRequest) -> HttpResponse:
     filterset = filters.PlanFilter(request.GET, queryset=base)
     plans = _card_prefetch(filterset.sorted())
     page = Paginator(plans, PAGE_SIZE).get_page(request.GET.get("page"))
-    # Facet counts are the costly part of the page: cached per content version and query string, so that a
-    # signed-in reader (never served a cached page) and every page number share them.
-    params = request.GET.copy()
-    params.pop("page", None)
-    facet_list = cache.get_or_compute("facets", params.urlencode(), lambda: filters.facets(request.GET, base))
+    if filterset.query:  # snippets for the page shown only, never for every match
+        page.object_list = list(page.object_list)
+        found = search.snippets(filterset.query, [p.pk for p in page.object_list])
+        for plan in page.object_list:
+            plan.search_snippet = found.get(plan.pk, "")
+    facet_list = _facets(request, base)
     return render(
         request,
         "plans/list.html",
@@ -274,7 +289,7 @@ def plan_map(request: HttpRequest) -> HttpResponse:
             "filter": filterset,
             "points": points,
             "countries": sorted(countries.items()),
-            "facets": filters.facets(request.GET, base),
+            "facets": _facets(request, base),
             "tile_url": settings.MAP_TILE_URL,
             "tile_attribution": settings.MAP_TILE_ATTRIBUTION,
         },
@@ -333,7 +348,7 @@ def stats(request: HttpRequest) -> HttpResponse:
         "plans/stats.html",
         {
             "filter": filterset,
-            "facets": filters.facets(request.GET, base),
+            "facets": _facets(request, base),
             "total": total,
             "kinds": list(kinds.values()),
             "years": years,
