@@ -91,19 +91,42 @@ class ThematicAreaTag(LongTagBase):
         verbose_name_plural = _("thematic areas")
 
 
+def _tagged_indexes(prefix: str) -> list[models.Index]:
+    """Both directions of a tag assignment, each covering: (tag, plan) counts facets and lists a tag's
+    plans, (plan, tag) prefetches a page's tags and counts facets over a filtered set of plans. They replace
+    the foreign keys' single-column indexes, which are their prefixes."""
+    return [
+        models.Index(fields=["tag", "content_object"], name=f"{prefix}_tag_plan"),
+        models.Index(fields=["content_object", "tag"], name=f"{prefix}_plan_tag"),
+    ]
+
+
 class TaggedMethod(TaggedItemBase):
-    content_object = models.ForeignKey("Plan", on_delete=models.CASCADE)
-    tag = models.ForeignKey(MethodTag, on_delete=models.CASCADE, related_name="tagged_items")
+    content_object = models.ForeignKey("Plan", on_delete=models.CASCADE, db_index=False)
+    tag = models.ForeignKey(MethodTag, on_delete=models.CASCADE, related_name="tagged_items", db_index=False)
+
+    class Meta:
+        indexes = _tagged_indexes("taggedmethod")
 
 
 class TaggedDatasource(TaggedItemBase):
-    content_object = models.ForeignKey("Plan", on_delete=models.CASCADE)
-    tag = models.ForeignKey(DatasourceTag, on_delete=models.CASCADE, related_name="tagged_items")
+    content_object = models.ForeignKey("Plan", on_delete=models.CASCADE, db_index=False)
+    tag = models.ForeignKey(
+        DatasourceTag, on_delete=models.CASCADE, related_name="tagged_items", db_index=False
+    )
+
+    class Meta:
+        indexes = _tagged_indexes("taggeddatasource")
 
 
 class TaggedThematicArea(TaggedItemBase):
-    content_object = models.ForeignKey("Plan", on_delete=models.CASCADE)
-    tag = models.ForeignKey(ThematicAreaTag, on_delete=models.CASCADE, related_name="tagged_items")
+    content_object = models.ForeignKey("Plan", on_delete=models.CASCADE, db_index=False)
+    tag = models.ForeignKey(
+        ThematicAreaTag, on_delete=models.CASCADE, related_name="tagged_items", db_index=False
+    )
+
+    class Meta:
+        indexes = _tagged_indexes("taggedtheme")
 
 
 class PlanQuerySet(models.QuerySet):
@@ -307,6 +330,11 @@ class Plan(models.Model):
             models.Index(fields=["status", "-published_at"], name="plan_status_published"),
             models.Index(fields=["year"], name="plan_year"),
             models.Index(fields=["country"], name="plan_country"),
+            # Covering indexes for the facet counts over published plans (GROUP BY without reading rows).
+            models.Index(fields=["status", "country"], name="plan_status_country"),
+            models.Index(fields=["status", "year"], name="plan_status_year"),
+            models.Index(fields=["status", "kind"], name="plan_status_kind"),
+            models.Index(fields=["status", "language"], name="plan_status_language"),
         ]
 
     def __str__(self) -> str:
