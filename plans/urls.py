@@ -12,5 +12,6 @@ urlpatterns = [
     path("plans/<slug:slug>/", views.plan_detail, name="detail"),
     path("plans/<slug:slug>/archive.md", archive_views.download, name="archive"),
     path("map/", views.plan_map, name="map"),
+    path("map/pins.json", views.map_pins, name="map-pins"),
     path("stats/", views.stats, name="stats"),
 ]

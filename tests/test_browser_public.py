@@ -169,7 +169,8 @@ def test_it_clusters_published_plans_on_the_map(page, site):
     page.wait_for_selector("path.leaflet-interactive, .leaflet-overlay-pane svg path")
 
     assert page.locator(".marker-cluster").count() >= 1
-    assert page.evaluate("JSON.parse(document.getElementById('plan-points').textContent).length") == 28
+    page.wait_for_selector("#plan-map[data-pin-count]")
+    assert page.locator("#plan-map").get_attribute("data-pin-count") == "28"
     assert page.console_errors == []
 
 

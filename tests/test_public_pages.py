@@ -1,6 +1,5 @@
 """Home, plan detail, map, statistics, feed, sitemap, robots.txt and error pages; only published content."""
 
-import json
 import re
 
 import pytest
@@ -165,7 +164,8 @@ def test_it_hides_unpublished_plans_from_the_public(client, plan_factory, status
     )
 
     assert client.get(f"/plans/{plan.slug}/").status_code == 404
-    for url in ["/", "/plans/", "/map/", "/stats/", "/feeds/plans/", "/sitemap.xml", "/plans/?q=public"]:
+    pages = ["/", "/plans/", "/map/", "/map/pins.json", "/stats/", "/feeds/plans/", "/sitemap.xml"]
+    for url in [*pages, "/plans/?q=public"]:
         body = client.get(url).content.decode()
         assert "Not public yet" not in body, url
         assert plan.slug not in body, url
@@ -214,24 +214,38 @@ def test_it_puts_published_plans_with_a_location_on_the_map(client, published):
     published(title="Pinned in Peru", latitude=-12.0, longitude=-77.0, country="Peru")
     published(title="Nowhere")
 
-    points = client.get("/map/").context["points"]
-    filtered = client.get("/map/?country=Peru").context["points"]
+    data = client.get("/map/pins.json?nocache=pins").json()  # the page cache may hold another test's pins
+    filtered = client.get("/map/pins.json?country=Peru&nocache=1").json()["pins"]
 
-    assert sorted(p["title"] for p in points) == ["Pinned", "Pinned in Peru"]
-    assert [p["title"] for p in filtered] == ["Pinned in Peru"]
-    html = client.get("/map/").content.decode()
-    data = json.loads(
-        re.search(r'<script id="plan-points" type="application/json">(.*?)</script>', html).group(1)
-    )
-    assert {"lat": 6.37, "lng": 2.39} == {k: data[0][k] for k in ("lat", "lng")}
+    assert [p[3] for p in data["pins"]] == ["Pinned", "Pinned in Peru"]
+    assert [p[3] for p in filtered] == ["Pinned in Peru"]
+    lat, lng, slug, _title, kind, country, _year = data["pins"][0]
+    assert (lat, lng, country) == (6.37, 2.39, "Benin")
+    assert data["detail"].replace("SLUG", slug) == Plan.objects.get(title="Pinned").get_absolute_url()
+    assert data["kinds"][kind]
+
+
+def test_it_fetches_the_pins_instead_of_embedding_them_in_the_map_page(client, published):
+    published(title="Pinned in Peru", latitude=-12.0, longitude=-77.0, country="Peru")
+
+    response = client.get("/map/?country=Peru&page=2&nocache=1")
+    html = response.content.decode()
+
+    assert response.context["located"] == 1
+    assert response.context["countries"] == [("Peru", 1)]
+    assert "Pinned in Peru" not in html  # the pins are not in the page…
+    assert 'data-pins="/map/pins.json?country=Peru"' in html  # …but fetched with the page's filters only
 
 
 def test_it_escapes_plan_titles_in_the_map_data(client, published):
     published(title="</script><script>alert(1)</script>", latitude=1.0, longitude=1.0)
 
     html = client.get("/map/").content.decode()
+    response = client.get("/map/pins.json?nocache=escaping")  # the page cache may hold another test's pins
 
     assert "</script><script>alert(1)" not in html
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["pins"][0][3] == "</script><script>alert(1)</script>"
 
 
 def test_it_computes_statistics_over_the_filtered_published_plans(client, published, plan_factory):
@@ -335,7 +349,7 @@ def test_it_renders_a_plan_with_a_query_count_independent_of_the_number_of_plans
         assert client.get(url).status_code == 200
 
 
-@pytest.mark.parametrize("url", ["/", "/map/", "/stats/", "/feeds/plans/", "/sitemap.xml"])
+@pytest.mark.parametrize("url", ["/", "/map/", "/map/pins.json", "/stats/", "/feeds/plans/", "/sitemap.xml"])
 def test_it_keeps_other_pages_within_a_fixed_query_count(
     client, published, django_assert_max_num_queries, django_assert_num_queries, url
 ):

@@ -31,28 +31,41 @@
     return L.divIcon({ className: "pin", html: "<span></span>", iconSize: [18, 18], iconAnchor: [9, 9] });
   }
 
+  // Pins come from their own URL (`data-pins`, the page's filters) as rows
+  // [lat, lng, slug, title, kind, country, year]: the page stays small whatever the number of plans.
+  function pins(map, el) {
+    return fetch(el.dataset.pins, { headers: { Accept: "application/json" } })
+      .then(function (r) { return r.json(); })
+      .then(function (data) {
+        var cluster = L.markerClusterGroup({ showCoverageOnHover: false, maxClusterRadius: 40 });
+        data.pins.forEach(function (p) {
+          var title = p[3];
+          var marker = L.marker([p[0], p[1]], { icon: pinIcon(), title: title, alt: title, keyboard: true });
+          marker.bindPopup(function () {
+            var link = document.createElement("a");
+            link.href = data.detail.replace("SLUG", p[2]);
+            link.textContent = title;
+            var meta = document.createElement("p");
+            meta.textContent = [data.kinds[p[4]] || p[4], p[5], p[6]].filter(Boolean).join(" · ");
+            var box = document.createElement("div");
+            box.appendChild(link);
+            box.appendChild(meta);
+            return box;
+          });
+          cluster.addLayer(marker);
+        });
+        map.addLayer(cluster);
+        if (data.pins.length) {
+          map.fitBounds(cluster.getBounds(), { padding: [30, 30], maxZoom: 5 });
+        }
+        el.dataset.pinCount = String(data.pins.length);
+      });
+  }
+
   var el = document.getElementById("plan-map");
   if (el) {
-    var points = JSON.parse(document.getElementById("plan-points").textContent);
     var map = base(el).setView([15, 10], 2);
-    var cluster = L.markerClusterGroup({ showCoverageOnHover: false, maxClusterRadius: 40 });
-    points.forEach(function (p) {
-      var marker = L.marker([p.lat, p.lng], { icon: pinIcon(), title: p.title, alt: p.title, keyboard: true });
-      var link = document.createElement("a");
-      link.href = p.url;
-      link.textContent = p.title;
-      var box = document.createElement("div");
-      var meta = document.createElement("p");
-      meta.textContent = [p.kind, p.country, p.year].filter(Boolean).join(" · ");
-      box.appendChild(link);
-      box.appendChild(meta);
-      marker.bindPopup(box);
-      cluster.addLayer(marker);
-    });
-    map.addLayer(cluster);
-    if (points.length) {
-      map.fitBounds(cluster.getBounds(), { padding: [30, 30], maxZoom: 5 });
-    }
+    pins(map, el);
   }
 
   var mini = document.getElementById("mini-map");
