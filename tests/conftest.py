@@ -5,6 +5,7 @@ Personas: `focal_point` (member of lab A, staff), `other_focal_point` (member of
 driven by Playwright) against pytest-django's `live_server`.
 """
 
+import importlib
 import os
 import shutil
 from pathlib import Path
@@ -38,9 +39,20 @@ def lab_b(db):
 
 
 def _group(name):
-    group = Group.objects.filter(name=name).first()
-    if group is None:  # the workflow migration creates it; fall back for early test modules
-        group = Group.objects.create(name=name)
+    """The role group as the data migration makes it. Transactional tests (live server, browser) flush the
+    database afterwards, which removes migration data; Django recreates permissions but not groups."""
+    from django.contrib.auth.models import Permission
+
+    group, _created = Group.objects.get_or_create(name=name)
+    if not group.permissions.exists():
+        roles = importlib.import_module("plans.migrations.0005_roles")
+        for app_label, models in roles.GROUPS[name].items():
+            for model, actions in models.items():
+                group.permissions.add(
+                    *Permission.objects.filter(
+                        content_type__app_label=app_label, codename__in=[f"{a}_{model}" for a in actions]
+                    )
+                )
     return group
 
 
@@ -163,3 +175,14 @@ ARTIFACTS = REPO / "test-artifacts"
 def artifacts_dir():
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache: test databases are reset between tests, so content versions
+    repeat, and a page cached by one test must not be served in the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
