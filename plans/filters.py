@@ -199,6 +199,23 @@ def _counts(name: str, plans: QuerySet, joined: bool) -> list[tuple]:
     )
 
 
+def counts(name: str, plans: QuerySet, joined: bool) -> dict:
+    """{value or tag/SDG id: number of plans} of one facet over `plans` (see `_counts`)."""
+    return dict(_counts(name, plans, joined))
+
+
+def top_tags(name: str, counts: dict[int, int], chosen=(), limit: int = TOP_TAGS) -> list:
+    """Tags of one vocabulary ordered by count then name: every tag counted at least as often as the
+    `limit`-th one (ties are ordered by name), then the `chosen` slugs. Names are read for these only: a
+    vocabulary has hundreds of tags."""
+    wanted = list(counts)
+    if len(counts) > limit:
+        floor = sorted(counts.values(), reverse=True)[limit - 1]
+        wanted = [pk for pk, n in counts.items() if n >= floor]
+    tags = TAG_MODELS[name][0].objects.filter(Q(pk__in=wanted) | Q(slug__in=chosen)).only("name", "slug")
+    return sorted((t for t in tags if t.pk in counts), key=lambda t: (-counts[t.pk], t.name))
+
+
 def _query_dict(params: list[tuple[str, str]]) -> QueryDict:
     data = QueryDict(mutable=True)
     for name, value in params:
@@ -212,34 +229,25 @@ def facet(name: str, data, queryset: QuerySet) -> Facet:
     plans = PlanFilter(_query_dict(others), queryset=queryset).qs if others else queryset
     chosen = _selected(data, name)
     result = Facet(name, str(PlanFilter.base_filters[name].label))
-    counts = dict(_counts(name, plans, joined=bool(others)))
+    tally = counts(name, plans, joined=bool(others))
     if name in {"country", "year", "language", "kind"}:
         labels = dict(Plan.Kind.choices) if name == "kind" else LANGUAGES if name == "language" else {}
         result.values = [
             FacetValue(str(v), str(labels.get(v, v)), n, str(v) in chosen)
-            for v, n in sorted(counts.items())
+            for v, n in sorted(tally.items())
             if v not in ("", None)
         ]
         if name == "year":
             result.values.reverse()
     elif name == "sdgs":
         result.values = [
-            FacetValue(
-                str(s.number), f"{s.number}. {s.name}", counts[s.pk], str(s.number) in chosen, s.colour
-            )
-            for s in SDG.objects.filter(pk__in=list(counts)).order_by("number")
+            FacetValue(str(s.number), f"{s.number}. {s.name}", tally[s.pk], str(s.number) in chosen, s.colour)
+            for s in SDG.objects.filter(pk__in=list(tally)).order_by("number")
         ]
     else:
-        # Names only for the values shown: every tag counted at least as often as the TOP_TAGS-th (ties are
-        # ordered by name), and the chosen ones; a vocabulary has hundreds of tags.
-        wanted = list(counts)
-        if len(counts) > TOP_TAGS:
-            floor = sorted(counts.values(), reverse=True)[TOP_TAGS - 1]
-            wanted = [pk for pk, n in counts.items() if n >= floor]
-        tags = TAG_MODELS[name][0].objects.filter(Q(pk__in=wanted) | Q(slug__in=chosen)).only("name", "slug")
-        ranked = sorted((t for t in tags if t.pk in counts), key=lambda t: (-counts[t.pk], t.name))
+        ranked = top_tags(name, tally, chosen)
         top = ranked[:TOP_TAGS] + [t for t in ranked[TOP_TAGS:] if t.slug in chosen]
-        result.values = [FacetValue(t.slug, t.name, counts[t.pk], t.slug in chosen) for t in top]
+        result.values = [FacetValue(t.slug, t.name, tally[t.pk], t.slug in chosen) for t in top]
     return result
 
 

@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.paginator import Paginator
+from django.db import connection
 from django.db.models import Count, Max, Min, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
@@ -15,7 +16,7 @@ from django.views.decorators.http import require_GET
 
 from plans import cache, filters, permissions, search
 from plans import catalogue as cat
-from plans.models import SDG, STAGES, BlogLink, DatasourceTag, LearningQuestion, MethodTag, Partnership, Plan
+from plans.models import SDG, STAGES, BlogLink, LearningQuestion, Partnership, Plan
 from plans.sanitise import sanitise
 
 PAGE_SIZE = 20
@@ -324,17 +325,41 @@ def _bars(rows, total=None):
     return [{"label": r[0], "count": r[1], "percent": round(100 * r[1] / top), "extra": r[2:]} for r in rows]
 
 
+def _element_counts(queryset, column: str) -> Counter:
+    """How many rows of `queryset` hold each value of their JSON list `column`, counted by the database
+    (decoding the lists in Python cost 0.1 s at 10,000 plans)."""
+    sql, params = queryset.values("pk").query.sql_with_params()
+    table = queryset.model._meta.db_table
+    if connection.vendor == "postgresql":
+        each, is_list = (
+            f"jsonb_array_elements_text(t.{column}) AS e(value)",
+            f"jsonb_typeof(t.{column}) = 'array'",
+        )
+    else:
+        each, is_list = f"json_each(t.{column}) AS e", f"json_type(t.{column}) = 'array'"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT e.value, COUNT(DISTINCT t.id) FROM {table} t, {each} "
+            f"WHERE {is_list} AND t.id IN ({sql}) GROUP BY e.value",
+            params,
+        )
+        return Counter(dict(cursor.fetchall()))
+
+
 @require_GET
 @cache.public_page
 def stats(request: HttpRequest) -> HttpResponse:
     base = public_plans(request)
     filterset = filters.PlanFilter(request.GET, queryset=base)
-    plans = Plan.objects.filter(pk__in=filterset.qs.values("pk"))
-    total = plans.count()
+    # Without a filter, count straight over what the reader may see (covering indexes, no IN over every
+    # plan); a filter may join tags, so its plans are then taken through their ids.
+    joined = bool(filters.filter_params(request.GET))
+    plans = Plan.objects.filter(pk__in=filterset.qs.values("pk")) if joined else base
     kinds = dict(Plan.Kind.choices)
     per_year: dict = {}
     for year, kind, n in plans.values_list("year", "kind").annotate(n=Count("pk")).order_by("year", "kind"):
         per_year.setdefault(year, Counter())[kind] = n
+    total = sum(sum(c.values()) for c in per_year.values())
     years = [
         {"label": year or _("Unknown"), "count": sum(c.values()), "kinds": [c.get(k, 0) for k in kinds]}
         for year, c in per_year.items()
@@ -342,29 +367,16 @@ def stats(request: HttpRequest) -> HttpResponse:
     top_year = max((y["count"] for y in years), default=1) or 1
     for y in years:
         y["percent"] = round(100 * y["count"] / top_year)
-    countries = (
-        plans.exclude(country="").values_list("country").annotate(n=Count("pk")).order_by("-n", "country")
-    )
-    methods = (
-        MethodTag.objects.filter(tagged_items__content_object__in=plans)
-        .annotate(n=Count("tagged_items__content_object", distinct=True))
-        .order_by("-n", "name")
-        .values_list("name", "n", "slug")[:15]
-    )
-    datasources = (
-        DatasourceTag.objects.filter(tagged_items__content_object__in=plans)
-        .annotate(n=Count("tagged_items__content_object", distinct=True))
-        .order_by("-n", "name")
-        .values_list("name", "n", "slug")[:15]
-    )
-    sdgs = SDG.objects.annotate(n=Count("plans", filter=Q(plans__in=plans), distinct=True)).order_by("number")
-    stage_counts = Counter()
-    for stage_list in LearningQuestion.objects.filter(plan__in=plans).values_list("stages", flat=True):
-        stage_counts.update(set(stage_list or []))
+    countries = sorted(filters.counts("country", plans, False).items(), key=lambda r: (-r[1], r[0]))
+    tags = {}
+    for name in ("methods", "datasources"):
+        tally = filters.counts(name, plans, False)
+        tags[name] = [(t.name, tally[t.pk], t.slug) for t in filters.top_tags(name, tally)[:15]]
+    sdg_tally = filters.counts("sdgs", plans, False)
+    sdgs = SDG.objects.order_by("number")
+    stage_counts = _element_counts(LearningQuestion.objects.filter(plan_id__in=plans.values("pk")), "stages")
     handover_labels = dict(cat.HANDOVER_OPTIONS)
-    handover = Counter()
-    for options in plans.exclude(handover_options=[]).values_list("handover_options", flat=True):
-        handover.update(set(options or []))
+    handover = _element_counts(plans, "handover_options")
     return render(
         request,
         "plans/stats.html",
@@ -375,10 +387,12 @@ def stats(request: HttpRequest) -> HttpResponse:
             "kinds": list(kinds.values()),
             "years": years,
             "countries": _bars([(c, n, c) for c, n in countries[:30]]),
-            "country_count": countries.count(),
-            "methods": _bars(list(methods)),
-            "datasources": _bars(list(datasources)),
-            "sdgs": _bars([(f"{s.number}. {s.name}", s.n, s.number, s.colour) for s in sdgs]),
+            "country_count": len(countries),
+            "methods": _bars(tags["methods"]),
+            "datasources": _bars(tags["datasources"]),
+            "sdgs": _bars(
+                [(f"{s.number}. {s.name}", sdg_tally.get(s.pk, 0), s.number, s.colour) for s in sdgs]
+            ),
             "stages": _bars([(label, stage_counts.get(key, 0)) for key, label in STAGES]),
             "handover": _bars([(handover_labels.get(k, k), n) for k, n in handover.most_common()]),
         },
