@@ -147,6 +147,7 @@ class Facet:
     name: str
     label: str
     values: list[FacetValue] = field(default_factory=list)
+    html: str = ""  # the rendered facet, cached with the counts (plans.views._facets)
 
     @property
     def selected(self) -> list[FacetValue]:
