@@ -76,12 +76,18 @@ def _chips(request: HttpRequest, facet_list) -> list[dict]:
     return chips
 
 
+def _audience(request: HttpRequest) -> str:
+    """Whose plans a cached count covers: anonymous readers share counts; a signed-in reader, who may
+    see drafts, has their own."""
+    return f"user-{request.user.pk}" if request.user.is_authenticated else "public"
+
+
 def _facets(request: HttpRequest, base) -> list:
     """Facet counts, the costly part of list, map and statistics pages: each facet is cached per content
     version, per what it depends on (its values and the other filters; never `page`, `sort` or an unknown
     parameter) and per audience (anonymous readers share counts; a signed-in reader, who may count drafts,
     has their own), so that a signed-in reader and every new filter combination reuse what they can."""
-    audience = f"user-{request.user.pk}" if request.user.is_authenticated else "public"
+    audience = _audience(request)
     version = cache.current_version()
 
     def rendered(compute):
@@ -357,14 +363,11 @@ def _element_counts(queryset, column: str) -> Counter:
         return Counter(dict(cursor.fetchall()))
 
 
-@require_GET
-@cache.public_page
-def stats(request: HttpRequest) -> HttpResponse:
-    base = public_plans(request)
-    filterset = filters.PlanFilter(request.GET, queryset=base)
+def _statistics(data, base, filterset) -> dict:
+    """The figures of the statistics page over the plans `filterset` selects from `base`."""
     # Without a filter, count straight over what the reader may see (covering indexes, no IN over every
     # plan); a filter may join tags, so its plans are then taken through their ids.
-    joined = bool(filters.filter_params(request.GET))
+    joined = bool(filters.filter_params(data))
     plans = Plan.objects.filter(pk__in=filterset.qs.values("pk")) if joined else base
     kinds = dict(Plan.Kind.choices)
     per_year: dict = {}
@@ -388,26 +391,30 @@ def stats(request: HttpRequest) -> HttpResponse:
     stage_counts = _element_counts(LearningQuestion.objects.filter(plan_id__in=plans.values("pk")), "stages")
     handover_labels = dict(cat.HANDOVER_OPTIONS)
     handover = _element_counts(plans, "handover_options")
-    return render(
-        request,
-        "plans/stats.html",
-        {
-            "filter": filterset,
-            "facets": _facets(request, base),
-            "total": total,
-            "kinds": list(kinds.values()),
-            "years": years,
-            "countries": _bars([(c, n, c) for c, n in countries[:30]]),
-            "country_count": len(countries),
-            "methods": _bars(tags["methods"]),
-            "datasources": _bars(tags["datasources"]),
-            "sdgs": _bars(
-                [(f"{s.number}. {s.name}", sdg_tally.get(s.pk, 0), s.number, s.colour) for s in sdgs]
-            ),
-            "stages": _bars([(label, stage_counts.get(key, 0)) for key, label in STAGES]),
-            "handover": _bars([(handover_labels.get(k, k), n) for k, n in handover.most_common()]),
-        },
-    )
+    return {
+        "total": total,
+        "kinds": list(kinds.values()),
+        "years": years,
+        "countries": _bars([(c, n, c) for c, n in countries[:30]]),
+        "country_count": len(countries),
+        "methods": _bars(tags["methods"]),
+        "datasources": _bars(tags["datasources"]),
+        "sdgs": _bars([(f"{s.number}. {s.name}", sdg_tally.get(s.pk, 0), s.number, s.colour) for s in sdgs]),
+        "stages": _bars([(label, stage_counts.get(key, 0)) for key, label in STAGES]),
+        "handover": _bars([(handover_labels.get(k, k), n) for k, n in handover.most_common()]),
+    }
+
+
+@require_GET
+@cache.public_page
+def stats(request: HttpRequest) -> HttpResponse:
+    base = public_plans(request)
+    filterset = filters.PlanFilter(request.GET, queryset=base)
+    # Cached like the facets: per content version, audience and filters (never page or unknown parameters).
+    key = f"{_audience(request)}|{urlencode(filters.filter_params(request.GET))}"
+    figures = cache.get_or_compute("stats", key, lambda: _statistics(request.GET, base, filterset))
+    context = {"filter": filterset, "facets": _facets(request, base), **figures}
+    return render(request, "plans/stats.html", context)
 
 
 @require_GET
