@@ -9,7 +9,6 @@ from datetime import timedelta
 
 import openpyxl
 import pytest
-from conftest import CORPUS, needs_corpus
 from django.db import connection
 from django.db.models import Prefetch
 from django.test.utils import CaptureQueriesContext, override_settings
@@ -28,6 +27,7 @@ from plans.models import (
     Plan,
     ThematicAreaTag,
 )
+from tests.conftest import CORPUS, needs_corpus
 
 SECRET_EMAIL = "secret.person@undp.org"
 PENDING_URL = "https://example.org/pending-blog"
