@@ -54,7 +54,8 @@ def get_or_compute(name: str, params: str, compute: Callable[[], Any], version: 
 
 
 def public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Cache a public page for anonymous GET requests, keyed by content version, language and URL.
+    """Cache a public page for anonymous GET requests, keyed by content version, language, URL and the
+    Accept header (the API answers JSON or its browsable HTML from one URL).
 
     Signed-in users (authors, reviewers) always get a fresh render: they may see previews and their own
     messages. Responses that set cookies (a CSRF token, a session) are never cached, so no one's token is
@@ -65,7 +66,9 @@ def public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if request.method not in ("GET", "HEAD") or request.user.is_authenticated:
             return view(request, *args, **kwargs)
-        key = _key("page", current_version(), request.get_full_path())
+        key = _key(
+            "page", current_version(), f"{request.get_full_path()}|{request.headers.get('Accept', '')}"
+        )
         hit = cache.get(key)
         if hit is not None:
             content, content_type = hit
@@ -78,7 +81,7 @@ def public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
                     response.render()
                 cache.set(key, (response.content, response["Content-Type"]), PAGE_TIMEOUT)
             response["X-Cache"] = "miss"
-        patch_vary_headers(response, ["Cookie", "Accept-Language"])
+        patch_vary_headers(response, ["Cookie", "Accept-Language", "Accept"])
         return response
 
     return wrapper

@@ -9,7 +9,9 @@ from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import reverse
 from django.utils import timezone
 from openapi_spec_validator import validate
-from test_downloads import (
+
+from plans.models import BlogLink, Insight, Plan
+from tests.test_downloads import (
     APPROVED_URL,
     HIDDEN_TITLES,
     PENDING_URL,
@@ -19,8 +21,6 @@ from test_downloads import (
     expected_slugs,
     open_data,
 )
-
-from plans.models import BlogLink, Insight, Plan
 
 
 @pytest.fixture
@@ -261,3 +261,22 @@ def test_it_lists_tags_in_alphabetical_order_whatever_the_order_they_were_added(
     assert [t["name"] for t in detail["methods"]] == ["Alpha testing", "mango markets", "zebra crossings"]
     row = get(client, reverse("downloads:csv")).streaming_content
     assert b"Alpha testing; mango markets; zebra crossings" in b"".join(row)
+
+
+def test_it_serves_cached_api_lists_that_follow_every_publication(client, plan_factory, reviewer):
+    plan_factory(title="Already public", status=Plan.Status.PUBLISHED, published_at=timezone.now())
+    first = client.get("/api/plans/", HTTP_ACCEPT="application/json")
+    again = client.get("/api/plans/", HTTP_ACCEPT="application/json")
+    assert (first["X-Cache"], again["X-Cache"]) == ("miss", "hit")
+    assert again.json()["count"] == 1
+    submitted = plan_factory(title="Just published", status=Plan.Status.SUBMITTED)
+    submitted.publish(by=reviewer)
+    assert client.get("/api/plans/", HTTP_ACCEPT="application/json").json()["count"] == 2
+
+
+def test_it_does_not_serve_the_browsable_page_to_a_json_client(client, plan_factory):
+    plan_factory(title="Already public", status=Plan.Status.PUBLISHED, published_at=timezone.now())
+    html = client.get("/api/plans/", HTTP_ACCEPT="text/html")
+    as_json = client.get("/api/plans/", HTTP_ACCEPT="application/json")
+    assert html["Content-Type"].startswith("text/html")
+    assert as_json["Content-Type"].startswith("application/json")

@@ -4,6 +4,7 @@ only and no e-mail unless the site publishes them."""
 
 from django.db.models import Count
 from django.http import Http404
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django_filters import filters as django_filters
 from django_filters.rest_framework import DjangoFilterBackend
@@ -15,6 +16,7 @@ from rest_framework import generics, viewsets
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
+from plans import cache
 from plans.api.serializers import PlanDetailSerializer, PlanSummarySerializer, TagCountSerializer
 from plans.downloads import prefetch
 from plans.filters import PlanFilter
@@ -76,6 +78,9 @@ class PlanFilterSchema(DjangoFilterExtension):
         ),
     ),
 )
+# Serialising 50 whole plans costs tens of milliseconds: anonymous responses are cached like the public pages
+# (content-versioned, so never stale).
+@method_decorator(cache.public_page, name="dispatch")
 class PlanViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Plan.objects.published()
     lookup_field = "slug"
