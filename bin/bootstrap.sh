@@ -33,8 +33,8 @@ fi
 PY=.venv/bin/python
 req=${ACCLAB_REQUIREMENTS:-requirements.txt}
 # Reinstall only when the pinned requirements changed since the last install.
-stamp=.venv/.installed-$(cat requirements*.txt | sha1sum | cut -c1-12)-$(basename "$req")
+stamp=.venv/.installed-$(cat requirements*.txt requirements.lock | sha1sum | cut -c1-12)-$(basename "$req")
 if [ ! -f "$stamp" ]; then
-  "$PY" -m pip install --quiet --disable-pip-version-check -r "$req"
+  "$PY" -m pip install --quiet --disable-pip-version-check -r "$req" -c requirements.lock
   touch "$stamp"
 fi
