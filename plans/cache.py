@@ -76,7 +76,9 @@ def public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
             response["X-Cache"] = "hit"
         else:
             response = view(request, *args, **kwargs)
-            if response.status_code == 200 and not response.streaming and not response.cookies:
+            # A page that used a CSRF token (the middleware sets its cookie later) is personal: not cached.
+            personal = response.cookies or request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
+            if response.status_code == 200 and not response.streaming and not personal:
                 if hasattr(response, "render") and callable(response.render):
                     response.render()
                 cache.set(key, (response.content, response["Content-Type"]), PAGE_TIMEOUT)

@@ -1,0 +1,46 @@
+"""The page cache serves anonymous readers only what is the same for all of them."""
+
+from django.contrib.auth.models import AnonymousUser
+from django.http import HttpResponse
+from django.middleware.csrf import get_token
+from django.test import RequestFactory
+
+from plans import cache
+
+
+def anonymous_get(path="/page/"):
+    request = RequestFactory().get(path)
+    request.user = AnonymousUser()
+    return request
+
+
+def test_it_serves_the_second_anonymous_request_from_the_cache(db):
+    view = cache.public_page(lambda request: HttpResponse("same for everyone"))
+    assert view(anonymous_get())["X-Cache"] == "miss"
+    hit = view(anonymous_get())
+    assert hit["X-Cache"] == "hit"
+    assert hit.content == b"same for everyone"
+
+
+def test_it_never_caches_a_page_that_holds_a_csrf_token(db):
+    view = cache.public_page(lambda request: HttpResponse(f"token {get_token(request)}"))
+    first, second = view(anonymous_get()), view(anonymous_get())
+    assert (first["X-Cache"], second["X-Cache"]) == ("miss", "miss")
+    assert first.content != second.content
+
+
+def test_it_renders_fresh_pages_for_signed_in_users(db, reviewer):
+    calls = []
+    view = cache.public_page(lambda request: calls.append(1) or HttpResponse("preview"))
+    request = anonymous_get()
+    request.user = reviewer
+    view(request)
+    view(request)
+    assert len(calls) == 2
+
+
+def test_it_misses_after_a_bump(db):
+    view = cache.public_page(lambda request: HttpResponse("x"))
+    view(anonymous_get())
+    cache.bump()
+    assert view(anonymous_get())["X-Cache"] == "miss"
