@@ -68,31 +68,34 @@ def two_servers(tmp_path_factory):
     manage("migrate", "--no-input")
     manage("shell", "-c", SETUP)
     servers, bases = [], []
-    for _ in range(2):
-        port = free_port()
-        servers.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "acclab.wsgi", "-w", "1", "-b", f"127.0.0.1:{port}"],
-                cwd=REPO,
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
+    try:  # the servers are stopped even when one fails to start
+        for _ in range(2):
+            port = free_port()
+            servers.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "gunicorn", "acclab.wsgi", "-w", "1", "-b", f"127.0.0.1:{port}"],
+                    cwd=REPO,
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
             )
-        )
-        bases.append(f"http://127.0.0.1:{port}")
-    for base in bases:
-        for _ in range(100):
-            try:
-                if fetch(base + "/healthz")[0] == 200:
-                    break
-            except OSError:
+            bases.append(f"http://127.0.0.1:{port}")
+        for base in bases:
+            for _ in range(100):
+                try:
+                    if fetch(base + "/healthz")[0] == 200:
+                        break
+                except OSError:
+                    pass
                 time.sleep(0.1)
-        else:
-            pytest.fail(f"{base} did not start")
-    yield bases, lambda code: manage("shell", "-c", PRELUDE + code)
-    for server in servers:
-        server.terminate()
-        server.wait(timeout=10)
+            else:
+                pytest.fail(f"{base} did not answer /healthz")
+        yield bases, lambda code: manage("shell", "-c", PRELUDE + code)
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=10)
 
 
 def warm(bases, path):
