@@ -23,11 +23,17 @@ from django.utils.translation import get_language
 PAGE_TIMEOUT = 60 * 60  # entries of an old version are dead weight: let them age out within the hour
 
 
-def current_version() -> int:
+def current_version(request: HttpRequest | None = None) -> int:
+    """The content version; read once per request when `request` is given (a page, its facets and its
+    statistics then share one query and one consistent version)."""
     from plans.models import ContentVersion
 
-    value = ContentVersion.objects.filter(pk=1).values_list("value", flat=True).first()
-    return value or 0
+    if request is not None and hasattr(request, "_content_version"):
+        return request._content_version
+    value = ContentVersion.objects.filter(pk=1).values_list("value", flat=True).first() or 0
+    if request is not None:
+        request._content_version = value
+    return value
 
 
 def bump() -> None:
@@ -43,9 +49,15 @@ def _key(prefix: str, version: int, text: str) -> str:
     return f"{prefix}:{version}:{get_language()}:{digest}"
 
 
-def get_or_compute(name: str, params: str, compute: Callable[[], Any], version: int | None = None) -> Any:
+def get_or_compute(
+    name: str,
+    params: str,
+    compute: Callable[[], Any],
+    version: int | None = None,
+    request: HttpRequest | None = None,
+) -> Any:
     """Cached value of `compute()` for this content version (facet counts, statistics, figures)."""
-    key = _key(name, current_version() if version is None else version, params)
+    key = _key(name, current_version(request) if version is None else version, params)
     value = cache.get(key)
     if value is None:
         value = compute()
@@ -66,9 +78,8 @@ def public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if request.method not in ("GET", "HEAD") or request.user.is_authenticated:
             return view(request, *args, **kwargs)
-        key = _key(
-            "page", current_version(), f"{request.get_full_path()}|{request.headers.get('Accept', '')}"
-        )
+        accept = request.headers.get("Accept", "")
+        key = _key("page", current_version(request), f"{request.get_full_path()}|{accept}")
         hit = cache.get(key)
         if hit is not None:
             content, content_type = hit

@@ -88,7 +88,7 @@ def _facets(request: HttpRequest, base) -> list:
     parameter) and per audience (anonymous readers share counts; a signed-in reader, who may count drafts,
     has their own), so that a signed-in reader and every new filter combination reuse what they can."""
     audience = _audience(request)
-    version = cache.current_version()
+    version = cache.current_version(request)
 
     def rendered(compute):
         facet = compute()  # …and its HTML, which costs as much as its counts once they are indexed
@@ -412,7 +412,9 @@ def stats(request: HttpRequest) -> HttpResponse:
     filterset = filters.PlanFilter(request.GET, queryset=base)
     # Cached like the facets: per content version, audience and filters (never page or unknown parameters).
     key = f"{_audience(request)}|{urlencode(filters.filter_params(request.GET))}"
-    figures = cache.get_or_compute("stats", key, lambda: _statistics(request.GET, base, filterset))
+    figures = cache.get_or_compute(
+        "stats", key, lambda: _statistics(request.GET, base, filterset), request=request
+    )
     context = {"filter": filterset, "facets": _facets(request, base), **figures}
     return render(request, "plans/stats.html", context)
 

@@ -44,3 +44,10 @@ def test_it_misses_after_a_bump(db):
     view(anonymous_get())
     cache.bump()
     assert view(anonymous_get())["X-Cache"] == "miss"
+
+
+def test_it_reads_the_content_version_once_per_request(db, django_assert_num_queries):
+    request = anonymous_get()
+    with django_assert_num_queries(1):
+        first = cache.current_version(request)
+        assert cache.current_version(request) == first
