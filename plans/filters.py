@@ -103,7 +103,7 @@ class PlanFilter(filters.FilterSet):
 
     def full_text(self, queryset, name, value):
         # Snippets are built by the list for the page it shows (`search.snippets`), never for every match.
-        return search.search(queryset, value, snippets=False) if value.strip() else queryset
+        return search.search(queryset, value) if value.strip() else queryset
 
     def no_op(self, queryset, name, value):
         return queryset  # sorting is applied by `sorted()`, after every filter
@@ -196,7 +196,7 @@ def _counts(name: str, plans: QuerySet, joined: bool) -> list[tuple]:
         through.objects.filter(**{f"{plan_column}__in": plans.values("pk")})
         .order_by()
         .values_list(column)
-        .annotate(n=Count(plan_column, distinct=True))
+        .annotate(n=Count("pk"))  # a plan carries a tag once (unique constraint): no DISTINCT needed
     )
 
 

@@ -521,3 +521,16 @@ def test_it_exports_partner_fields_and_a_time_split_filled_in_later():
     assert [(p["name"], p["sector"], p["is_new_and_unusual"]) for p in content["partners"]] == [
         ("Tototo (Think Sea Corp)", "private", "yes")
     ]
+
+
+@pytest.mark.django_db
+def test_it_tags_a_plan_once_when_a_file_repeats_a_tag(tmp_path):
+    source = tmp_path / OPENING.name
+    text = OPENING.read_text(encoding="utf-8")
+    source.write_text(
+        text.replace("[[methods:Solutions Mapping]]", "[[methods:Solutions Mapping]]\n" * 2), "utf-8"
+    )
+    _out, _err, code = run(source)
+    assert code == 0
+    plan = Plan.objects.get(source_file=OPENING.name)
+    assert list(plan.methods.values_list("name", flat=True)).count("Solutions Mapping") == 1

@@ -125,3 +125,15 @@ def test_it_has_no_missing_migrations(db):
     out = io.StringIO()
     call_command("makemigrations", "--check", "--dry-run", stdout=out)
     assert "No changes detected" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_it_refuses_the_same_tag_twice_on_a_plan(plan_factory):
+    from plans.models import MethodTag, TaggedMethod
+
+    plan = plan_factory()
+    tag = MethodTag.objects.create(name="Surveys", slug="surveys")
+    TaggedMethod.objects.create(content_object=plan, tag=tag)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        TaggedMethod.objects.create(content_object=plan, tag=tag)
+    assert plan.methods.count() == 1
