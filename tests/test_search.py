@@ -120,7 +120,7 @@ def test_it_highlights_matches_in_an_escaped_snippet(published):
     published(title="Snippets", background="Use <script>alert(1)</script> & the biogas digesters here.")
 
     [plan] = ranked("biogas")
-    html = search.highlight(plan.search_snippet)
+    html = search.highlight(search.snippets("biogas", [plan.pk])[plan.pk])
 
     assert "<mark>biogas</mark>" in html
     assert "<script>" not in html
@@ -163,3 +163,34 @@ def test_it_finds_real_plans_first_by_a_phrase_of_their_own(db):
         if plan.pk not in {p.pk for p in top}:
             misses.append((plan.title, words))
     assert misses == []
+
+
+def test_it_cuts_an_excerpt_around_the_first_match_far_into_a_plan(published):
+    filler = " ".join(f"word{i}" for i in range(400))
+    plan = published(title="Long", background=f"{filler} the Biogas digesters work. {filler}")
+
+    snippet = search.snippets("biogas", [plan.pk])[plan.pk]
+
+    assert snippet.startswith("… ") and snippet.endswith(" …")
+    assert f"{search.START}Biogas{search.STOP} digesters" in snippet
+    assert len(snippet.split()) <= 34
+    assert snippet.startswith("… word393 word394") and "word392" not in snippet  # eight words lead in
+
+
+def test_it_excerpts_the_opening_when_only_the_title_matches(published):
+    plan = published(title="Mangroves", background="Coastal protection starts with roots.")
+
+    snippet = search.snippets("mangroves", [plan.pk])[plan.pk]
+
+    assert snippet.startswith("Coastal protection starts with roots.")
+    assert search.START not in snippet
+
+
+def test_it_highlights_words_the_way_the_index_matches_them():
+    text = "L'équipement des BIOGAS: pas -excluded ici."
+
+    snippet = search.excerpt(text, search.query_words('equipement "biogas" -pas OR'))
+
+    assert f"{search.START}équipement{search.STOP}" in snippet
+    assert f"{search.START}BIOGAS{search.STOP}" in snippet
+    assert f"{search.START}pas" not in snippet
