@@ -230,7 +230,9 @@ def facet(name: str, data, queryset: QuerySet) -> Facet:
     plans = PlanFilter(_query_dict(others), queryset=queryset).qs if others else queryset
     chosen = _selected(data, name)
     result = Facet(name, str(PlanFilter.base_filters[name].label))
-    tally = counts(name, plans, joined=bool(others))
+    # Only tag and SDG filters join (and may repeat a plan); the others, `q` included, filter plans in place.
+    joined = any(param in {"methods", "datasources", "thematic_areas", "sdgs"} for param, _ in others)
+    tally = counts(name, plans, joined=joined)
     if name in {"country", "year", "language", "kind"}:
         labels = dict(Plan.Kind.choices) if name == "kind" else LANGUAGES if name == "language" else {}
         result.values = [
