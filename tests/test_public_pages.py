@@ -1,5 +1,7 @@
 """Home, plan detail, map, statistics, feed, sitemap, robots.txt and error pages; only published content."""
 
+import gzip
+import json
 import re
 
 import pytest
@@ -223,6 +225,19 @@ def test_it_puts_published_plans_with_a_location_on_the_map(client, published):
     assert (lat, lng, country) == (6.37, 2.39, "Benin")
     assert data["detail"].replace("SLUG", slug) == Plan.objects.get(title="Pinned").get_absolute_url()
     assert data["kinds"][kind]
+
+
+def test_it_gzips_the_pins_for_clients_that_accept_it(client, published):
+    for n in range(5):
+        published(title=f"Pinned {n}", latitude=6.0 + n, longitude=2.0, country="Benin")
+
+    plain = client.get("/map/pins.json?nocache=gzip")
+    packed = client.get("/map/pins.json?nocache=gzip", HTTP_ACCEPT_ENCODING="gzip, br")
+
+    assert "Content-Encoding" not in plain
+    assert packed["Content-Encoding"] == "gzip"
+    assert json.loads(gzip.decompress(packed.content)) == plain.json()
+    assert "Accept-Encoding" in packed["Vary"]
 
 
 def test_it_fetches_the_pins_instead_of_embedding_them_in_the_map_page(client, published):
