@@ -210,3 +210,17 @@ def test_it_finds_a_plan_once_published_and_not_after_withdrawal(client, plan_fa
 
     plan.withdraw(by=reviewer)
     assert listed(client.get("/plans/?q=seaweed")) == []
+
+
+def test_it_lists_a_plan_with_two_of_the_chosen_tags_once(client, corpus):
+    response = client.get("/plans/?methods=ethnography&methods=drones&thematic_areas=climate")
+
+    assert listed(response) == ["Bravo"]
+    assert response.context["page_obj"].paginator.count == 1
+    assert listed(client.get("/plans/?sdgs=13&sdgs=5")) == ["Alpha", "Charlie"]
+    both = client.get("/plans/?methods=ethnography&methods=drones")
+    assert listed(both) == ["Alpha", "Bravo"]
+    methods = next(f for f in both.context["facets"] if f.name == "methods")
+    assert {v.value: v.count for v in methods.values} == {"ethnography": 2, "drones": 1}
+    years = next(f for f in both.context["facets"] if f.name == "year")
+    assert {v.value: v.count for v in years.values} == {"2021": 1, "2022": 1}

@@ -105,7 +105,7 @@ def tag_counts(vocabulary: str, plans) -> list[dict]:
     if vocabulary == "sdgs":
         rows = (
             SDG.objects.filter(plans__in=subset)
-            .annotate(count=Count("plans", distinct=True))
+            .annotate(count=Count("plans"))
             .order_by("number")
             .values_list("number", "name", "count")
         )
@@ -113,7 +113,7 @@ def tag_counts(vocabulary: str, plans) -> list[dict]:
     rows = (
         VOCABULARIES[vocabulary]
         .objects.filter(tagged_items__content_object__in=subset)
-        .annotate(count=Count("tagged_items__content_object", distinct=True))
+        .annotate(count=Count("tagged_items"))
         .order_by("-count", "name", "pk")
         .values("slug", "name", "count")
     )
