@@ -224,3 +224,17 @@ def test_it_lists_a_plan_with_two_of_the_chosen_tags_once(client, corpus):
     assert {v.value: v.count for v in methods.values} == {"ethnography": 2, "drones": 1}
     years = next(f for f in both.context["facets"] if f.name == "year")
     assert {v.value: v.count for v in years.values} == {"2021": 1, "2022": 1}
+
+
+def test_it_pages_search_results_by_relevance_with_their_total(client, published):
+    for n in range(25):
+        published(title=f"Rice plan {n:02}", background="rice " * (n % 5 + 1))
+
+    first, second = client.get("/plans/?q=rice"), client.get("/plans/?q=rice&page=2")
+    past, junk = client.get("/plans/?q=rice&page=99"), client.get("/plans/?q=rice&page=x")
+
+    assert first.context["page_obj"].paginator.count == 25
+    assert len(listed(first)) == 20 and len(listed(second)) == 5
+    assert set(listed(first)) | set(listed(second)) == {f"Rice plan {n:02}" for n in range(25)}
+    assert listed(past) == listed(second) and listed(junk) == listed(first)
+    assert "25 plans" in first.content.decode()
