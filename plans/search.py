@@ -34,10 +34,11 @@ from contextlib import contextmanager
 from functools import lru_cache
 from itertools import islice
 
+import nh3
 from django.db import connection, models
 from django.db.models.expressions import RawSQL
 from django.db.models.signals import m2m_changed, post_delete, post_save
-from django.utils.html import escape, strip_tags
+from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from plans.catalogue import TEXT_ANSWER_FIELDS
@@ -51,8 +52,13 @@ PLAN_TEXT_FIELDS = (*TEXT_ANSWER_FIELDS, "country")
 
 
 def plain(text: str) -> str:
-    """Archive answers hold raw HTML and entities: index and show the words only."""
-    return html.unescape(strip_tags(text or "")).replace(START, "").replace(STOP, "")
+    """Archive answers hold raw HTML and entities: index and show the words only. Tags are stripped by nh3
+    (Rust; the sanitiser's own library), which also drops script and style contents; Django's strip_tags
+    took a tenth of the import's time."""
+    text = text or ""
+    if "<" in text:
+        text = nh3.clean(text, tags=set())
+    return html.unescape(text).replace(START, "").replace(STOP, "")
 
 
 def document(plan) -> tuple[str, str]:
