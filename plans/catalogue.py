@@ -62,6 +62,7 @@ TEXT_ANSWER_FIELDS = (
     "partners_new_unusual", "partners_un", "bonus_answer",
 )  # fmt: skip
 
+
 @dataclass(frozen=True)
 class Target:
     kind: str

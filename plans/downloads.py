@@ -399,4 +399,3 @@ def plan_json(request: HttpRequest, slug: str) -> JsonResponse:
 
     data = PlanDetailSerializer(_published_plan(slug), context={"request": request}).data
     return JsonResponse(data, json_dumps_params={"ensure_ascii": False})
-

@@ -100,10 +100,10 @@ def _prefetch(qs):
 
 
 # PostgreSQL: what is matched (every word of the plan) and what is ranked. Ranking reads a small vector of
-# the title and the opening of the plan (its name and challenge statement): `ts_rank` over each match's whole
+# the title and the opening of the plan (its name and challenge statement): ranking each match's whole
 # document detoasted ~8 KB per plan and took half a second for a query matching 19,000 of 100,000 plans;
-# over the opening it takes a tenth of that, and plans that mention the words only further down follow,
-# newest first. SQL expressions over the columns `title` and `body`.
+# over the opening it takes about a quarter of that, and plans that mention the words only further down
+# follow, newest first. SQL expressions over the columns `title` and `body`.
 DOCUMENT = "setweight(to_tsvector('simple', title), 'A') || setweight(to_tsvector('simple', body), 'B')"
 RANKING = (
     "setweight(to_tsvector('simple', title), 'A') || setweight(to_tsvector('simple', left(body, 1000)), 'B')"
@@ -138,12 +138,13 @@ def _write(ids: list[int], rows: list[tuple[int, str, str]]) -> None:
                 pks, titles, bodies = (list(column) for column in zip(*rows, strict=True))
                 # Bound by the server (Django's cursors quote values into the SQL text in Python, which
                 # took longer than sending several megabytes of text).
-                psycopg.Cursor(connection.connection).execute(
-                    f"INSERT INTO {TABLE} (plan_id, title, body, document, ranking) "
-                    f"SELECT plan_id, title, body, {DOCUMENT}, {RANKING} "
-                    "FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS r (plan_id, title, body)",
-                    [pks, titles, bodies],
-                )
+                with psycopg.Cursor(connection.connection) as raw:
+                    raw.execute(
+                        f"INSERT INTO {TABLE} (plan_id, title, body, document, ranking) "
+                        f"SELECT plan_id, title, body, {DOCUMENT}, {RANKING} "
+                        "FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS r (plan_id, title, body)",
+                        [pks, titles, bodies],
+                    )
         else:
             cursor.execute(f"DELETE FROM {TABLE} WHERE rowid IN ({marks})", ids)
             cursor.executemany(f"INSERT INTO {TABLE} (rowid, title, body) VALUES (%s, %s, %s)", rows)
