@@ -364,9 +364,16 @@ def _tag_renamed(sender, instance, created=False, raw=False, **kwargs):
         update_index(instance.tagged_items.values_list("content_object_id", flat=True))
 
 
+def _lab_saved(sender, instance, created=False, raw=False, **kwargs):
+    # A plan's lab name is part of its indexed text: a renamed lab's plans are found by the new name.
+    if not created and not raw:
+        update_index(instance.plans.values_list("pk", flat=True))
+
+
 def _connect():
     from plans import models as m
 
+    post_save.connect(_lab_saved, sender=m.Lab, dispatch_uid="search-lab-saved")
     post_save.connect(_plan_saved, sender=m.Plan, dispatch_uid="search-plan-saved")
     post_delete.connect(_plan_deleted, sender=m.Plan, dispatch_uid="search-plan-deleted")
     for child in (m.Insight, m.Barrier, m.Partnership, m.LearningQuestion, m.Evidence, m.ExtraAnswer):

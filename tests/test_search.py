@@ -194,3 +194,16 @@ def test_it_highlights_words_the_way_the_index_matches_them():
     assert f"{search.START}équipement{search.STOP}" in snippet
     assert f"{search.START}BIOGAS{search.STOP}" in snippet
     assert f"{search.START}pas" not in snippet
+
+
+def test_it_finds_plans_by_the_new_name_of_a_renamed_lab(published):
+    from plans.models import Lab
+
+    lab = Lab.objects.create(name="Lab Zanzibar", country="Tanzania")
+    published(title="Seaweed farms", lab=lab)
+
+    lab.name = "Lab Pemba"
+    lab.save()
+
+    assert titles(ranked("Pemba", Plan.objects.published())) == ["Seaweed farms"]
+    assert titles(ranked("Zanzibar", Plan.objects.published())) == []
