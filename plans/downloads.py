@@ -191,6 +191,19 @@ class _Echo:
         return value
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_cell(value):
+    """A cell as text a spreadsheet will not run: text that opens like a formula ("=HYPERLINK(…)" typed into
+    an answer) gets a leading apostrophe, as OWASP advises for CSV injection. Numbers stay numbers."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
 def csv_rows(queryset: QuerySet, request: HttpRequest | None) -> Iterator[bytes]:
     cols = columns(request)
     writer = csv.writer(_Echo())
@@ -199,8 +212,7 @@ def csv_rows(queryset: QuerySet, request: HttpRequest | None) -> Iterator[bytes]
     yield writer.writerow([name for name, _value in cols]).encode()
     for chunk in iter_chunks(queryset):
         for plan in chunk:
-            values = (value(plan) for _name, value in cols)
-            yield writer.writerow(["" if v is None else v for v in values]).encode()
+            yield writer.writerow([_csv_cell(value(plan)) for _name, value in cols]).encode()
 
 
 # Excel's limit for one cell; longer answers are cut with a visible mark rather than making a file that

@@ -214,6 +214,19 @@ def test_it_writes_tags_and_children_into_csv_cells(client, data):
     assert row["url"] == "http://testserver" + data["water"].get_absolute_url()
 
 
+def test_it_writes_answers_that_open_like_formulas_as_text_in_csv(client, data):
+    Plan.objects.filter(pk=data["water"].pk).update(
+        background='=HYPERLINK("http://evil.example","x")', why_data="-1+2", time_sense=40
+    )
+
+    (row,) = read_csv(client.get(reverse("downloads:csv"), {"country": "Vietnam", "year": "2023"}))
+
+    assert row["background"] == '\'=HYPERLINK("http://evil.example","x")'
+    assert row["why_data"] == "'-1+2"
+    assert row["time_sense"] == "40"
+    assert row["title"] == "Water kiosks in Hanoi"
+
+
 def test_it_writes_answers_as_text_not_formulas_in_xlsx(client, data):
     response = client.get(reverse("downloads:xlsx"), {"q": "kiosks"})
     assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
