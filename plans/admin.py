@@ -593,10 +593,10 @@ class PlanAdmin(admin.ModelAdmin):
         plan = self._plan_or_404(request, object_id)
         if not permissions.can_preview(request.user, plan):
             raise PermissionDenied
-        from plans.views import detail_context, detail_queryset
+        from plans.views import detail_context
 
         # The public page's own context and template: the preview is what the public will see.
-        plan = detail_queryset(Plan.objects.filter(pk=plan.pk)).get()
+        plan = Plan.objects.filter(pk=plan.pk).with_public_content().get()
         context = {**detail_context(plan), "preview": True}
         return TemplateResponse(request, "plans/detail.html", context)
 

@@ -401,8 +401,8 @@ def plans_zip(request: HttpRequest) -> StreamingHttpResponse:
     return _stream(zip_pieces(filtered_plans(request.GET)), "application/zip", "zip")
 
 
-def _published_plan(slug: str, *, layout: bool = False) -> Plan:
-    return get_object_or_404(prefetch(Plan.objects.published(), layout=layout), slug=slug)
+def _published_plan(slug: str) -> Plan:
+    return get_object_or_404(prefetch(Plan.objects.published()), slug=slug)
 
 
 @require_safe

@@ -90,7 +90,15 @@ class AnyOfFilter(filters.ModelMultipleChoiceFilter):
         return qs.filter(pk__in=chosen)
 
 
-def _tags(model, through, name):
+TAG_MODELS = {
+    "methods": (MethodTag, TaggedMethod),
+    "datasources": (DatasourceTag, TaggedDatasource),
+    "thematic_areas": (ThematicAreaTag, TaggedThematicArea),
+}
+
+
+def _tags(name):
+    model, through = TAG_MODELS[name]
     return AnyOfFilter(
         field_name=name,
         to_field_name="slug",
@@ -108,9 +116,9 @@ class PlanFilter(filters.FilterSet):
     year = IntValuesFilter(label=_("Year"))
     kind = filters.MultipleChoiceFilter(choices=Plan.Kind.choices, distinct=False, label=_("Kind"))
     language = ValuesFilter(label=_("Language"))
-    methods = _tags(MethodTag, TaggedMethod, "methods")
-    datasources = _tags(DatasourceTag, TaggedDatasource, "datasources")
-    thematic_areas = _tags(ThematicAreaTag, TaggedThematicArea, "thematic_areas")
+    methods = _tags("methods")
+    datasources = _tags("datasources")
+    thematic_areas = _tags("thematic_areas")
     sdgs = AnyOfFilter(
         field_name="sdgs",
         to_field_name="number",
@@ -198,37 +206,23 @@ def filter_params(data, without: str = "") -> list[tuple[str, str]]:
     return [(name, v) for name in ("q", *FACETS) if name != without for v in _values(data, name)]
 
 
-TAG_MODELS = {
-    "methods": (MethodTag, TaggedMethod),
-    "datasources": (DatasourceTag, TaggedDatasource),
-    "thematic_areas": (ThematicAreaTag, TaggedThematicArea),
-}
-
-
-def _counts(name: str, plans: QuerySet) -> list[tuple]:
-    """[(value, count)] of one facet over `plans`, grouped on the column or on the tag id (never on names),
-    so that the database reads only covering indexes: (status, <column>) on plans, (tag, plan) on the
-    through tables. `plans` never joins (filters select with `IN`), so each plan counts once."""
+def counts(name: str, plans: QuerySet) -> dict:
+    """{value or tag/SDG id: number of plans} of one facet over `plans`, grouped on the column or on the tag
+    id (never on names), so that the database reads only covering indexes: (status, <column>) on plans,
+    (tag, plan) on the through tables. `plans` never joins (filters select with `IN`), so each plan counts
+    once, and a plan carries a tag once (unique constraint): rows are counted without DISTINCT."""
     if name in {"country", "year", "language", "kind"}:
         rows = plans.exclude(**{f"{name}__isnull": True})
         if name != "year":
             rows = rows.exclude(**{name: ""})
-        return list(rows.order_by().values_list(name).annotate(n=Count("pk")))
-    if name == "sdgs":
-        through, column, plan_column = Plan.sdgs.through, "sdg_id", "plan_id"
-    else:
-        through, column, plan_column = TAG_MODELS[name][1], "tag_id", "content_object_id"
-    return list(
-        through.objects.filter(**{f"{plan_column}__in": plans.values("pk")})
+        return dict(rows.order_by().values_list(name).annotate(n=Count("pk")))
+    tagged = PlanFilter.base_filters[name]  # the AnyOfFilter that selects by this facet knows its table
+    return dict(
+        tagged.through.objects.filter(**{f"{tagged.plan_column}__in": plans.values("pk")})
         .order_by()
-        .values_list(column)
-        .annotate(n=Count("pk"))  # a plan carries a tag once (unique constraint): no DISTINCT needed
+        .values_list(f"{tagged.column}_id")
+        .annotate(n=Count("pk"))
     )
-
-
-def counts(name: str, plans: QuerySet) -> dict:
-    """{value or tag/SDG id: number of plans} of one facet over `plans` (see `_counts`)."""
-    return dict(_counts(name, plans))
 
 
 def top_tags(name: str, counts: dict[int, int], chosen=(), limit: int = TOP_TAGS) -> list:

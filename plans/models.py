@@ -91,17 +91,16 @@ class ThematicAreaTag(LongTagBase):
         verbose_name_plural = _("thematic areas")
 
 
-def _tagged_indexes(prefix: str) -> list[models.Index]:
-    """Both directions of a tag assignment, each covering: (tag, plan) counts facets and lists a tag's
-    plans; (plan, tag), unique (see `_tagged_unique`), prefetches a page's tags and counts facets over a
-    filtered set of plans. They replace the foreign keys' single-column indexes, which are their prefixes."""
-    return [models.Index(fields=["tag", "content_object"], name=f"{prefix}_tag_plan")]
-
-
-def _tagged_unique(prefix: str) -> list[models.UniqueConstraint]:
-    """A plan carries a tag once: facet counts can then count rows instead of COUNT(DISTINCT plan), which
-    sorted every assignment and spilled to disk at 100,000 plans."""
-    return [models.UniqueConstraint(fields=["content_object", "tag"], name=f"{prefix}_plan_tag")]
+def _tagged_meta(prefix: str) -> tuple[list[models.Index], list[models.UniqueConstraint]]:
+    """(indexes, constraints) of a tag-assignment table: both directions, each covering. (tag, plan) counts
+    facets and lists a tag's plans; (plan, tag) prefetches a page's tags and counts facets over a filtered
+    set of plans, and is unique: a plan carries a tag once, so facet counts count rows instead of
+    COUNT(DISTINCT plan), which sorted every assignment and spilled to disk at 100,000 plans. They replace
+    the foreign keys' single-column indexes, which are their prefixes."""
+    return (
+        [models.Index(fields=["tag", "content_object"], name=f"{prefix}_tag_plan")],
+        [models.UniqueConstraint(fields=["content_object", "tag"], name=f"{prefix}_plan_tag")],
+    )
 
 
 class TaggedMethod(TaggedItemBase):
@@ -109,8 +108,7 @@ class TaggedMethod(TaggedItemBase):
     tag = models.ForeignKey(MethodTag, on_delete=models.CASCADE, related_name="tagged_items", db_index=False)
 
     class Meta:
-        indexes = _tagged_indexes("taggedmethod")
-        constraints = _tagged_unique("taggedmethod")
+        indexes, constraints = _tagged_meta("taggedmethod")
 
 
 class TaggedDatasource(TaggedItemBase):
@@ -120,8 +118,7 @@ class TaggedDatasource(TaggedItemBase):
     )
 
     class Meta:
-        indexes = _tagged_indexes("taggeddatasource")
-        constraints = _tagged_unique("taggeddatasource")
+        indexes, constraints = _tagged_meta("taggeddatasource")
 
 
 class TaggedThematicArea(TaggedItemBase):
@@ -131,8 +128,7 @@ class TaggedThematicArea(TaggedItemBase):
     )
 
     class Meta:
-        indexes = _tagged_indexes("taggedtheme")
-        constraints = _tagged_unique("taggedtheme")
+        indexes, constraints = _tagged_meta("taggedtheme")
 
 
 class PlanQuerySet(models.QuerySet):

@@ -274,22 +274,18 @@ def detail_context(plan: Plan) -> dict:
     }
 
 
-def detail_queryset(qs):
-    return qs.with_public_content()
-
-
 @require_GET
 @cache.public_page
 def plan_detail(request: HttpRequest, slug: str) -> HttpResponse:
     # Drafts, submitted and withdrawn plans are 404 to everyone `permissions` does not let preview them.
     plan = get_object_or_404(
-        detail_queryset(permissions.visible_plans(request.user, Plan.objects.all())), slug=slug
+        permissions.visible_plans(request.user, Plan.objects.all()).with_public_content(), slug=slug
     )
     return render(request, "plans/detail.html", detail_context(plan))
 
 
-def _located(request: HttpRequest):
-    filterset = filters.PlanFilter(request.GET, queryset=public_plans(request))
+def _located(request: HttpRequest, base):
+    filterset = filters.PlanFilter(request.GET, queryset=base)
     return filterset, filterset.qs.filter(latitude__isnull=False, longitude__isnull=False)
 
 
@@ -298,7 +294,8 @@ def _located(request: HttpRequest):
 def plan_map(request: HttpRequest) -> HttpResponse:
     """The map page holds counts only: its script fetches the pins from `map_pins` with the same filters
     (10,000 pins embedded in the page were 2.9 MB of HTML to render on every uncached request)."""
-    filterset, located = _located(request)
+    base = public_plans(request)
+    filterset, located = _located(request, base)
     countries = located.exclude(country="").order_by().values_list("country").annotate(n=Count("pk"))
     params = filters.filter_params(request.GET)
     return render(
@@ -309,7 +306,7 @@ def plan_map(request: HttpRequest) -> HttpResponse:
             "located": located.count(),
             "countries": sorted(countries),
             "pins_url": reverse("plans:map-pins") + (f"?{urlencode(params)}" if params else ""),
-            "facets": _facets(request, public_plans(request)),
+            "facets": _facets(request, base),
             "tile_url": settings.MAP_TILE_URL,
             "tile_attribution": settings.MAP_TILE_ATTRIBUTION,
         },
@@ -324,7 +321,7 @@ def map_pins(request: HttpRequest) -> JsonResponse:
     year]` (190 bytes a plan, 1.9 MB at 10,000, about a sixth of that gzipped), with the detail URL pattern
     and the kinds' labels once. Only this response is compressed: it holds public data only, while compressing
     pages that carry a CSRF token would expose them to BREACH."""
-    _filterset, located = _located(request)
+    _filterset, located = _located(request, public_plans(request))
     rows = located.order_by("country", "title").values_list(
         "latitude", "longitude", "slug", "title", "kind", "country", "year"
     )

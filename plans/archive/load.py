@@ -59,8 +59,6 @@ def insert(model, rows: list[dict]) -> None:
     importer writes ~60,000 child and tag rows for the archive). Columns the rows do not name get the
     field's default (or the current time for auto_now fields), and every value goes through
     `get_db_prep_save` unless it is plain text or a number, so JSON and dates are adapted as the ORM would."""
-    from django.db import connection
-
     now = timezone.now()
     pk = model._meta.pk
     # Rows that carry their primary key (see `allocate_ids`) write it; others let the database number them.
@@ -112,8 +110,6 @@ def insert(model, rows: list[dict]) -> None:
 def allocate_ids(model, n: int) -> list[int]:
     """`n` primary keys from the table's own sequence (PostgreSQL), so that new rows can be written with
     COPY, which returns no ids, and still be referred to by their children."""
-    from django.db import connection
-
     table = model._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
@@ -250,9 +246,6 @@ class Loader:
         database (the search module's own rebuild prefetches every relation again)."""
         from plans import search
 
-        if not (hasattr(search, "document") and hasattr(search, "_write")):
-            search.update_index([obj.pk for obj in plans])
-            return
         labs = {pk: name for name, pk in self.labs.items()}
         rows = []
         for obj, p in zip(plans, pending, strict=True):
@@ -312,15 +305,8 @@ class Loader:
         same_layout = {k: v for k, v in (obj.archive_layout or {}).items() if k != "sha"} == {
             k: v for k, v in layout.items() if k != "sha"
         }
-        if (
-            not (changed or keys or collections)
-            and same_layout
-            and (obj.raw_title, obj.section_markers)
-            == (
-                raw_title,
-                markers,
-            )
-        ):
+        same_header = (obj.raw_title, obj.section_markers) == (raw_title, markers)
+        if not (changed or keys or collections) and same_layout and same_header:
             Plan.objects.filter(pk=pk).update(archive_layout=layout)  # update() leaves updated_at alone
             return False
         for name in changed:
