@@ -37,6 +37,14 @@ def test_it_reads_postgresql_from_database_url():
     assert out == "django.db.backends.postgresql"
 
 
+def test_it_turns_jit_off_on_postgresql_connections():
+    out = settings_value(
+        "settings.DATABASES['default']['OPTIONS']", DATABASE_URL="postgres://u@db.example:5432/acclab"
+    )
+    assert "'options': '-c jit=off'" in out
+    assert "jit" not in settings_value("settings.DATABASES['default']['OPTIONS']")  # SQLite has none
+
+
 def test_it_uses_redis_when_redis_url_is_set():
     out = settings_value("settings.CACHES['default']['BACKEND']", REDIS_URL="redis://127.0.0.1:6379/1")
     assert out == "django.core.cache.backends.redis.RedisCache"
