@@ -55,10 +55,10 @@ PLAN_CHILDREN = (
     "insights",
     "barriers",
     "partnerships",
-    "learningquestions",
-    "evidences",
-    "bloglinks",
-    "extraanswers",
+    "learning_questions",
+    "evidence",
+    "blog_links",
+    "extra_answers",
 )
 TAG_THROUGHS = ("taggedmethod_set", "taggeddatasource_set", "taggedthematicarea_set")
 
@@ -494,7 +494,7 @@ class PlanAdmin(admin.ModelAdmin):
         plan = self.get_object(request, unquote(object_id))
         extra_context = extra_context or {}
         if plan is not None and self.has_view_permission(request, plan):
-            links = list(plan.bloglinks.all())
+            links = list(plan.blog_links.all())
             extra_context.update(
                 transitions=[
                     {
@@ -662,14 +662,14 @@ def restore_revision(plan, version, user):
         keep = {"status": plan.status, "published_at": plan.published_at}
         reviews = {
             link.pk: (link.status, link.reviewed_by_id, link.reviewed_at, link.review_note)
-            for link in plan.bloglinks.all()
+            for link in plan.blog_links.all()
         }
         version.revision.revert(delete=True)
         plan = Plan.objects.get(pk=plan.pk)
         for name, value in keep.items():
             setattr(plan, name, value)
         plan.save()
-        for link in plan.bloglinks.all():
+        for link in plan.blog_links.all():
             status, reviewed_by, reviewed_at, note = reviews.get(
                 link.pk, (BlogLink.Status.PENDING, None, None, "")
             )

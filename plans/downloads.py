@@ -174,11 +174,14 @@ def columns(request: HttpRequest | None) -> list[tuple[str, Callable[[Plan], obj
         ("insights", lambda p: CHILD_SEPARATOR.join(i.text for i in p.insights.all())),
         ("barriers", lambda p: CHILD_SEPARATOR.join(b.text for b in p.barriers.all())),
         ("partners", lambda p: TAG_SEPARATOR.join(x.name for x in p.partnerships.all() if x.name)),
-        ("learning_questions", lambda p: CHILD_SEPARATOR.join(q.question for q in p.learningquestions.all())),
+        (
+            "learning_questions",
+            lambda p: CHILD_SEPARATOR.join(q.question for q in p.learning_questions.all()),
+        ),
         (
             "blog_links",
             # Approved only, even if a caller forgot the filtered prefetch.
-            lambda p: "\n".join(b.url for b in p.bloglinks.all() if b.status == BlogLink.Status.APPROVED),
+            lambda p: "\n".join(b.url for b in p.blog_links.all() if b.status == BlogLink.Status.APPROVED),
         ),
     ]
     return cols

@@ -144,11 +144,14 @@ class PlanQuerySet(models.QuerySet):
     def with_public_content(self):
         """Everything a public page, download or API response shows of a plan, in a fixed number of queries
         whatever the number of plans: lab, tags, SDGs, children and the *approved* blog links only."""
+        from plans.parts import CHILDREN, VOCABULARY_NAMES
+
         approved = BlogLink.objects.filter(status=BlogLink.Status.APPROVED)
-        return self.select_related("lab").prefetch_related(
-            "methods", "datasources", "thematic_areas", "sdgs", "insights", "barriers", "partnerships",
-            "learningquestions", "evidences", "extraanswers", models.Prefetch("bloglinks", queryset=approved),
-        )  # fmt: skip
+        children = [
+            models.Prefetch(c.related_name, queryset=approved) if c.reviewed else c.related_name
+            for c in CHILDREN
+        ]
+        return self.select_related("lab").prefetch_related(*VOCABULARY_NAMES, *children)
 
 
 class Plan(models.Model):
@@ -462,6 +465,7 @@ def unique_slug(text: str, model, pk=None, max_length: int = 200) -> str:
 class PlanChild(models.Model):
     """Ordered child rows of a plan; `position` keeps the order of the form."""
 
+    # Each child names its rows on the plan plainly (`plan.learning_questions`); see plans/parts.py.
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="%(class)ss")
     position = models.PositiveIntegerField(_("position"), default=0)
 
@@ -523,6 +527,7 @@ class Partnership(PlanChild):
 
 
 class LearningQuestion(PlanChild):
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="learning_questions")
     question = models.TextField(_("learning question"), blank=True)
     stages = models.JSONField(_("learning-cycle stages"), default=list, blank=True)
     methods_usage = models.TextField(_("usage of methods"), blank=True)
@@ -543,6 +548,8 @@ class LearningQuestion(PlanChild):
 
 
 class Evidence(PlanChild):
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="evidence")
+
     class Kind(models.TextChoices):
         QUANTITATIVE = "quantitative", _("Quantitative evidence")
         QUALITATIVE = "qualitative", _("Qualitative evidence")
@@ -564,6 +571,8 @@ class Evidence(PlanChild):
 
 class BlogLink(PlanChild):
     """A blog or publication link. Public only once a reviewer has approved it."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="blog_links")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending approval")
@@ -636,6 +645,7 @@ class ExtraAnswer(PlanChild):
     """An answer the archive holds that has no field of its own (unknown heading, rare prompt, text typed
     into an end-of-form message, …), kept verbatim and in order so that nothing is lost."""
 
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="extra_answers")
     section = models.TextField(_("section heading"), blank=True)
     prompt = models.TextField(_("prompt"), blank=True)
     answer = models.TextField(_("answer"), blank=True)

@@ -70,11 +70,11 @@ def document(plan) -> tuple[str, str]:
     parts += [b.text for b in plan.barriers.all()]
     for p in plan.partnerships.all():
         parts += [p.name, p.description]
-    for q in plan.learningquestions.all():
+    for q in plan.learning_questions.all():
         parts += [q.question, q.methods_usage, q.data_gaps]
-    for e in plan.evidences.all():
+    for e in plan.evidence.all():
         parts.append(e.text)
-    for a in plan.extraanswers.all():
+    for a in plan.extra_answers.all():
         parts.append(a.answer)
     parts += [t.name for t in plan.methods.all()]
     parts += [t.name for t in plan.datasources.all()]
@@ -89,9 +89,9 @@ def _prefetch(qs):
         "insights",
         "barriers",
         "partnerships",
-        "learningquestions",
-        "evidences",
-        "extraanswers",
+        "learning_questions",
+        "evidence",
+        "extra_answers",
         "methods",
         "datasources",
         "thematic_areas",

@@ -199,14 +199,14 @@ def detail_context(plan: Plan) -> dict:
     sections, and archive answers without a field of their own close the page. Answers are sanitised here,
     never in templates."""
     evidence: dict[str, list] = {}
-    for e in plan.evidences.all():
+    for e in plan.evidence.all():
         evidence.setdefault(e.kind, []).append(
             {"html": sanitise(e.text), "url": e.url, "file": e.file, "image_url": e.image_url}
         )
     sectors, unknown = dict(Partnership.Sector.choices), Partnership.Sector.UNKNOWN
     extra_by_prompt: dict[str, list] = {}
     other_answers: dict[str, list] = {}
-    for extra in plan.extraanswers.all():
+    for extra in plan.extra_answers.all():
         if not extra.answer.strip():
             continue
         prompt = cat.match_prompt(extra.prompt) if extra.prompt else None
@@ -239,11 +239,11 @@ def detail_context(plan: Plan) -> dict:
                 "methods_usage": sanitise(q.methods_usage),
                 "data_gaps": sanitise(q.data_gaps),
             }
-            for q in plan.learningquestions.all()
+            for q in plan.learning_questions.all()
         ],
         "insights": [sanitise(i.text) for i in plan.insights.all()],
         "barriers": [sanitise(b.text) for b in plan.barriers.all()],
-        "blog_links": [b for b in plan.bloglinks.all() if b.status == BlogLink.Status.APPROVED],
+        "blog_links": [b for b in plan.blog_links.all() if b.status == BlogLink.Status.APPROVED],
         "time_split": time_split,
         "extra_by_prompt": extra_by_prompt,
     }

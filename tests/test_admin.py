@@ -10,10 +10,10 @@ INLINE_PREFIXES = [
     "insights",
     "barriers",
     "partnerships",
-    "learningquestions",
-    "evidences",
-    "bloglinks",
-    "extraanswers",
+    "learning_questions",
+    "evidence",
+    "blog_links",
+    "extra_answers",
 ]
 
 
@@ -84,7 +84,7 @@ def test_it_renders_the_change_form_for_a_superuser_with_bounded_queries(
 ):
     plan = plan_factory(kind=Plan.Kind.CLOSING, form_version=Plan.FormVersion.CLOSING_V2)
     plan.insights.create(text="People trust neighbours", position=1)
-    plan.bloglinks.create(url="https://example.org/blog", title="Our blog")
+    plan.blog_links.create(url="https://example.org/blog", title="Our blog")
     plan.methods.add("Ethnography")
     client.force_login(superuser)
     with django_assert_max_num_queries(45):
@@ -97,7 +97,7 @@ def test_it_renders_the_change_form_for_a_superuser_with_bounded_queries(
     assert [body[p:].split(">", 1)[1].split("<", 1)[0].strip() for p in positions] == headings
     assert "Other fields" in body  # the opening questions stay reachable, collapsed
     assert 'type="checkbox" name="sdgs"' in body
-    assert 'name="learningquestions-__prefix__-stages"' in body
+    assert 'name="learning_questions-__prefix__-stages"' in body
     assert "1 blog link pending approval" in body
 
 
@@ -130,10 +130,10 @@ def test_it_saves_a_closing_report_with_children_and_tags(client, focal_point, l
         "insights-TOTAL_FORMS": "1",
         "insights-0-text": "Informal recyclers know the city",
         "insights-0-position": 1,
-        "learningquestions-TOTAL_FORMS": "1",
-        "learningquestions-0-question": "Who recycles?",
-        "learningquestions-0-stages": ["sense", "test"],
-        "learningquestions-0-position": 1,
+        "learning_questions-TOTAL_FORMS": "1",
+        "learning_questions-0-question": "Who recycles?",
+        "learning_questions-0-stages": ["sense", "test"],
+        "learning_questions-0-position": 1,
         "_save": "Save",
     }
     response = client.post(reverse("admin:plans_plan_add"), data)
@@ -142,7 +142,7 @@ def test_it_saves_a_closing_report_with_children_and_tags(client, focal_point, l
     assert plan.created_by == focal_point
     assert sorted(t.name for t in plan.methods.all()) == ["Ethnography", "Mapping"]
     assert plan.handover_options == ["not_scaled"]
-    assert plan.learningquestions.get().stages == ["sense", "test"]
+    assert plan.learning_questions.get().stages == ["sense", "test"]
     assert plan.insights.count() == 1
 
 
@@ -242,7 +242,7 @@ def test_it_lists_the_review_queue_oldest_submission_first(client, reviewer, foc
 
 def test_it_approves_and_rejects_blog_links_in_bulk_with_a_note(client, reviewer, plan_factory):
     plan = plan_factory(status=Plan.Status.PUBLISHED)
-    links = [plan.bloglinks.create(url=f"https://example.org/{i}") for i in range(4)]
+    links = [plan.blog_links.create(url=f"https://example.org/{i}") for i in range(4)]
     client.force_login(reviewer)
     url = reverse("admin:plans_bloglink_changelist")
     body = client.get(url, {"status__exact": "pending"}).content.decode()
@@ -268,7 +268,7 @@ def test_it_approves_and_rejects_blog_links_in_bulk_with_a_note(client, reviewer
 
 
 def test_it_rejects_a_single_link_only_with_a_note(client, reviewer, plan_factory):
-    link = plan_factory().bloglinks.create(url="https://example.org/x")
+    link = plan_factory().blog_links.create(url="https://example.org/x")
     client.force_login(reviewer)
     url = reverse("admin:plans_bloglink_reject", args=[link.pk])
     assert client.get(url).status_code == 200
@@ -290,7 +290,7 @@ def test_it_lets_a_focal_point_add_a_blog_link_to_a_published_plan(client, focal
         {"plan": plan.pk, "url": "https://example.org/blog", "title": "Blog", "position": 0, "_save": "Save"},
     )
     assert response.status_code == 302
-    assert plan.bloglinks.get().status == BlogLink.Status.PENDING
+    assert plan.blog_links.get().status == BlogLink.Status.PENDING
 
 
 def test_it_previews_a_draft_for_its_authors_and_reviewers_only(

@@ -109,8 +109,8 @@ def test_it_shows_the_whole_plan_with_children_tags_and_approved_links(client, d
 def test_it_drops_unapproved_links_even_without_the_filtered_prefetch(data):
     from plans.api.serializers import PlanDetailSerializer
 
-    plan = Plan.objects.prefetch_related("bloglinks").get(pk=data["water"].pk)
-    assert [link.url for link in plan.bloglinks.all()] == [APPROVED_URL, PENDING_URL, REJECTED_URL]
+    plan = Plan.objects.prefetch_related("blog_links").get(pk=data["water"].pk)
+    assert [link.url for link in plan.blog_links.all()] == [APPROVED_URL, PENDING_URL, REJECTED_URL]
     assert [link["url"] for link in PlanDetailSerializer(plan).data["blog_links"]] == [APPROVED_URL]
 
 

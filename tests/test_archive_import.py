@@ -90,8 +90,8 @@ def test_it_fills_an_opening_plan():
     assert plan.published_at == datetime(plan.year, 1, 1, tzinfo=UTC)
     assert plan.lab.name == f"Accelerator Lab {plan.country}"
     assert plan.plan_name and plan.challenge_statement and plan.background
-    assert plan.learningquestions.count() >= 1
-    assert all(set(q.stages) <= {"sense", "explore", "test", "grow"} for q in plan.learningquestions.all())
+    assert plan.learning_questions.count() >= 1
+    assert all(set(q.stages) <= {"sense", "explore", "test", "grow"} for q in plan.learning_questions.all())
     assert plan.partnerships.exists()
     assert plan.methods.exists() or plan.datasources.exists()
     assert plan.latitude is not None and plan.longitude is not None
@@ -105,8 +105,8 @@ def test_it_fills_a_first_form_closing_report():
     assert plan.insights.count() == 1 and plan.barriers.count() == 1
     assert plan.partners_academic.startswith("We worked with 2 national universities")
     assert plan.why_data and plan.why_methods
-    assert plan.extraanswers.filter(answer="1 blogs pending approval").exists()
-    assert plan.evidences.get().image_url.endswith("98eff71712dfdb59953f20ff479eb2d3.jpg")
+    assert plan.extra_answers.filter(answer="1 blogs pending approval").exists()
+    assert plan.evidence.get().image_url.endswith("98eff71712dfdb59953f20ff479eb2d3.jpg")
 
 
 @pytest.mark.django_db
@@ -127,7 +127,7 @@ def test_it_fills_a_hybrid_plan():
     run(HYBRID)
     plan = Plan.objects.get(source_file=HYBRID.name)
     assert plan.form_version == "hybrid" and plan.kind == "hybrid"
-    assert plan.plan_name and plan.learningquestions.exists()
+    assert plan.plan_name and plan.learning_questions.exists()
 
 
 @pytest.mark.django_db
@@ -136,7 +136,7 @@ def test_it_reads_localised_headings(path, language):
     run(path)
     plan = Plan.objects.get(source_file=path.name)
     assert plan.language == language
-    assert not plan.extraanswers.filter(prompt="").exists()  # every heading was recognised
+    assert not plan.extra_answers.filter(prompt="").exists()  # every heading was recognised
 
 
 @pytest.mark.django_db
@@ -301,7 +301,7 @@ def test_it_keeps_an_unknown_heading_verbatim():
     _out, err, code = run(path)
     assert code == 0 and "warning: unknown heading 'Annexe technique' kept verbatim" in err
     plan = Plan.objects.get(source_file=path.name)
-    extra = plan.extraanswers.get(section="Annexe technique")
+    extra = plan.extra_answers.get(section="Annexe technique")
     assert "> Behavioral insights: a line that looks like a prompt" in extra.answer
     assert compare(path.read_text(encoding="utf-8"), exported(plan))[0]
 
@@ -463,7 +463,7 @@ def test_it_follows_the_spec_beyond_the_corpus():
         "First insight,\nwith a line break.",
         "Second &amp;nbsp; insight.",
     ]
-    assert plan.bloglinks.get().url == "https://blog.example/one\r\nhttps://blog.example/two".replace(
+    assert plan.blog_links.get().url == "https://blog.example/one\r\nhttps://blog.example/two".replace(
         "\r", ""
     )
     assert sorted(s.number for s in plan.sdgs.all()) == [10, 13]
@@ -471,8 +471,8 @@ def test_it_follows_the_spec_beyond_the_corpus():
     assert [t.name for t in plan.methods.all()] == ["Drone & Satellite data"]
     partner = plan.partnerships.get()
     assert (partner.name, partner.is_new_and_unusual) == ("Universidad", "yes")
-    assert plan.extraanswers.filter(answer="Academia y ONGs").exists()
-    assert plan.evidences.filter(kind="supporting").count() == 2
+    assert plan.extra_answers.filter(answer="Academia y ONGs").exists()
+    assert plan.evidence.filter(kind="supporting").count() == 2
     assert plan.lab.name == "Accelerator Lab East Timor"
 
 

@@ -48,13 +48,13 @@ def site(lab_a, lab_b):
     opening.thematic_areas.add("circular economy")
     opening.sdgs.add(*SDG.objects.filter(number__in=[11, 12, 13]))
     opening.partnerships.create(name="Hanoi Markets Board", sector="government", description="Gives access.")
-    opening.learningquestions.create(
+    opening.learning_questions.create(
         question="Who would buy compost?",
         stages=["sense", "explore"],
         methods_usage="Interviews",
         data_gaps="Prices",
     )
-    opening.evidences.create(
+    opening.evidence.create(
         kind=Evidence.Kind.QUANTITATIVE, text="40 tonnes a day", url="https://example.org/d"
     )
 
@@ -79,10 +79,10 @@ def site(lab_a, lab_b):
     closing.insights.create(text="Drivers organise through messaging groups.")
     closing.barriers.create(text="No open data on routes.")
     closing.methods.add("Ethnography")
-    closing.bloglinks.create(
+    closing.blog_links.create(
         url="https://example.org/blog", title="Our blog post", status=BlogLink.Status.APPROVED
     )
-    closing.bloglinks.create(url="https://example.org/pending", title="Pending post")
+    closing.blog_links.create(url="https://example.org/pending", title="Pending post")
 
     french = make(
         title="Valorisation des déchets ménagers à Cotonou",
@@ -98,7 +98,7 @@ def site(lab_a, lab_b):
     )
     french.methods.add("Cartographie participative")
     french.sdgs.add(SDG.objects.get(number=11))
-    french.learningquestions.create(question="Qui paie la pré-collecte ?", stages=["test"])
+    french.learning_questions.create(question="Qui paie la pré-collecte ?", stages=["test"])
     for i in range(25):
         make(
             title=f"Learning plan {i:02d} on solar energy",

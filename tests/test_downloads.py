@@ -352,8 +352,8 @@ def summary(plan):
         tuple(s.number for s in plan.sdgs.all()),
         tuple(i.text for i in plan.insights.all()),
         tuple(p.name for p in plan.partnerships.all()),
-        tuple(q.question for q in plan.learningquestions.all()),
-        tuple(b.url for b in plan.bloglinks.all()),
+        tuple(q.question for q in plan.learning_questions.all()),
+        tuple(b.url for b in plan.blog_links.all()),
     )
 
 
@@ -364,7 +364,7 @@ SUMMARY_PREFETCH = (
     "sdgs",
     "insights",
     "partnerships",
-    "learningquestions",
+    "learning_questions",
 )
 
 
@@ -375,7 +375,7 @@ def test_it_round_trips_the_zip_through_import_plans(client, data, tmp_path):
     before = {
         p.title: summary(p)
         for p in Plan.objects.published().prefetch_related(
-            *SUMMARY_PREFETCH, Prefetch("bloglinks", BlogLink.objects.filter(status="approved"))
+            *SUMMARY_PREFETCH, Prefetch("blog_links", BlogLink.objects.filter(status="approved"))
         )
     }
     assert len(before) == 3
@@ -386,7 +386,7 @@ def test_it_round_trips_the_zip_through_import_plans(client, data, tmp_path):
     for model in (MethodTag, DatasourceTag, ThematicAreaTag):
         model.objects.all().delete()
     call_command("import_plans", str(tmp_path), stdout=io.StringIO())
-    after = {p.title: summary(p) for p in Plan.objects.prefetch_related(*SUMMARY_PREFETCH, "bloglinks")}
+    after = {p.title: summary(p) for p in Plan.objects.prefetch_related(*SUMMARY_PREFETCH, "blog_links")}
     assert sorted(after) == sorted(before)
     for title, plan in before.items():
         assert after[title] == plan
@@ -530,7 +530,7 @@ def test_it_prints_a_plan_on_a4_without_navigation_and_with_link_addresses(page,
         time_grow=10,
         handover_details="x" * 3000,  # one unbroken word far wider than the page
     )
-    plan.bloglinks.create(url=APPROVED_URL, title="What we learned", status="approved")
+    plan.blog_links.create(url=APPROVED_URL, title="What we learned", status="approved")
     page.set_viewport_size({"width": 794, "height": 1123})  # A4 at 96 dpi
     page.goto(plan.get_absolute_url())
     # base.html links print.css with media="print" once the public site adds it; until then, add it here.

@@ -10,10 +10,10 @@ INLINES = [
     "insights",
     "barriers",
     "partnerships",
-    "learningquestions",
-    "evidences",
-    "bloglinks",
-    "extraanswers",
+    "learning_questions",
+    "evidence",
+    "blog_links",
+    "extra_answers",
 ]
 
 
@@ -107,7 +107,7 @@ def test_it_restores_a_revision_as_a_new_revision_keeping_the_workflow_state(
     client.force_login(focal_point)
     post_plan(client, plan, insights=["Keep me"], methods="Ethnography")
     good = Version.objects.get_for_object(plan).first()
-    link = plan.bloglinks.create(url="https://example.org/later")
+    link = plan.blog_links.create(url="https://example.org/later")
     post_plan(client, plan, insights=["Keep me", "Mistake"], methods="Mapping", title="Bad title")
     link.approve(by=reviewer)
     plan.submit(by=focal_point)
@@ -130,7 +130,7 @@ def test_it_restores_a_revision_as_a_new_revision_keeping_the_workflow_state(
 
 def test_it_keeps_review_decisions_when_restoring(client, focal_point, reviewer, plan_factory):
     plan = plan_factory()
-    link = plan.bloglinks.create(url="https://example.org/post")
+    link = plan.blog_links.create(url="https://example.org/post")
     client.force_login(focal_point)
     post_plan(client, plan, title="One")
     version = Version.objects.get_for_object(plan).first()

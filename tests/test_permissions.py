@@ -16,10 +16,10 @@ INLINE_PREFIXES = [
     "insights",
     "barriers",
     "partnerships",
-    "learningquestions",
-    "evidences",
-    "bloglinks",
-    "extraanswers",
+    "learning_questions",
+    "evidence",
+    "blog_links",
+    "extra_answers",
 ]
 
 # Who may make each transition, and from which status (the matrix is the product of both).
@@ -151,7 +151,7 @@ def test_it_decides_reading_and_authoring_rights_by_role_lab_and_status(
 def test_it_lets_only_reviewers_approve_or_reject_a_blog_link(
     persona, status, user_of, plan_factory, other_focal_point
 ):
-    link = plan_factory(status=status).bloglinks.create(url="https://example.org/post")
+    link = plan_factory(status=status).blog_links.create(url="https://example.org/post")
     user = user_of(persona)
     before = snapshot()
     if persona in ("reviewer", "superuser"):
@@ -170,16 +170,16 @@ def test_it_lets_only_reviewers_approve_or_reject_a_blog_link(
 
 def test_it_shows_the_public_only_approved_links(plan_factory, focal_point, reviewer):
     plan = plan_factory(status=Plan.Status.PUBLISHED)
-    approved = plan.bloglinks.create(url="https://example.org/a")
-    plan.bloglinks.create(url="https://example.org/p")
+    approved = plan.blog_links.create(url="https://example.org/a")
+    plan.blog_links.create(url="https://example.org/p")
     approved.approve(by=reviewer)
-    assert list(permissions.visible_blog_links(AnonymousUser(), plan.bloglinks.all(), plan)) == [approved]
-    assert permissions.visible_blog_links(focal_point, plan.bloglinks.all(), plan).count() == 2
+    assert list(permissions.visible_blog_links(AnonymousUser(), plan.blog_links.all(), plan)) == [approved]
+    assert permissions.visible_blog_links(focal_point, plan.blog_links.all(), plan).count() == 2
 
 
 def test_it_requires_a_comment_to_return_and_a_note_to_reject(plan_factory, reviewer):
     plan = plan_factory(status=Plan.Status.SUBMITTED)
-    link = plan.bloglinks.create(url="https://example.org/a")
+    link = plan.blog_links.create(url="https://example.org/a")
     before = snapshot()
     with pytest.raises(ValidationError):
         plan.return_to_author(by=reviewer, comment="  ")
@@ -350,7 +350,7 @@ def test_it_adds_blog_links_only_to_the_users_labs_plans(
     )
     if persona in ("focal_point", "superuser"):
         assert response.status_code == 302
-        assert plan.bloglinks.get().status == BlogLink.Status.PENDING
+        assert plan.blog_links.get().status == BlogLink.Status.PENDING
         return
     if persona == "anonymous":
         assert_login_redirect(response)
@@ -366,7 +366,7 @@ def test_it_adds_blog_links_only_to_the_users_labs_plans(
 def test_it_approves_blog_links_over_http_only_for_reviewers(
     persona, status, as_persona, client, plan_factory, other_focal_point
 ):
-    link = plan_factory(status=status).bloglinks.create(url="https://example.org/c")
+    link = plan_factory(status=status).blog_links.create(url="https://example.org/c")
     as_persona(persona)
     before = snapshot()
     response = client.post(reverse("admin:plans_bloglink_approve", args=[link.pk]))
@@ -391,7 +391,7 @@ def test_it_approves_blog_links_over_http_only_for_reviewers(
 def test_it_does_not_let_focal_points_change_a_reviewed_link_or_its_review(
     persona, as_persona, client, plan_factory, reviewer, other_focal_point
 ):
-    link = plan_factory().bloglinks.create(url="https://example.org/d")
+    link = plan_factory().blog_links.create(url="https://example.org/d")
     link.approve(by=reviewer)
     as_persona(persona)
     before = snapshot()

@@ -52,19 +52,19 @@ def full_plan(published):
     plan.thematic_areas.add("économie circulaire")
     plan.sdgs.add(SDG.objects.get(number=12))
     plan.partnerships.create(name="Mairie de Cotonou", sector="government", description="Co-conception")
-    plan.learningquestions.create(question="Qui achète le plastique ?", stages=["sense", "test"])
+    plan.learning_questions.create(question="Qui achète le plastique ?", stages=["sense", "test"])
     plan.insights.create(text="Les acheteurs existent.")
-    plan.evidences.create(kind=Evidence.Kind.QUANTITATIVE, text="42 tonnes", url="https://example.org/data")
-    plan.bloglinks.create(
+    plan.evidence.create(kind=Evidence.Kind.QUANTITATIVE, text="42 tonnes", url="https://example.org/data")
+    plan.blog_links.create(
         url="https://example.org/approved", title="Approved blog", status=BlogLink.Status.APPROVED
     )
-    plan.bloglinks.create(
+    plan.blog_links.create(
         url="https://example.org/pending", title="Pending blog", status=BlogLink.Status.PENDING
     )
-    plan.bloglinks.create(
+    plan.blog_links.create(
         url="https://example.org/rejected", title="Rejected blog", status=BlogLink.Status.REJECTED
     )
-    plan.extraanswers.create(section="Fin", prompt="Autre", answer="Merci beaucoup")
+    plan.extra_answers.create(section="Fin", prompt="Autre", answer="Merci beaucoup")
     return plan
 
 
@@ -267,8 +267,8 @@ def test_it_computes_statistics_over_the_filtered_published_plans(client, publis
     a = published(title="A", year=2021, kind="opening", country="Peru")
     a.methods.add("Ethnography")
     a.sdgs.add(SDG.objects.get(number=1))
-    a.learningquestions.create(question="q1", stages=["sense", "explore"])
-    a.learningquestions.create(question="q2", stages=["sense"])
+    a.learning_questions.create(question="q1", stages=["sense", "explore"])
+    a.learning_questions.create(question="q2", stages=["sense"])
     b = published(
         title="B", year=2022, kind="closing", country="Chile", handover_options=["Scaled up", "Dropped"]
     )

@@ -66,7 +66,7 @@ def test_it_covers_children_and_tags(published):
     plan.insights.create(text="Fishermen trust cooperatives")
     plan.barriers.create(text="Bureaucratic bottleneck")
     plan.partnerships.create(name="Zanzibar Seaweed Union", description="co-design")
-    plan.learningquestions.create(question="How do mangroves recover?")
+    plan.learning_questions.create(question="How do mangroves recover?")
     plan.methods.add("Participatory mapping")
     plan.datasources.add("Drone imagery")
     plan.thematic_areas.add("blue economy")

@@ -81,7 +81,7 @@ def test_it_mails_each_focal_point_of_the_lab_on_a_decision(
 
 
 def test_it_mails_the_focal_points_when_a_link_is_rejected(plan_factory, focal_point, reviewer, mails):
-    link = plan_factory().bloglinks.create(url="https://example.org/post")
+    link = plan_factory().blog_links.create(url="https://example.org/post")
     mails(lambda: link.reject(by=reviewer, note="Link is broken"))
     assert [m.to for m in mail.outbox] == [[focal_point.email]]
     assert "Link is broken" in mail.outbox[0].body and "https://example.org/post" in mail.outbox[0].body
@@ -97,7 +97,7 @@ def test_it_sends_nothing_when_a_transition_is_refused(plan_factory, reviewer, m
 
 
 def test_it_refuses_to_approve_an_approved_link_twice(plan_factory, reviewer):
-    link = plan_factory().bloglinks.create(url="https://example.org/post")
+    link = plan_factory().blog_links.create(url="https://example.org/post")
     link.approve(by=reviewer)
     with pytest.raises(ValidationError):
         link.approve(by=reviewer)
@@ -105,7 +105,7 @@ def test_it_refuses_to_approve_an_approved_link_twice(plan_factory, reviewer):
 
 
 def test_it_sends_an_edited_link_back_to_review(client, plan_factory, focal_point, reviewer):
-    link = plan_factory().bloglinks.create(url="https://example.org/post")
+    link = plan_factory().blog_links.create(url="https://example.org/post")
     link.approve(by=reviewer)
     client.force_login(focal_point)
     data = {
@@ -118,17 +118,17 @@ def test_it_sends_an_edited_link_back_to_review(client, plan_factory, focal_poin
         "opened_version": link.plan.updated_at.isoformat(),
         "_save": "Save",
     }
-    for prefix in ["insights", "barriers", "partnerships", "learningquestions", "evidences", "extraanswers"]:
+    for prefix in ["insights", "barriers", "partnerships", "learning_questions", "evidence", "extra_answers"]:
         data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
     data.update(
         {
-            "bloglinks-TOTAL_FORMS": "1",
-            "bloglinks-INITIAL_FORMS": "1",
-            "bloglinks-0-id": link.pk,
-            "bloglinks-0-plan": link.plan_id,
-            "bloglinks-0-url": "https://elsewhere.example/",
-            "bloglinks-0-title": "",
-            "bloglinks-0-position": "0",
+            "blog_links-TOTAL_FORMS": "1",
+            "blog_links-INITIAL_FORMS": "1",
+            "blog_links-0-id": link.pk,
+            "blog_links-0-plan": link.plan_id,
+            "blog_links-0-url": "https://elsewhere.example/",
+            "blog_links-0-title": "",
+            "blog_links-0-position": "0",
         }
     )
     response = client.post(f"/admin/plans/plan/{link.plan_id}/change/", data)

@@ -180,10 +180,10 @@ class PlanDetailSerializer(PlanSummarySerializer):
     insights = InsightSerializer(many=True, source="insights.all")
     barriers = BarrierSerializer(many=True, source="barriers.all")
     partners = PartnershipSerializer(many=True, source="partnerships.all")
-    learning_questions = LearningQuestionSerializer(many=True, source="learningquestions.all")
-    evidence = EvidenceSerializer(many=True, source="evidences.all")
+    learning_questions = LearningQuestionSerializer(many=True, source="learning_questions.all")
+    evidence = EvidenceSerializer(many=True, source="evidence.all")
     blog_links = serializers.SerializerMethodField(help_text=_("Approved blog and publication links only."))
-    extra_answers = ExtraAnswerSerializer(many=True, source="extraanswers.all")
+    extra_answers = ExtraAnswerSerializer(many=True, source="extra_answers.all")
 
     class Meta(PlanSummarySerializer.Meta):
         fields = PlanSummarySerializer.Meta.fields + [
@@ -220,7 +220,7 @@ class PlanDetailSerializer(PlanSummarySerializer):
     def get_blog_links(self, plan):
         # Filtered here as well as in the prefetch: a caller that forgot the prefetch must still never
         # publish a pending or rejected link.
-        links = [link for link in plan.bloglinks.all() if link.status == BlogLink.Status.APPROVED]
+        links = [link for link in plan.blog_links.all() if link.status == BlogLink.Status.APPROVED]
         return BlogLinkSerializer(links, many=True, context=self.context).data
 
 

@@ -6,21 +6,8 @@ is ready (the parser and writer need no Django at all).
 
 from plans.archive.document import Document
 from plans.archive.mapping import TEXT_FIELDS, TIME_FIELDS, empty_content, render
+from plans.parts import PREFETCH  # noqa: F401  (re-exported: the archive dumps every part)
 
-# Prefetch these (as `Plan.objects.prefetch_related(*PREFETCH)`) to dump many plans in a few queries.
-PREFETCH = (
-    "insights",
-    "barriers",
-    "partnerships",
-    "learningquestions",
-    "evidences",
-    "bloglinks",
-    "extraanswers",
-    "methods",
-    "datasources",
-    "thematic_areas",
-    "sdgs",
-)
 PLAN_FIELDS = (
     *TEXT_FIELDS,
     *TIME_FIELDS,
@@ -67,7 +54,7 @@ def plan_content(plan) -> dict:
             "methods_usage": r.methods_usage,
             "data_gaps": r.data_gaps,
         }
-        for r in plan.learningquestions.all()
+        for r in plan.learning_questions.all()
     ]
     content["evidence"] = [
         {
@@ -76,11 +63,11 @@ def plan_content(plan) -> dict:
             "url": r.url,
             "image_url": r.image_url or (r.file.url if r.file else ""),
         }
-        for r in plan.evidences.all()
+        for r in plan.evidence.all()
     ]
-    content["blog_links"] = [{"url": r.url} for r in plan.bloglinks.all()]
+    content["blog_links"] = [{"url": r.url} for r in plan.blog_links.all()]
     content["extra_answers"] = [
-        {"section": r.section, "prompt": r.prompt, "answer": r.answer} for r in plan.extraanswers.all()
+        {"section": r.section, "prompt": r.prompt, "answer": r.answer} for r in plan.extra_answers.all()
     ]
     return content
 

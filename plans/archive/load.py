@@ -315,7 +315,7 @@ class Loader:
         obj.save(update_fields=[*changed, "raw_title", "section_markers", "archive_layout", "updated_at"])
         self._clear(obj, keys)
         self._write_tags([(pk, merged)], keys)
-        reviews = {b.url: b for b in obj.bloglinks.all()}
+        reviews = {b.url: b for b in obj.blog_links.all()}
         self._clear(obj, collections)
         self._write_children([(pk, merged)], collections, reviews)
         return True
@@ -329,10 +329,10 @@ class Loader:
             "insights": "insights",
             "barriers": "barriers",
             "partners": "partnerships",
-            "learning_questions": "learningquestions",
-            "evidence": "evidences",
-            "blog_links": "bloglinks",
-            "extra_answers": "extraanswers",
+            "learning_questions": "learning_questions",
+            "evidence": "evidence",
+            "blog_links": "blog_links",
+            "extra_answers": "extra_answers",
         }
         for key in keys:
             if key == "sdgs":
@@ -469,10 +469,10 @@ def index_view(pk: int, content: dict, lab_name: str):
         insights=_Rows(NS(**r) for r in content["insights"]),
         barriers=_Rows(NS(**r) for r in content["barriers"]),
         partnerships=_Rows(NS(**r) for r in content["partners"]),
-        learningquestions=_Rows(NS(**r) for r in content["learning_questions"]),
-        evidences=_Rows(NS(**r) for r in content["evidence"]),
-        extraanswers=_Rows(NS(**r) for r in content["extra_answers"]),
-        bloglinks=_Rows(NS(**r) for r in content["blog_links"]),
+        learning_questions=_Rows(NS(**r) for r in content["learning_questions"]),
+        evidence=_Rows(NS(**r) for r in content["evidence"]),
+        extra_answers=_Rows(NS(**r) for r in content["extra_answers"]),
+        blog_links=_Rows(NS(**r) for r in content["blog_links"]),
         methods=_Rows(NS(name=n) for n in content["methods"]),
         datasources=_Rows(NS(name=n) for n in content["datasources"]),
         thematic_areas=_Rows(NS(name=n) for n in content["thematic_areas"]),

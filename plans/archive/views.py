@@ -28,7 +28,7 @@ def download(request: HttpRequest, slug: str) -> HttpResponse:
     else:  # unreviewed blog links stay private
         approved = BlogLink.objects.filter(status=BlogLink.Status.APPROVED)
         plans = plans.prefetch_related(
-            *(p for p in PREFETCH if p != "bloglinks"), Prefetch("bloglinks", queryset=approved)
+            *(p for p in PREFETCH if p != "blog_links"), Prefetch("blog_links", queryset=approved)
         )
     plan = plans.first()
     if plan is None:
