@@ -407,7 +407,7 @@ class Plan(models.Model):
             event = PlanEvent.objects.create(
                 plan=self, actor=by, action=action, from_status=from_status, to_status=to, comment=comment
             )
-            transaction.on_commit(lambda: notifications.plan_event(event))
+            notifications.after_commit(event)
         return event
 
     def submit(self, by):
@@ -623,7 +623,7 @@ class BlogLink(PlanChild):
                 to_status=to,
                 comment=note,
             )
-            transaction.on_commit(lambda: notifications.plan_event(event))
+            notifications.after_commit(event)
         return event
 
     def approve(self, by):

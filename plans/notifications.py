@@ -2,16 +2,37 @@
 
 Who hears of what: reviewers learn that a plan was submitted; the plan's lab focal points learn every
 decision about their plan or its blog links. The person who acted is never mailed about their own act.
+Mail is sent once the transition has committed, and a failure to send is logged, never raised: the
+transition is done whether or not the mail server answers.
 """
+
+import logging
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage, mailers
+from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from plans.permissions import REVIEW_PERMISSION
+
+logger = logging.getLogger(__name__)
+
+
+def after_commit(event) -> None:
+    """Mail the people concerned by `event` once its transaction has committed (at once outside one)."""
+    transaction.on_commit(lambda: _send_logged(event))
+
+
+def _send_logged(event) -> None:
+    try:
+        plan_event(event)
+    except Exception:
+        # Any failure of any mail backend (SMTP refusals, DNS, timeouts, …): the transition has committed
+        # and the user must learn that it did; operators learn from the log that its e-mail did not go.
+        logger.exception("Could not send the e-mails about event %s of plan %s.", event.pk, event.plan_id)
 
 
 def reviewers():

@@ -1,8 +1,12 @@
 """The transitions on Plan and BlogLink: what they record, whom they e-mail, what they refuse."""
 
+import logging
+
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.core.mail.backends.base import BaseEmailBackend
+from django.urls import reverse
 
 from plans.models import BlogLink, Plan, PlanEvent
 
@@ -139,3 +143,49 @@ def test_it_sends_an_edited_link_back_to_review(client, plan_factory, focal_poin
         BlogLink.Status.PENDING,
         None,
     )
+
+
+class FailingMailBackend(BaseEmailBackend):
+    """A mail server that is down: every send raises, as smtplib does when the connection is refused."""
+
+    def send_messages(self, email_messages):
+        raise ConnectionRefusedError("mail server down")
+
+
+@pytest.fixture
+def mail_server_down(settings):
+    settings.MAILERS = {"default": {"BACKEND": f"{__name__}.FailingMailBackend"}}
+
+
+def test_it_completes_a_transition_when_the_mail_server_fails(
+    plan_factory, focal_point, reviewer, mails, mail_server_down, caplog
+):
+    plan = plan_factory()
+    with caplog.at_level(logging.ERROR, logger="plans.notifications"):
+        event = mails(lambda: plan.submit(by=focal_point))
+    plan.refresh_from_db()
+    assert (plan.status, event.action) == (Plan.Status.SUBMITTED, "submit")
+    assert [r.name for r in caplog.records] == ["plans.notifications"]
+    assert "mail server down" in caplog.text
+
+
+def test_it_reports_a_transition_done_over_http_when_the_mail_server_fails(
+    client, plan_factory, focal_point, reviewer, mail_server_down, django_capture_on_commit_callbacks
+):
+    plan = plan_factory()
+    client.force_login(focal_point)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("admin:plans_plan_transition", args=[plan.pk, "submit"]), follow=True)
+    assert response.status_code == 200
+    assert ["The plan is now submitted" in str(m) for m in response.context["messages"]] == [True]
+    plan.refresh_from_db()
+    assert plan.status == Plan.Status.SUBMITTED
+
+
+def test_it_records_a_link_review_when_the_mail_server_fails(
+    plan_factory, focal_point, reviewer, mails, mail_server_down
+):
+    link = plan_factory().blog_links.create(url="https://example.org/post")
+    mails(lambda: link.reject(by=reviewer, note="Off topic"))
+    link.refresh_from_db()
+    assert link.status == BlogLink.Status.REJECTED and link.events.count() == 1
