@@ -18,7 +18,8 @@ from django.utils.translation import gettext_lazy as _
 from taggit.managers import TaggableManager
 from taggit.models import TagBase, TaggedItemBase
 
-STAGES = [("sense", _("Sense")), ("explore", _("Explore")), ("test", _("Test")), ("grow", _("Grow"))]
+from plans import choices
+from plans.choices import STAGES  # noqa: F401  (re-exported: forms and the archive code name it here)
 
 
 class Lab(models.Model):
@@ -155,26 +156,10 @@ class PlanQuerySet(models.QuerySet):
 
 
 class Plan(models.Model):
-    class Kind(models.TextChoices):
-        OPENING = "opening", _("Opening plan")
-        CLOSING = "closing", _("Closing report")
-        HYBRID = "hybrid", _("Hybrid (closing and opening)")
-
-    class Status(models.TextChoices):
-        DRAFT = "draft", _("Draft")
-        SUBMITTED = "submitted", _("Submitted")
-        PUBLISHED = "published", _("Published")
-        WITHDRAWN = "withdrawn", _("Withdrawn")
-
-    class ChallengeType(models.TextChoices):
-        BIG_BET = "big_bet", _("Big bet")
-        EXPLORATORY = "exploratory", _("Exploratory")
-
-    class FormVersion(models.TextChoices):
-        OPENING = "opening", _("Opening plan")
-        CLOSING_V1 = "closing_v1", _("Closing report, first form (2021–2023)")
-        CLOSING_V2 = "closing_v2", _("Closing report, second form (2023–2025)")
-        HYBRID = "hybrid", _("Hybrid")
+    Kind = choices.PlanKind
+    Status = choices.PlanStatus
+    ChallengeType = choices.ChallengeType
+    FormVersion = choices.FormVersion
 
     # Identity and metadata
     title = models.CharField(_("title"), max_length=500)
@@ -497,19 +482,8 @@ class Barrier(PlanChild):
 
 
 class Partnership(PlanChild):
-    class Sector(models.TextChoices):
-        ACADEMIC = "academic", _("Academic")
-        PRIVATE = "private", _("Private sector")
-        GOVERNMENT = "government", _("Government")
-        CIVIL_SOCIETY = "civil_society", _("Civil society")
-        UN = "un", _("UN")
-        OTHER = "other", _("Other")
-        UNKNOWN = "unknown", _("Unknown")
-
-    class NewUnusual(models.TextChoices):
-        YES = "yes", _("Yes")
-        NO = "no", _("No")
-        UNKNOWN = "unknown", _("Unknown")
+    Sector = choices.PartnerSector
+    NewUnusual = choices.NewUnusual
 
     name = models.TextField(_("name"), blank=True)
     sector = models.CharField(_("sector"), max_length=20, choices=Sector, default=Sector.UNKNOWN)
@@ -550,10 +524,7 @@ class LearningQuestion(PlanChild):
 class Evidence(PlanChild):
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="evidence")
 
-    class Kind(models.TextChoices):
-        QUANTITATIVE = "quantitative", _("Quantitative evidence")
-        QUALITATIVE = "qualitative", _("Qualitative evidence")
-        SUPPORTING = "supporting", _("Supporting evidence")
+    Kind = choices.EvidenceKind
 
     kind = models.CharField(_("kind"), max_length=12, choices=Kind)
     text = models.TextField(_("text"), blank=True)
@@ -574,10 +545,7 @@ class BlogLink(PlanChild):
 
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="blog_links")
 
-    class Status(models.TextChoices):
-        PENDING = "pending", _("Pending approval")
-        APPROVED = "approved", _("Approved")
-        REJECTED = "rejected", _("Rejected")
+    Status = choices.BlogLinkStatus
 
     url = models.URLField(_("URL"), max_length=2000)
     title = models.CharField(_("title"), max_length=500, blank=True)
@@ -666,14 +634,7 @@ class PlanEvent(models.Model):
     """One step of a plan's editorial life (submitted, returned, published, a blog link approved, …): the
     timeline on the plan's admin page and the record of who decided what, and when."""
 
-    class Action(models.TextChoices):
-        SUBMIT = "submit", _("Submit")
-        RETURN = "return", _("Return to author")
-        PUBLISH = "publish", _("Publish")
-        WITHDRAW = "withdraw", _("Withdraw")
-        REOPEN = "reopen", _("Reopen")
-        APPROVE_LINK = "approve_link", _("Approve blog link")
-        REJECT_LINK = "reject_link", _("Reject blog link")
+    Action = choices.EventAction
 
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="events", verbose_name=_("plan"))
     blog_link = models.ForeignKey(

@@ -1,0 +1,77 @@
+"""The fixed sets of values of the data model, with their labels.
+
+They live here, below everything else, so that any module (permissions, the workflow table, the archive
+code) can name a status without importing the models. The models expose them under their familiar names
+(`Plan.Status`, `BlogLink.Status`, `PlanEvent.Action`, …); both spellings are the same class.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+STAGES = [("sense", _("Sense")), ("explore", _("Explore")), ("test", _("Test")), ("grow", _("Grow"))]
+
+
+class PlanKind(models.TextChoices):
+    OPENING = "opening", _("Opening plan")
+    CLOSING = "closing", _("Closing report")
+    HYBRID = "hybrid", _("Hybrid (closing and opening)")
+
+
+class PlanStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    PUBLISHED = "published", _("Published")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class ChallengeType(models.TextChoices):
+    BIG_BET = "big_bet", _("Big bet")
+    EXPLORATORY = "exploratory", _("Exploratory")
+
+
+class FormVersion(models.TextChoices):
+    OPENING = "opening", _("Opening plan")
+    CLOSING_V1 = "closing_v1", _("Closing report, first form (2021–2023)")
+    CLOSING_V2 = "closing_v2", _("Closing report, second form (2023–2025)")
+    HYBRID = "hybrid", _("Hybrid")
+
+
+class PartnerSector(models.TextChoices):
+    ACADEMIC = "academic", _("Academic")
+    PRIVATE = "private", _("Private sector")
+    GOVERNMENT = "government", _("Government")
+    CIVIL_SOCIETY = "civil_society", _("Civil society")
+    UN = "un", _("UN")
+    OTHER = "other", _("Other")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class NewUnusual(models.TextChoices):
+    YES = "yes", _("Yes")
+    NO = "no", _("No")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class EvidenceKind(models.TextChoices):
+    QUANTITATIVE = "quantitative", _("Quantitative evidence")
+    QUALITATIVE = "qualitative", _("Qualitative evidence")
+    SUPPORTING = "supporting", _("Supporting evidence")
+
+
+class BlogLinkStatus(models.TextChoices):
+    PENDING = "pending", _("Pending approval")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+
+
+class EventAction(models.TextChoices):
+    """The steps of the editorial workflow, as recorded in `PlanEvent.action` (plans/workflow.py says
+    what each does)."""
+
+    SUBMIT = "submit", _("Submit")
+    RETURN = "return", _("Return to author")
+    PUBLISH = "publish", _("Publish")
+    WITHDRAW = "withdraw", _("Withdraw")
+    REOPEN = "reopen", _("Reopen")
+    APPROVE_LINK = "approve_link", _("Approve blog link")
+    REJECT_LINK = "reject_link", _("Reject blog link")
