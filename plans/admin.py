@@ -596,7 +596,7 @@ class PlanAdmin(admin.ModelAdmin):
         from plans.views import detail_context
 
         # The public page's own context and template: the preview is what the public will see.
-        plan = Plan.objects.filter(pk=plan.pk).with_public_content().get()
+        plan = Plan.objects.filter(pk=plan.pk).with_content_for(None).get()
         context = {**detail_context(plan), "preview": True}
         return TemplateResponse(request, "plans/detail.html", context)
 

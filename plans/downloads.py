@@ -23,7 +23,6 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC
 from itertools import batched
-from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -34,7 +33,9 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_safe
 
+from plans.archive.dump import archive_file, unique_name
 from plans.models import BlogLink, Plan
+from plans.validators import link_url
 
 # Plans per database round trip: big enough that the prefetch queries are few (11 per chunk), small
 # enough that the working set stays about 20 MiB whatever the number of plans (bench/downloads.py).
@@ -53,7 +54,7 @@ def prefetch(queryset: QuerySet, *, layout: bool = False) -> QuerySet:
     layout (tens of kilobytes of JSON per imported plan) is read only by the archive writer (`layout`)."""
     if not layout:
         queryset = queryset.defer("archive_layout")
-    return queryset.with_public_content()
+    return queryset.with_content_for(None)
 
 
 def filtered_plans(data) -> QuerySet:
@@ -181,7 +182,9 @@ def columns(request: HttpRequest | None) -> list[tuple[str, Callable[[Plan], obj
         (
             "blog_links",
             # Approved only, even if a caller forgot the filtered prefetch.
-            lambda p: "\n".join(b.url for b in p.blog_links.all() if b.status == BlogLink.Status.APPROVED),
+            lambda p: "\n".join(
+                b.url for b in p.blog_links.all() if b.status == BlogLink.Status.APPROVED and link_url(b.url)
+            ),
         ),
     ]
     return cols
@@ -308,25 +311,6 @@ def geojson_pieces(queryset: QuerySet, request: HttpRequest | None) -> Iterator[
 # ------------------------------------------------------------------ archive format, ZIP
 
 
-def archive_name(plan: Plan) -> str:
-    """The file name in the archive: the one it was imported from (its identity on re-import), else the
-    slug."""
-    # Only the last part of a stored path: a member named "../x.md" would be written outside the folder
-    # of whoever unpacks the ZIP.
-    return PurePosixPath(plan.source_file.replace("\\", "/")).name or f"{plan.slug}.md"
-
-
-def archive_text(plan: Plan) -> str:
-    """The plan in the archive format, with only what is public: approved blog links (the prefetch), and
-    no focal-point e-mail unless the site publishes them."""
-    from plans.archive.dump import dump
-    from plans.archive.write import write
-
-    if not settings.PUBLIC_FOCAL_POINT_EMAILS:
-        plan.focal_point_email = ""  # on this in-memory copy only; never saved
-    return write(dump(plan))
-
-
 class _WriteThrough(io.RawIOBase):
     """A non-seekable sink for zipfile: it writes each member with a data descriptor instead of seeking
     back, and the generator hands out what was written after each member."""
@@ -348,20 +332,18 @@ class _WriteThrough(io.RawIOBase):
 
 
 def zip_pieces(queryset: QuerySet) -> Iterator[bytes]:
+    """The archive files of the plans, as the public may see them, in a ZIP written as it goes."""
     sink = _WriteThrough()
     used: set[str] = set()
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for chunk in iter_chunks(queryset, ARCHIVE_CHUNK, layout=True):
             for plan in chunk:
-                name, n = archive_name(plan), 2
-                while name in used:  # two plans never share a member: the second would hide the first
-                    name = f"{archive_name(plan).removesuffix('.md')}-{n}.md"
-                    n += 1
-                used.add(name)
+                name, text = archive_file(plan, private=False)
+                name = unique_name(name, used)
                 stamp = timezone.localtime(plan.published_at or plan.updated_at, UTC)
                 info = zipfile.ZipInfo(name, date_time=stamp.timetuple()[:6])
                 info.compress_type = zipfile.ZIP_DEFLATED
-                archive.writestr(info, archive_text(plan).encode())
+                archive.writestr(info, text.encode())
                 yield sink.take()
     yield sink.take()  # the central directory, written on close
 

@@ -142,14 +142,23 @@ class PlanQuerySet(models.QuerySet):
 
         return permissions.visible_plans(user, self)
 
-    def with_public_content(self):
-        """Everything a public page, download or API response shows of a plan, in a fixed number of queries
-        whatever the number of plans: lab, tags, SDGs, children and the *approved* blog links only."""
+    def for_reader(self, user=None):
+        """What `user` (None: the public) may read of these plans: the plans they may see
+        (`permissions.visible_plans`), each with everything a page, download, API response or archive file
+        shows of it (`with_content_for`)."""
+        return self.visible_to(user).with_content_for(user)
+
+    def with_content_for(self, user=None):
+        """Everything shown of a plan, in a fixed number of queries whatever the number of plans: lab, tags,
+        SDGs, children, and of the reviewed children (blog links) what `user` may see: the approved ones,
+        plus the others of plans whose private parts are theirs (`permissions.visible_blog_links`)."""
+        from plans import permissions
         from plans.parts import CHILDREN, VOCABULARY_NAMES
 
-        approved = BlogLink.objects.filter(status=BlogLink.Status.APPROVED)
         children = [
-            models.Prefetch(c.related_name, queryset=approved) if c.reviewed else c.related_name
+            models.Prefetch(c.related_name, permissions.visible_blog_links(user, c.model.objects.all()))
+            if c.reviewed
+            else c.related_name
             for c in CHILDREN
         ]
         return self.select_related("lab").prefetch_related(*VOCABULARY_NAMES, *children)

@@ -79,7 +79,7 @@ VOCABULARY_NAMES: tuple[str, ...] = tuple(v.name for v in VOCABULARIES)
 TAG_VOCABULARIES: tuple[Vocabulary, ...] = tuple(v for v in VOCABULARIES if v.is_taggit)
 
 # Prefetch these (`Plan.objects.prefetch_related(*PREFETCH)`) to read every part of many plans in a fixed
-# number of queries. Public readers use `PlanQuerySet.with_public_content()`, which limits reviewed rows.
+# number of queries. Readers use `PlanQuerySet.for_reader(user)`, which limits reviewed rows.
 PREFETCH: tuple[str, ...] = CHILD_RELATED_NAMES + VOCABULARY_NAMES
 
 

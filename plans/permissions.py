@@ -97,19 +97,35 @@ def can_view_in_admin(user, plan=None) -> bool:
     return plan is None or (plan.lab_id is not None and plan.lab_id in lab_ids(user))
 
 
+def can_see_private_parts(user, plan) -> bool:
+    """May `user` see the private parts of this plan: blog links no reviewer has approved (pending or
+    rejected) and the focal-point e-mail when the site does not publish e-mails? The focal points of the
+    plan's own lab, reviewers and superusers. Being staff is not enough: a focal point of another lab is
+    staff too, and for them this plan is as public as for anybody. `visible_blog_links` asks the same
+    question of many plans at once, in SQL."""
+    return _active(user) and (
+        user.is_superuser or is_reviewer(user) or (plan.lab_id is not None and plan.lab_id in lab_ids(user))
+    )
+
+
 def can_preview(user, plan) -> bool:
-    """A draft as the public page will render it: its authors and reviewers only."""
-    return _active(user) and (user.is_superuser or is_reviewer(user) or plan.lab_id in lab_ids(user))
+    """A draft as the public page will render it: for those who may see its private parts."""
+    return can_see_private_parts(user, plan)
 
 
 def visible_blog_links(user, queryset: QuerySet, plan=None) -> QuerySet:
-    """Blog links shown with a plan: approved ones for the public; all of them for its authors and
-    reviewers (who need to see what is pending and what was rejected)."""
+    """Blog links `user` may see: approved ones for everybody, and all the links of the plans whose
+    private parts they may see (`can_see_private_parts`; row by row when no `plan` is given)."""
     from plans.models import BlogLink
 
-    if plan is not None and can_preview(user, plan):
+    approved = Q(status=BlogLink.Status.APPROVED)
+    if plan is not None:
+        return queryset if can_see_private_parts(user, plan) else queryset.filter(approved)
+    if not _active(user):
+        return queryset.filter(approved)
+    if user.is_superuser or is_reviewer(user):
         return queryset
-    return queryset.filter(status=BlogLink.Status.APPROVED)
+    return queryset.filter(approved | Q(plan__lab__in=lab_ids(user)))
 
 
 # ---------------------------------------------------------------- authoring

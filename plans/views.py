@@ -278,9 +278,7 @@ def detail_context(plan: Plan) -> dict:
 @cache.public_page
 def plan_detail(request: HttpRequest, slug: str) -> HttpResponse:
     # Drafts, submitted and withdrawn plans are 404 to everyone `permissions` does not let preview them.
-    plan = get_object_or_404(
-        permissions.visible_plans(request.user, Plan.objects.all()).with_public_content(), slug=slug
-    )
+    plan = get_object_or_404(Plan.objects.for_reader(request.user), slug=slug)
     return render(request, "plans/detail.html", detail_context(plan))
 
 

@@ -333,6 +333,29 @@ def test_it_serves_one_plan_in_archive_format(client, data):
     assert response.content.decode().startswith("# Waste pickers' cooperatives")
 
 
+@override_settings(PUBLIC_FOCAL_POINT_EMAILS=False)
+def test_it_keeps_private_parts_from_a_focal_point_of_another_lab(client, data, other_focal_point):
+    """Bob is staff, but of lab B: lab A's published plan is as public for him as for anybody."""
+    client.force_login(other_focal_point)
+    response = client.get(reverse("plans:archive", kwargs={"slug": data["water"].slug}))
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert APPROVED_URL in text
+    assert PENDING_URL not in text
+    assert REJECTED_URL not in text
+    assert SECRET_EMAIL not in text
+
+
+@override_settings(PUBLIC_FOCAL_POINT_EMAILS=False)
+@pytest.mark.parametrize("persona", ["focal_point", "reviewer", "superuser"])
+def test_it_gives_private_parts_to_the_plans_lab_and_its_reviewers(client, data, persona, request):
+    client.force_login(request.getfixturevalue(persona))
+    text = client.get(reverse("plans:archive", kwargs={"slug": data["water"].slug})).content.decode()
+    assert PENDING_URL in text
+    assert REJECTED_URL in text
+    assert SECRET_EMAIL in text
+
+
 def summary(plan):
     """What the archive format carries of a plan (it has no field for the language: a French plan is told
     by its French headings, which only an imported plan's layout holds)."""

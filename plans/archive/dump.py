@@ -4,6 +4,10 @@ Models are imported inside the functions so that `plans.archive` can be imported
 is ready (the parser and writer need no Django at all).
 """
 
+from pathlib import PurePosixPath
+
+from django.conf import settings
+
 from plans.archive.document import Document
 from plans.archive.mapping import TEXT_FIELDS, TIME_FIELDS, empty_content, render
 from plans.parts import PREFETCH  # noqa: F401  (re-exported: the archive dumps every part)
@@ -28,10 +32,16 @@ def _tag_names(manager) -> list[str]:
     return [tag.name for tag in manager.all()]
 
 
-def plan_content(plan) -> dict:
-    """The plan's content in the shape `mapping` uses, read through prefetch-friendly `.all()` calls."""
+def plan_content(plan, private: bool = True) -> dict:
+    """The plan's content in the shape `mapping` uses, read through prefetch-friendly `.all()` calls.
+    Without `private`, only what the public may see of it: approved blog links, and the focal-point e-mail
+    only when the site publishes e-mails (see `permissions.can_see_private_parts`)."""
+    from plans.models import BlogLink
+
     content = empty_content()
     content["plan"] = {name: getattr(plan, name) for name in PLAN_FIELDS}
+    if not (private or settings.PUBLIC_FOCAL_POINT_EMAILS):
+        content["plan"]["focal_point_email"] = ""
     content["plan"]["handover_options"] = list(plan.handover_options or [])
     for key in ("methods", "datasources", "thematic_areas"):
         content[key] = _tag_names(getattr(plan, key))
@@ -65,7 +75,9 @@ def plan_content(plan) -> dict:
         }
         for r in plan.evidence.all()
     ]
-    content["blog_links"] = [{"url": r.url} for r in plan.blog_links.all()]
+    content["blog_links"] = [
+        {"url": r.url} for r in plan.blog_links.all() if private or r.status == BlogLink.Status.APPROVED
+    ]
     content["extra_answers"] = [
         {"section": r.section, "prompt": r.prompt, "answer": r.answer} for r in plan.extra_answers.all()
     ]
@@ -78,10 +90,36 @@ def sdg_names() -> dict[int, str]:
     return dict(SDG.objects.values_list("number", "name"))
 
 
-def dump(plan, names: dict[int, str] | None = None) -> Document:
+def dump(plan, names: dict[int, str] | None = None, private: bool = True) -> Document:
     """The plan as an archive document: its layout (if imported) filled with its current content."""
     if names is None:
         names = {sdg.number: sdg.name for sdg in plan.sdgs.all()}
     layout = {k: v for k, v in (plan.archive_layout or {}).items() if k != "snapshot"}
     layout.setdefault("markers", plan.section_markers)  # for plans authored in the admin
-    return render(plan_content(plan), layout, plan.raw_title, names)
+    return render(plan_content(plan, private), layout, plan.raw_title, names)
+
+
+def archive_name(plan) -> str:
+    """The name of a plan's archive file: the one it was imported from (its identity on re-import), else
+    `<slug>.md`. Only the last part of a stored path: a ZIP member or an exported file named "../x.md"
+    would be written outside the folder it is unpacked into."""
+    return PurePosixPath(plan.source_file.replace("\\", "/")).name or f"{plan.slug}.md"
+
+
+def unique_name(name: str, used: set[str]) -> str:
+    """`name`, or `<stem>-2.md`, `-3`, … when another file of the same collection has it already (two
+    plans never share a file: the second would hide the first); remembered in `used`."""
+    found, n = name, 2
+    while found in used:
+        found, n = f"{name.removesuffix('.md')}-{n}.md", n + 1
+    used.add(found)
+    return found
+
+
+def archive_file(plan, *, private: bool, names: dict[int, str] | None = None) -> tuple[str, str]:
+    """A plan's archive file, `(name, text)`: the one way every download and export names and writes it.
+    `private`: with the plan's private parts (`permissions.can_see_private_parts`), else only what the
+    public may see. Read the plan with `PlanQuerySet.with_content_for()` (or every part prefetched)."""
+    from plans.archive.write import write
+
+    return archive_name(plan), write(dump(plan, names, private))

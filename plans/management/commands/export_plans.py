@@ -1,19 +1,13 @@
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from plans.archive.dump import PREFETCH, dump
-from plans.archive.write import write
+from plans.archive.dump import PREFETCH, archive_file, unique_name
 from plans.models import SDG, Plan
 
 CHUNK = 200
-
-
-def file_name(plan: Plan) -> str:
-    """The archive file name: the one an imported plan came from (its identity), else `<slug>.md`."""
-    return PurePosixPath(plan.source_file.replace("\\", "/")).name or f"{plan.slug}.md"
 
 
 class Command(BaseCommand):
@@ -48,9 +42,7 @@ class Command(BaseCommand):
         ids = list(plans.values_list("pk", flat=True))
         for start in range(0, len(ids), CHUNK):
             for plan in Plan.objects.filter(pk__in=ids[start : start + CHUNK]).prefetch_related(*PREFETCH):
-                name, n = file_name(plan), 2
-                while name in written:  # two plans never overwrite each other's file
-                    name, n = f"{file_name(plan).removesuffix('.md')}-{n}.md", n + 1
-                written.add(name)
-                (out / name).write_text(write(dump(plan, names)), encoding="utf-8")
+                # An operator's export: every part of every plan, private ones included.
+                name, text = archive_file(plan, private=True, names=names)
+                (out / unique_name(name, written)).write_text(text, encoding="utf-8")
         self.stdout.write(_("exported %(n)d plans to %(dir)s") % {"n": len(written), "dir": out})
