@@ -1,0 +1,110 @@
+"""Sign-in security: throttling, two-factor authentication, password reset and the audit log."""
+
+from datetime import timedelta
+
+import pytest
+from axes.models import AccessAttempt
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.utils import timezone
+
+LOGIN = "/admin/login/?next=/admin/"
+
+
+def sign_in(client, username, password, address="203.0.113.7"):
+    return client.post(LOGIN, {"username": username, "password": password}, REMOTE_ADDR=address)
+
+
+def fail(client, username, times, address="203.0.113.7"):
+    """`times` wrong passwords; the tenth answers with the lockout page already."""
+    for _ in range(times):
+        assert sign_in(client, username, "wrong", address).status_code in {200, 429}
+
+
+@pytest.fixture(autouse=True)
+def _fast_hasher(settings):
+    """Hundreds of sign-ins: hash the personas' passwords cheaply (set before they are created)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# ---------------------------------------------------------------- throttling
+
+
+@pytest.mark.django_db
+def test_it_refuses_the_right_password_after_ten_failures(client, reviewer):
+    fail(client, "rita", 10)
+    response = sign_in(client, "rita", "pw")
+    assert response.status_code == 429
+    assert b"Too many failed sign-ins" in response.content
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db
+def test_it_still_signs_in_after_nine_failures(client, reviewer):
+    fail(client, "rita", 9)
+    assert sign_in(client, "rita", "pw").status_code == 302
+    assert client.session["_auth_user_id"] == str(reviewer.pk)
+
+
+@pytest.mark.django_db
+def test_it_counts_failures_in_a_row_only(client, reviewer):
+    fail(client, "rita", 9)
+    assert sign_in(client, "rita", "pw").status_code == 302
+    client.logout()
+    fail(client, "rita", 9)
+    assert sign_in(client, "rita", "pw").status_code == 302
+
+
+@pytest.mark.django_db
+def test_it_signs_in_again_after_the_cool_down(client, reviewer, settings):
+    fail(client, "rita", 10)
+    assert sign_in(client, "rita", "pw").status_code == 429
+    # The cool-down has passed for every recorded attempt.
+    past = timezone.now() - settings.AXES_COOLOFF_TIME - timedelta(seconds=1)
+    AccessAttempt.objects.update(attempt_time=past)
+    assert sign_in(client, "rita", "pw").status_code == 302
+
+
+@pytest.mark.django_db
+def test_it_locks_an_account_from_every_address(client, reviewer):
+    fail(client, "rita", 10, address="203.0.113.7")
+    assert sign_in(client, "rita", "pw", address="198.51.100.9").status_code == 429
+
+
+@pytest.mark.django_db
+def test_it_locks_an_address_for_every_account(client, reviewer, focal_point):
+    for username in ["rita", "alice"] * 5:
+        sign_in(client, username, "wrong", address="203.0.113.7")
+    assert sign_in(client, "alice", "pw", address="203.0.113.7").status_code == 429
+
+
+@pytest.mark.django_db
+def test_it_does_not_lock_another_account_at_another_address(client, reviewer, focal_point):
+    fail(client, "rita", 10, address="203.0.113.7")
+    assert sign_in(client, "alice", "pw", address="198.51.100.9").status_code == 302
+
+
+@pytest.mark.django_db
+def test_it_refuses_a_locked_out_attempt_before_hashing(client, reviewer, monkeypatch):
+    fail(client, "rita", 10)
+    hashed = []
+    for name in ("check_password", "set_password"):
+        original = getattr(AbstractBaseUser, name)
+        monkeypatch.setattr(
+            AbstractBaseUser, name, lambda self, raw, _o=original, _n=name: hashed.append(_n) or _o(self, raw)
+        )
+    assert sign_in(client, "rita", "pw").status_code == 429
+    assert sign_in(client, "nobody", "pw").status_code == 429  # the address is locked too
+    assert hashed == []
+
+
+@pytest.mark.django_db
+def test_it_counts_the_address_the_trusted_proxy_saw(client, reviewer, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    for _ in range(10):
+        client.post(
+            LOGIN,
+            {"username": "rita", "password": "wrong"},
+            REMOTE_ADDR="127.0.0.1",
+            HTTP_X_FORWARDED_FOR="10.9.9.9, 203.0.113.7",
+        )
+    assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {"203.0.113.7"}
