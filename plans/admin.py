@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from reversion.models import Version
 
-from plans import catalogue, permissions
+from plans import catalogue, permissions, workflow
 from plans.models import (
     SDG,
     STAGES,
@@ -45,6 +45,7 @@ from plans.models import (
     TaggedThematicArea,
     ThematicAreaTag,
 )
+from plans.validators import link_url
 
 # ---------------------------------------------------------------- history (django-reversion)
 
@@ -497,12 +498,7 @@ class PlanAdmin(admin.ModelAdmin):
             links = list(plan.blog_links.all())
             extra_context.update(
                 transitions=[
-                    {
-                        "action": a,
-                        "label": PlanEvent.Action(a).label,
-                        "needs_comment": a == PlanEvent.Action.RETURN,
-                        "takes_comment": a in (PlanEvent.Action.RETURN, PlanEvent.Action.WITHDRAW),
-                    }
+                    workflow.PLAN_TRANSITIONS[a]
                     for a in permissions.available_transitions(request.user, plan)
                 ],
                 events=plan.events.select_related("actor", "blog_link"),
@@ -544,27 +540,16 @@ class PlanAdmin(admin.ModelAdmin):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         plan = self._plan_or_404(request, object_id)
-        comment = request.POST.get("comment", "")
-        methods = {
-            PlanEvent.Action.SUBMIT: lambda: plan.submit(by=request.user),
-            PlanEvent.Action.RETURN: lambda: plan.return_to_author(by=request.user, comment=comment),
-            PlanEvent.Action.PUBLISH: lambda: plan.publish(by=request.user),
-            PlanEvent.Action.WITHDRAW: lambda: plan.withdraw(by=request.user, reason=comment),
-            PlanEvent.Action.REOPEN: lambda: plan.reopen(by=request.user),
-        }
-        if action not in methods:
+        if action not in workflow.PLAN_TRANSITIONS:
             raise Http404
         try:
-            event = methods[action]()  # PermissionDenied propagates: the admin answers 403
+            # PermissionDenied propagates: the admin answers 403.
+            workflow.make(plan, action, request.user, request.POST.get("comment", ""))
         except ValidationError as error:
             for text in error.messages:
                 self.message_user(request, text, messages.ERROR)
         else:
-            self.message_user(
-                request,
-                _("%(action)s: done. The plan is now %(status)s.")
-                % {"action": event.get_action_display(), "status": plan.get_status_display().lower()},
-            )
+            self.message_user(request, workflow.PLAN_TRANSITIONS[action].done % {"object": plan})
         return HttpResponseRedirect(reverse("admin:plans_plan_change", args=[plan.pk]))
 
     def review_queue_view(self, request):
@@ -803,9 +788,13 @@ def compare_versions(a, b) -> list[dict]:
 # ---------------------------------------------------------------- blog links
 
 
+APPROVE = workflow.LINK_TRANSITIONS[PlanEvent.Action.APPROVE_LINK]
+REJECT = workflow.LINK_TRANSITIONS[PlanEvent.Action.REJECT_LINK]
+
+
 class RejectForm(forms.Form):
     note = forms.CharField(
-        label=gettext_lazy("Why is the link rejected?"),
+        label=REJECT.comment_label,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=gettext_lazy("The lab's focal points receive this note."),
     )
@@ -823,6 +812,8 @@ class BlogLinkAdmin(admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("link"), ordering="url")
     def link(self, obj):
+        if not link_url(obj.url):  # shown as text: staff see what was refused, and no script runs
+            return obj.title or obj.url
         return format_html(
             '<a href="{}" rel="noopener" target="_blank">{}</a>', obj.url, obj.title or obj.url
         )
@@ -840,7 +831,7 @@ class BlogLinkAdmin(admin.ModelAdmin):
             '<button type="submit" class="button" formaction="{}" formmethod="post">{}</button> '
             '<a class="button" href="{}">{}</a>',
             reverse("admin:plans_bloglink_approve", args=[obj.pk]),
-            _("Approve"),
+            APPROVE.label,
             reverse("admin:plans_bloglink_reject", args=[obj.pk]),
             _("Reject…"),
         )
@@ -914,6 +905,10 @@ class BlogLinkAdmin(admin.ModelAdmin):
             extra_context["can_review_link"] = link is not None and permissions.can_review_blog_link(
                 request.user, link
             )
+            if link is not None:
+                extra_context["link_transitions"] = [
+                    t for t in workflow.LINK_TRANSITIONS.values() if link.status in t.sources
+                ]
         return super().changeform_view(request, object_id, form_url, extra_context)
 
     def log_addition(self, request, obj, message):
@@ -955,11 +950,11 @@ class BlogLinkAdmin(admin.ModelAdmin):
             return HttpResponseNotAllowed(["POST"])
         link = self._link_or_404(request, object_id)
         try:
-            link.approve(by=request.user)
+            workflow.make(link, PlanEvent.Action.APPROVE_LINK, request.user)
         except ValidationError as error:
             self.message_user(request, " ".join(error.messages), messages.ERROR)
         else:
-            self.message_user(request, _("Approved %(link)s.") % {"link": link})
+            self.message_user(request, APPROVE.done % {"object": link})
         return self._next(request)
 
     def reject_view(self, request, object_id):
@@ -971,13 +966,7 @@ class BlogLinkAdmin(admin.ModelAdmin):
     def _reject(self, request, links):
         form = RejectForm(request.POST if "note" in request.POST else None)
         if form.is_valid():
-            done = 0
-            for link in links:
-                try:
-                    link.reject(by=request.user, note=form.cleaned_data["note"])
-                    done += 1
-                except ValidationError as error:
-                    self.message_user(request, f"{link}: {' '.join(error.messages)}", messages.ERROR)
+            done = self._review_all(request, links, REJECT, form.cleaned_data["note"])
             self.message_user(
                 request,
                 ngettext("Rejected %(n)d blog link.", "Rejected %(n)d blog links.", done) % {"n": done},
@@ -993,15 +982,23 @@ class BlogLinkAdmin(admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/plans/bloglink/reject.html", context)
 
-    @admin.action(description=gettext_lazy("Approve selected blog links"), permissions=["review"])
-    def approve_selected(self, request, queryset):
+    def _review_all(self, request, links, transition, note="") -> int:
+        """Make `transition` on each of `links`; say why each refused one was refused. Returns how many."""
         done = 0
-        for link in queryset.select_related("plan"):
+        for link in links:
             try:
-                link.approve(by=request.user)
+                workflow.make(link, transition.action, request.user, note)
                 done += 1
             except ValidationError as error:
-                self.message_user(request, f"{link}: {' '.join(error.messages)}", messages.WARNING)
+                for text in error.messages:
+                    self.message_user(
+                        request, _("%(link)s: %(error)s") % {"link": link, "error": text}, messages.WARNING
+                    )
+        return done
+
+    @admin.action(description=gettext_lazy("Approve selected blog links"), permissions=["review"])
+    def approve_selected(self, request, queryset):
+        done = self._review_all(request, queryset.select_related("plan"), APPROVE)
         self.message_user(
             request, ngettext("Approved %(n)d blog link.", "Approved %(n)d blog links.", done) % {"n": done}
         )

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from taggit.managers import TaggableManager
 from taggit.models import TagBase, TaggedItemBase
 
-from plans import choices
+from plans import choices, notifications, permissions, workflow
 from plans.choices import STAGES  # noqa: F401  (re-exported: forms and the archive code name it here)
 
 
@@ -371,80 +371,65 @@ class Plan(models.Model):
             self.slug = unique_slug(self.title, Plan, self.pk)
         super().save(*args, **kwargs)
 
-    # Editorial workflow. Each transition asks plans.permissions whether `by` may make it (PermissionDenied
-    # otherwise), checks the current status (ValidationError otherwise), saves, records a PlanEvent and
-    # e-mails the people concerned once the transaction has committed.
-
-    def _transition(self, by, action, allowed_from, to, *, comment="", extra=None):
-        from plans import notifications, permissions
-
-        if not permissions.can_make_transition(by, self, action):
-            raise PermissionDenied(
-                _("You may not %(action)s this plan.") % {"action": PlanEvent.Action(action).label.lower()}
-            )
-        if self.status not in allowed_from:
-            raise ValidationError(
-                _("A %(status)s plan cannot be %(action)s.")
-                % {
-                    "status": self.get_status_display().lower(),
-                    "action": PlanEvent.Action(action).label.lower(),
-                }
-            )
-        with transaction.atomic():
-            from_status = self.status
-            self.status = to
-            fields = ["status", "updated_at"]
-            for name, value in (extra or {}).items():
-                setattr(self, name, value)
-                fields.append(name)
-            self.save(update_fields=fields)
-            event = PlanEvent.objects.create(
-                plan=self, actor=by, action=action, from_status=from_status, to_status=to, comment=comment
-            )
-            notifications.after_commit(event)
-        return event
+    # Editorial workflow: the rows of plans/workflow.py, made by `make_transition`.
 
     def submit(self, by):
         """Draft → submitted: the lab's focal point hands the plan to the reviewers."""
-        return self._transition(by, PlanEvent.Action.SUBMIT, [self.Status.DRAFT], self.Status.SUBMITTED)
+        return make_transition(self, by, PlanEvent.Action.SUBMIT)
 
     def return_to_author(self, by, comment):
         """Submitted → draft, with the reviewer's comment (required: the authors must know what to fix)."""
-        if not (comment or "").strip():
-            from plans import permissions
-
-            # Permission first, so that a user who may not review learns nothing about the plan's status.
-            if not permissions.can_make_transition(by, self, PlanEvent.Action.RETURN):
-                raise PermissionDenied(_("You may not return this plan."))
-            raise ValidationError({"comment": _("Say what the authors should change.")})
-        return self._transition(
-            by, PlanEvent.Action.RETURN, [self.Status.SUBMITTED], self.Status.DRAFT, comment=comment.strip()
-        )
+        return make_transition(self, by, PlanEvent.Action.RETURN, comment)
 
     def publish(self, by):
         """Submitted → published; `published_at` is kept from a first publication, so that re-publishing
         after a withdrawal does not move an old plan to the top of the list."""
-        return self._transition(
-            by,
-            PlanEvent.Action.PUBLISH,
-            [self.Status.SUBMITTED],
-            self.Status.PUBLISHED,
-            extra={"published_at": self.published_at or timezone.now()},
-        )
+        changes = {"published_at": self.published_at or timezone.now()}
+        return make_transition(self, by, PlanEvent.Action.PUBLISH, changes=changes)
 
     def withdraw(self, by, reason=""):
         """Published → withdrawn: hidden from the public site, kept in the admin."""
-        return self._transition(
-            by,
-            PlanEvent.Action.WITHDRAW,
-            [self.Status.PUBLISHED],
-            self.Status.WITHDRAWN,
-            comment=(reason or "").strip(),
-        )
+        return make_transition(self, by, PlanEvent.Action.WITHDRAW, reason)
 
     def reopen(self, by):
         """Withdrawn → draft, so that the authors can correct it and submit it again."""
-        return self._transition(by, PlanEvent.Action.REOPEN, [self.Status.WITHDRAWN], self.Status.DRAFT)
+        return make_transition(self, by, PlanEvent.Action.REOPEN)
+
+
+def make_transition(obj, by, action, comment="", changes=None):
+    """Make the workflow transition `action` (its row in plans/workflow.py) on `obj`, a plan or a blog link.
+
+    Refused with PermissionDenied when `by` may not make it (asked first, so that such a user learns
+    nothing about the object's state), with ValidationError when `obj` is not in one of its source states
+    or its required comment is empty. Otherwise sets the target status and `changes`, saves them, records a
+    PlanEvent and e-mails the people concerned once the transaction has committed; returns the event."""
+    transition = workflow.TRANSITIONS[action]
+    comment = (comment or "").strip()
+    if not permissions.can_make_transition(by, obj, action):
+        raise PermissionDenied(transition.forbidden)
+    if obj.status not in transition.sources:
+        raise ValidationError(transition.wrong_status, code="wrong_status")
+    if transition.needs_comment and not comment:
+        raise ValidationError(transition.comment_missing, code="comment_required")
+    is_link = isinstance(obj, BlogLink)
+    changes = {"status": transition.target, **(changes or {})}
+    with transaction.atomic():
+        from_status = obj.status
+        for name, value in changes.items():
+            setattr(obj, name, value)
+        # A plan's `updated_at` (auto_now) moves with its status: open edit forms then see the change.
+        obj.save(update_fields=[*changes] if is_link else [*changes, "updated_at"])
+        event = PlanEvent.objects.create(
+            plan_id=obj.plan_id if is_link else obj.pk,
+            blog_link=obj if is_link else None,
+            actor=by,
+            action=action,
+            from_status=from_status,
+            to_status=transition.target,
+            comment=comment,
+        )
+        notifications.after_commit(event)
+    return event
 
 
 def unique_slug(text: str, model, pk=None, max_length: int = 200) -> str:
@@ -578,44 +563,17 @@ class BlogLink(PlanChild):
     def __str__(self) -> str:
         return self.title or self.url
 
-    def _review(self, by, to, action, note=""):
-        from plans import notifications, permissions
-
-        if not permissions.can_review_blog_link(by, self):
-            raise PermissionDenied(_("You may not review blog links."))
-        if self.status == to:
-            raise ValidationError(
-                _("This blog link is already %(status)s.") % {"status": self.get_status_display()}
-            )
-        with transaction.atomic():
-            from_status = self.status
-            self.status, self.reviewed_by, self.reviewed_at, self.review_note = to, by, timezone.now(), note
-            self.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_note"])
-            event = PlanEvent.objects.create(
-                plan_id=self.plan_id,
-                blog_link=self,
-                actor=by,
-                action=action,
-                from_status=from_status,
-                to_status=to,
-                comment=note,
-            )
-            notifications.after_commit(event)
-        return event
+    def _review(self, by, action, note=""):
+        changes = {"reviewed_by": by, "reviewed_at": timezone.now(), "review_note": (note or "").strip()}
+        return make_transition(self, by, action, note, changes=changes)
 
     def approve(self, by):
         """Make the link public (a pending or rejected link; a reviewer may change their mind)."""
-        return self._review(by, self.Status.APPROVED, PlanEvent.Action.APPROVE_LINK)
+        return self._review(by, PlanEvent.Action.APPROVE_LINK)
 
     def reject(self, by, note):
         """Keep the link off the public site; the note tells the focal points why (required)."""
-        if not (note or "").strip():
-            from plans import permissions
-
-            if not permissions.can_review_blog_link(by, self):
-                raise PermissionDenied(_("You may not review blog links."))
-            raise ValidationError({"note": _("Say why the link is rejected.")})
-        return self._review(by, self.Status.REJECTED, PlanEvent.Action.REJECT_LINK, note.strip())
+        return self._review(by, PlanEvent.Action.REJECT_LINK, note)
 
 
 class ExtraAnswer(PlanChild):

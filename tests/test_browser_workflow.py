@@ -61,7 +61,7 @@ def test_it_takes_a_closing_report_from_draft_to_the_public_site(
     page.click("text=Waste pickers of Hanoi")
     page.fill("#comment-return", "Please say which data you used.")
     page.click("button[value=return]")
-    expect(page.locator(".messagelist")).to_contain_text("The plan is now draft")
+    expect(page.locator(".messagelist")).to_contain_text("The plan is now a draft again")
 
     # The focal point reads the comment, fixes the plan and submits it again.
     switch_user(page, login, focal_point)

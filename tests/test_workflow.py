@@ -4,7 +4,7 @@ import logging
 
 import pytest
 from django.core import mail
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail.backends.base import BaseEmailBackend
 from django.urls import reverse
 
@@ -177,13 +177,109 @@ def test_it_reports_a_transition_done_over_http_when_the_mail_server_fails(
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("admin:plans_plan_transition", args=[plan.pk, "submit"]), follow=True)
     assert response.status_code == 200
-    assert ["The plan is now submitted" in str(m) for m in response.context["messages"]] == [True]
+    assert [str(m) for m in response.context["messages"]] == [
+        "The plan is now submitted; the reviewers will look at it."
+    ]
     plan.refresh_from_db()
     assert plan.status == Plan.Status.SUBMITTED
 
 
 def test_it_records_a_link_review_when_the_mail_server_fails(
     plan_factory, focal_point, reviewer, mails, mail_server_down
+
+
+# Every refusal is a whole sentence of its own (issue 11, defect 3: no "A draft plan cannot be publish.").
+WRONG_STATUS = [
+    ("submit", "published", "Only a draft plan can be submitted."),
+    ("return_to_author", "draft", "Only a submitted plan can be returned to its authors."),
+    ("publish", "draft", "Only a submitted plan can be published."),
+    ("withdraw", "submitted", "Only a published plan can be withdrawn."),
+    ("reopen", "published", "Only a withdrawn plan can be reopened."),
+]
+FORBIDDEN = [
+    ("submit", "other_focal_point", "You may not submit this plan."),
+    ("return_to_author", "focal_point", "You may not return this plan to its authors."),
+    ("publish", "focal_point", "You may not publish this plan."),
+    ("withdraw", "focal_point", "You may not withdraw this plan."),
+    ("reopen", "focal_point", "You may not reopen this plan."),
+]
+
+
+def call(plan, method, user):
+    takes_comment = method in ("return_to_author", "withdraw")
+    return getattr(plan, method)(user, "Because") if takes_comment else getattr(plan, method)(user)
+
+
+@pytest.mark.parametrize(("method", "status", "message"), WRONG_STATUS)
+def test_it_refuses_a_transition_from_the_wrong_status_in_a_whole_sentence(
+    plan_factory, superuser, method, status, message
+):
+    plan = plan_factory(status=status)
+    with pytest.raises(ValidationError) as refused:
+        call(plan, method, superuser)
+    assert refused.value.messages == [message]
+
+
+@pytest.mark.parametrize(("method", "persona", "message"), FORBIDDEN)
+def test_it_refuses_a_transition_to_a_user_who_may_not_make_it_in_a_whole_sentence(
+    request, plan_factory, other_focal_point, method, persona, message
+):
+    plan = plan_factory(status=Plan.Status.SUBMITTED)
+    with pytest.raises(PermissionDenied) as refused:
+        call(plan, method, request.getfixturevalue(persona))
+    assert str(refused.value) == message
+
+
+def test_it_asks_for_the_required_comments_in_whole_sentences(plan_factory, reviewer):
+    plan = plan_factory(status=Plan.Status.SUBMITTED)
+    with pytest.raises(ValidationError) as refused:
+        plan.return_to_author(reviewer, "  ")
+    assert refused.value.messages == ["Say what the authors should change."]
+    link = plan.blog_links.create(url="https://example.org/post")
+    with pytest.raises(ValidationError) as refused:
+        link.reject(reviewer, "")
+    assert refused.value.messages == ["Say why the link is rejected."]
+    link.approve(reviewer)
+    with pytest.raises(ValidationError) as refused:
+        link.approve(reviewer)
+    assert refused.value.messages == ["This blog link is already approved."]
+    assert not plan.events.exclude(action="approve_link").exists()
+
+
+@pytest.mark.parametrize(
+    ("status", "action", "message"),
+    [
+        ("draft", "submit", "The plan is now submitted; the reviewers will look at it."),
+        ("submitted", "publish", "The plan is now published."),
+        ("submitted", "return", "The plan is now a draft again; its authors have your comment."),
+        ("published", "withdraw", "The plan is now withdrawn from the public site."),
+        ("withdrawn", "reopen", "The plan is now a draft again."),
+        ("submitted", "submit", "Only a draft plan can be submitted."),
+    ],
+)
+def test_it_tells_the_admin_user_what_a_transition_did_in_a_whole_sentence(
+    client, plan_factory, superuser, status, action, message
+):
+    plan = plan_factory(status=status)
+    client.force_login(superuser)
+    url = reverse("admin:plans_plan_transition", args=[plan.pk, action])
+    response = client.post(url, {"comment": "Please fix"}, follow=True)
+    assert [str(m) for m in response.context["messages"]] == [message]
+
+
+def test_it_labels_the_buttons_and_the_comment_from_the_workflow_table(client, plan_factory, reviewer):
+    plan = plan_factory(status=Plan.Status.SUBMITTED)
+    client.force_login(reviewer)
+    body = client.get(reverse("admin:plans_plan_change", args=[plan.pk])).content.decode()
+    assert ">Publish</button>" in body and ">Return to author</button>" in body
+    assert "Comment for the authors (required)" in body
+
+
+def test_it_answers_404_for_an_unknown_transition(client, plan_factory, superuser):
+    plan = plan_factory(status=Plan.Status.SUBMITTED)
+    client.force_login(superuser)
+    response = client.post(reverse("admin:plans_plan_transition", args=[plan.pk, "approve_link"]))
+    assert response.status_code == 404
 ):
     link = plan_factory().blog_links.create(url="https://example.org/post")
     mails(lambda: link.reject(by=reviewer, note="Off topic"))
