@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from plans.choices import EventAction
 from plans.permissions import REVIEW_PERMISSION
 
 logger = logging.getLogger(__name__)
@@ -56,10 +57,8 @@ def focal_points(plan):
 
 def plan_event(event) -> int:
     """Mail the people concerned by `event`; returns the number of messages sent."""
-    from plans.models import PlanEvent
-
     plan = event.plan
-    recipients = reviewers() if event.action == PlanEvent.Action.SUBMIT else focal_points(plan)
+    recipients = reviewers() if event.action == EventAction.SUBMIT else focal_points(plan)
     addresses = sorted({u.email for u in recipients if u.email and u.pk != event.actor_id})
     if not addresses:
         return 0

@@ -17,6 +17,7 @@ check the status themselves, so that a refused transition says *why* (Permission
 
 from django.db.models import Q, QuerySet
 
+from plans.choices import BlogLinkStatus, PlanStatus
 from plans.workflow import PLAN_TRANSITIONS, TRANSITIONS
 
 REVIEW_PERMISSION = "plans.review_plan"
@@ -150,13 +151,11 @@ def addable_labs(user, queryset: QuerySet) -> QuerySet:
 def can_change(user, plan) -> bool:
     """Edit the content of a plan: superusers always; its lab's focal points while it is a draft (a
     submitted plan is the reviewers' to judge, a published one is a public record)."""
-    from plans.models import Plan
-
     if not _active(user) or not user.is_staff:
         return False
     if user.is_superuser:
         return True
-    return plan.status == Plan.Status.DRAFT and is_author(user, plan)
+    return plan.status == PlanStatus.DRAFT and is_author(user, plan)
 
 
 def can_delete(user, plan) -> bool:
@@ -201,13 +200,11 @@ def can_add_blog_link(user, plan) -> bool:
 
 def can_change_blog_link(user, link) -> bool:
     """Authors may correct a link until a reviewer has looked at it; superusers always."""
-    from plans.models import BlogLink
-
     if not _active(user) or not user.is_staff:
         return False
     if user.is_superuser:
         return True
-    return link.status == BlogLink.Status.PENDING and is_author(user, link.plan)
+    return link.status == BlogLinkStatus.PENDING and is_author(user, link.plan)
 
 
 def can_review_blog_link(user, link=None) -> bool:
