@@ -37,11 +37,6 @@ def plan_form_data(plan, client, **overrides):
     return data
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def many_plans(plan_factory, lab_a):
     def make(n):

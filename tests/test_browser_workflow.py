@@ -10,11 +10,6 @@ from plans.models import BlogLink, Plan
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def switch_user(page, login, user):
     page.context.clear_cookies()
     return login(user)

@@ -1,6 +1,5 @@
 """Revisions of plans (django-reversion): every admin save is one, comparable and restorable."""
 
-import pytest
 from django.urls import reverse
 from reversion.models import Version
 
@@ -15,11 +14,6 @@ INLINES = [
     "blog_links",
     "extra_answers",
 ]
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def post_plan(client, plan, *, insights=(), **fields):

@@ -11,11 +11,6 @@ from django.urls import reverse
 from plans.models import BlogLink, Plan, PlanEvent
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def mails(django_capture_on_commit_callbacks):
     """Run the transitions' on-commit e-mails, which a test transaction would otherwise never send."""

@@ -1,0 +1,12 @@
+"""Settings for the test suite (pytest reads this module, see pyproject.toml): the real settings, with the
+few changes that make tests fast and nothing that changes what a test can observe.
+
+Subprocess tests that must see production behaviour (tests/test_settings.py, the two-server cache test) set
+DJANGO_SETTINGS_MODULE=acclab.settings themselves.
+"""
+
+from acclab.settings import *  # noqa: F403
+
+# The default PBKDF2 hasher runs 1.5 million rounds (about a second on a CI core) for every user a fixture
+# creates and every sign-in; MD5 makes that instant. Tests never depend on the hashing algorithm.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
