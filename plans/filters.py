@@ -1,9 +1,11 @@
-"""The one FilterSet of plans, shared by the list, the map, the statistics (and later downloads and API).
+"""The one FilterSet of plans, shared by the list, the map, the statistics, the downloads and the API.
 
 Query parameters are part of the public contract (links are shared): `country`, `year`, `kind`,
 `language`, `methods`, `datasources`, `sdgs`, `thematic_areas` (tag slugs, SDG numbers), each repeatable:
 values of one parameter are OR-ed, parameters are AND-ed. `q` is the full-text query and `sort` one of
-`newest`, `title`, `relevance`. Invalid values are ignored rather than answered with an error.
+`newest`, `title`, `relevance`. Invalid or unknown values are ignored one by one rather than answered
+with an error (a shared link stays valid when a tag is renamed); a filter whose values are all invalid or
+unknown matches nothing, whatever the facet.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from urllib.parse import urlencode
 
 import django_filters as filters
 from django import forms
+from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.models import Count, F, Q, QuerySet
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
@@ -43,51 +46,89 @@ LANGUAGES = {
 }
 
 
-class AnyValueMultipleField(forms.MultipleChoiceField):
-    """Accepts any submitted value: the choices are the data, and a stale value simply matches nothing."""
+class ValuesField(forms.MultipleChoiceField):
+    """The submitted values of one facet, cleaned one by one by `coerce`, which raises ValueError for a
+    value that can match no plan (malformed, out of the column's range, holding a NUL byte that PostgreSQL
+    refuses): such a value is dropped, never the whole filter. `None` means "nothing submitted" (no
+    filter); an empty list means "values submitted, none usable" (the filter matches nothing)."""
 
-    def valid_value(self, value):
-        return True
-
-
-class IntMultipleField(forms.TypedMultipleChoiceField):
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("coerce", int)
+    def __init__(self, *args, coerce: Callable[[str], object] = str, **kwargs):
+        self.coerce = coerce
         super().__init__(*args, **kwargs)
 
-    def valid_value(self, value):
-        return str(value).isdigit()
+    def clean(self, value):
+        submitted = [v.strip() for v in value or () if isinstance(v, str) and v.strip()]
+        if not submitted:
+            return None
+        kept = []
+        for raw in submitted:
+            try:
+                kept.append(self.coerce(raw))
+            except ValueError:
+                continue
+        return list(dict.fromkeys(kept))
+
+
+def _text(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("a NUL byte matches no stored text")
+    return value
+
+
+def _number_of(model, name: str) -> Callable[[str], int]:
+    """Coerce to an integer the column `model.name` can hold: the same range on every database (SQLite
+    would compare a larger number, PostgreSQL refuses it with an error)."""
+    low, high = BaseDatabaseOperations.integer_field_ranges[model._meta.get_field(name).get_internal_type()]
+
+    def number(value: str) -> int:
+        if not (value.isascii() and value.isdigit()) or not low <= int(value) <= high:
+            raise ValueError(f"{value!r} is not a number of {model.__name__}.{name}")
+        return int(value)
+
+    return number
+
+
+def _choice(value: str) -> str:
+    if value not in Plan.Kind.values:
+        raise ValueError(f"{value!r} is not a kind of plan")
+    return value
 
 
 class ValuesFilter(filters.MultipleChoiceFilter):
-    """Any of the chosen values of a column of plans. No DISTINCT (django-filter's default for multiple
-    choices): a column of the plan itself cannot repeat a plan."""
+    """Plans whose column holds any of the chosen values (`IN`, no DISTINCT: a column of the plan itself
+    cannot repeat a plan). Stale values are ignored one by one; all of them stale selects no plan."""
 
-    field_class = AnyValueMultipleField
+    field_class = ValuesField
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, coerce: Callable[[str], object] = _text, **kwargs):
         kwargs.setdefault("distinct", False)
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, coerce=coerce, **kwargs)
+
+    def filter(self, qs, value):
+        if value is None:
+            return qs
+        if not value:
+            # Always false, yet real SQL: `none()` cannot be nested in the statistics' raw queries.
+            return qs.filter(pk__isnull=True)
+        return qs.filter(**{f"{self.field_name}__in": value})
 
 
-class IntValuesFilter(ValuesFilter):
-    field_class = IntMultipleField
-
-
-class AnyOfFilter(filters.ModelMultipleChoiceFilter):
+class AnyOfFilter(ValuesFilter):
     """Plans carrying any of the chosen tags (or SDGs), as `id IN (plans with one of them)`. A join would
     repeat a plan once per matching tag and need SELECT DISTINCT over whole rows (130 ms for a count at
-    100,000 plans), and every facet count over such a list would have to de-duplicate again."""
+    100,000 plans), and every facet count over such a list would have to de-duplicate again. The values
+    are compared in the database (`tag.slug IN …`): a tag that no longer exists simply matches nothing."""
 
-    def __init__(self, *args, through, column, plan_column, **kwargs):
+    def __init__(self, *args, through, column, plan_column, to_field_name, **kwargs):
         self.through, self.column, self.plan_column = through, column, plan_column
+        self.to_field_name = to_field_name
         super().__init__(*args, **kwargs)
 
     def filter(self, qs, value):
         if not value:
-            return qs
-        chosen = self.through.objects.filter(**{f"{self.column}__in": value}).values(self.plan_column)
-        return qs.filter(pk__in=chosen)
+            return super().filter(qs, value)  # no filter, or one that matches nothing
+        chosen = self.through.objects.filter(**{f"{self.column}__{self.to_field_name}__in": value})
+        return qs.filter(pk__in=chosen.values(self.plan_column))
 
 
 TAG_MODELS = {
@@ -102,7 +143,6 @@ def _tags(name):
     return AnyOfFilter(
         field_name=name,
         to_field_name="slug",
-        queryset=model.objects.all(),
         through=through,
         column="tag",
         plan_column="content_object_id",
@@ -113,8 +153,8 @@ def _tags(name):
 class PlanFilter(filters.FilterSet):
     q = filters.CharFilter(method="full_text", label=_("Search"))
     country = ValuesFilter(label=_("Country"))
-    year = IntValuesFilter(label=_("Year"))
-    kind = filters.MultipleChoiceFilter(choices=Plan.Kind.choices, distinct=False, label=_("Kind"))
+    year = ValuesFilter(coerce=_number_of(Plan, "year"), label=_("Year"))
+    kind = ValuesFilter(coerce=_choice, choices=Plan.Kind.choices, label=_("Kind"))
     language = ValuesFilter(label=_("Language"))
     methods = _tags("methods")
     datasources = _tags("datasources")
@@ -122,7 +162,7 @@ class PlanFilter(filters.FilterSet):
     sdgs = AnyOfFilter(
         field_name="sdgs",
         to_field_name="number",
-        queryset=SDG.objects.all(),
+        coerce=_number_of(SDG, "number"),
         through=Plan.sdgs.through,
         column="sdg",
         plan_column="plan_id",
@@ -189,14 +229,16 @@ class Facet:
         return [v for v in self.values if v.selected]
 
 
-def _selected(data, name) -> set[str]:
-    return set(data.getlist(name)) if hasattr(data, "getlist") else set(data.get(name, []))
-
-
 def _values(data, name) -> list[str]:
+    """The submitted values of one parameter, stripped and sorted; a NUL byte matches nothing (and
+    PostgreSQL refuses it), so such a value is dropped here as the FilterSet drops it."""
     values = data.getlist(name) if hasattr(data, "getlist") else data.get(name, [])
     values = [values] if isinstance(values, str) else list(values)
-    return sorted({v.strip() for v in values if v and v.strip()})
+    return sorted({v.strip() for v in values if v and v.strip() and "\x00" not in v})
+
+
+def _selected(data, name) -> set[str]:
+    return set(_values(data, name))
 
 
 def filter_params(data, without: str = "") -> list[tuple[str, str]]:
