@@ -44,6 +44,7 @@ INSIGHTS = "insights"  # Insight rows, one per paragraph
 BARRIERS = "barriers"  # Barrier rows, one per paragraph
 BLOGS = "blogs"  # BlogLink rows for `[X](X)` links; other text to ExtraAnswer
 CHECKLIST = "checklist"  # a list of option values in a JSON field of Plan (`name`)
+CHOICE = "choice"  # an option value in a field of Plan (`name`), as its label; other text to ExtraAnswer
 LEARNING_QUESTION = "lq"  # a field of the section's LearningQuestion (`name`); "stages" is a checklist
 EVIDENCE = "evidence"  # Evidence rows of kind `name` (answer text and group list)
 PARTNERS = "partners"  # answer text to Plan.`name`, group list to Partnership rows
@@ -111,6 +112,7 @@ class Template:
         return [p for s in self.sections for p in s.prompts]
 
 
+CHALLENGE_TYPE_OPTIONS = (("big_bet", "Big bet"), ("exploratory", "Exploratory"))
 STAGE_OPTIONS = (("sense", "Sense"), ("explore", "Explore"), ("test", "Test"), ("grow", "Grow"))
 HANDOVER_OPTIONS = (
     ("programming", "Our work has led to significant changes in our UNDP Country Office programming"),
@@ -167,7 +169,9 @@ CHALLENGE = SectionDef(
             'Challenge type: If you are working on multiple challenges, please indicate if this is your "big '
             f'bet" or "exploratory" challenge.{NBSP}',
             _("Challenge type"),
-            EXTRA,
+            CHOICE,
+            "challenge_type",
+            options=CHALLENGE_TYPE_OPTIONS,
         ),
         _p(
             "challenge_statement",

@@ -153,7 +153,7 @@ def _section_items(section, plan: Plan, parts: dict, covered: set) -> list[dict]
     for prompt in section.prompts:
         kind, name = prompt.target.kind, prompt.target.name
         key = (kind, name) if kind in {cat.FIELD, cat.EVIDENCE, cat.CHECKLIST, cat.PARTNERS} else (kind,)
-        if kind == cat.EXTRA:
+        if kind in (cat.EXTRA, cat.CHOICE):
             key = ("extra", prompt.key)
         if key in covered:
             continue
@@ -184,6 +184,10 @@ def _section_items(section, plan: Plan, parts: dict, covered: set) -> list[dict]
             key = ("lq",)
             if key not in covered:
                 item = {"type": "questions", "questions": parts["questions"]}
+        elif kind == cat.CHOICE and (getattr(plan, name) or parts["extra_by_prompt"].get(prompt.key)):
+            value = getattr(plan, name) and getattr(plan, f"get_{name}_display")()
+            chosen = [{"label": "", "html": value}] if value else []
+            item = {"type": "extra", "answers": chosen + parts["extra_by_prompt"].get(prompt.key, [])}
         elif kind == cat.EXTRA and parts["extra_by_prompt"].get(prompt.key):
             item = {"type": "extra", "answers": parts["extra_by_prompt"][prompt.key]}
         if item:
@@ -211,7 +215,7 @@ def detail_context(plan: Plan) -> dict:
             continue
         prompt = cat.match_prompt(extra.prompt) if extra.prompt else None
         answer = {"label": extra.prompt, "html": sanitise(extra.answer)}
-        if prompt and prompt.target.kind == cat.EXTRA:
+        if prompt and prompt.target.kind in (cat.EXTRA, cat.CHOICE):
             extra_by_prompt.setdefault(prompt.key, []).append(answer)
         else:
             other_answers.setdefault(extra.section or str(_("Other answers")), []).append(answer)

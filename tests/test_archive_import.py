@@ -240,6 +240,56 @@ def test_it_exports_edits_made_in_the_admin():
     assert text.index("New Partner Ltd") < text.index("## End")
 
 
+@needs_corpus
+@pytest.mark.django_db
+def test_it_round_trips_a_challenge_type_set_in_the_admin(tmp_path):
+    """The archive never carried the big-bet/exploratory choice, but a plan that has one keeps it through
+    export and re-import; the instruction text under the prompt stays an answer of its own."""
+    run(OPENING, HYBRID)
+    for source, value in ((OPENING, "big_bet"), (HYBRID, "exploratory")):
+        Plan.objects.filter(source_file=source.name).update(challenge_type=value)
+    texts = {p.source_file: exported(p) for p in Plan.objects.all()}
+    assert "Big bet" in texts[OPENING.name] and "Exploratory" in texts[HYBRID.name]
+    for name, text in texts.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    extras = sorted(ExtraAnswer.objects.values_list("answer", flat=True))
+    Plan.objects.all().delete()
+    run(tmp_path)
+    assert dict(Plan.objects.values_list("source_file", "challenge_type")) == {
+        OPENING.name: "big_bet",
+        HYBRID.name: "exploratory",
+    }
+    assert sorted(ExtraAnswer.objects.values_list("answer", flat=True)) == extras
+
+
+@needs_corpus
+@pytest.mark.django_db
+def test_it_keeps_a_challenge_type_set_before_the_archive_carried_it(tmp_path):
+    """Plans imported before the challenge type was read have no snapshot of it: re-importing a changed
+    file must not blank the value set in the admin since."""
+    run(OPENING)
+    plan = Plan.objects.get()
+    layout = plan.archive_layout
+    del layout["snapshot"]["plan.challenge_type"]
+    Plan.objects.filter(pk=plan.pk).update(challenge_type="big_bet", archive_layout=layout)
+    changed = tmp_path / OPENING.name
+    changed.write_text(OPENING.read_text(encoding="utf-8") + "\nOne more closing line.\n", encoding="utf-8")
+    _out, err, code = run(changed)
+    assert code == 0, err
+    assert Plan.objects.get().challenge_type == "big_bet"
+
+
+@pytest.mark.django_db
+def test_it_round_trips_the_challenge_type_of_an_admin_authored_plan(plan_factory, tmp_path):
+    from plans.archive.mapping import read
+    from plans.archive.parse import parse
+
+    plan = plan_factory(title="Authored", challenge_type="exploratory", challenge_statement="Markets.")
+    content, _layout = read(parse(exported(plan))[0])
+    assert content["plan"]["challenge_type"] == "exploratory"
+    assert content["extra_answers"] == []
+
+
 @pytest.mark.django_db
 def test_it_exports_an_admin_authored_plan_with_its_template(plan_factory, tmp_path):
     plan = plan_factory(title="Authored here", form_version="closing_v2", background="", why_data="Surveys.")

@@ -57,6 +57,7 @@ def open_data(plan_factory, lab_b):
         latitude=21.03,
         longitude=105.85,
         challenge_statement="Households ration drinking water; kiosks might help. =SUM(A1:A2)",
+        challenge_type="big_bet",
         tweet_summary="Café owners and Đà Nẵng vendors",
         time_sense=40,
         time_explore=30,
@@ -96,6 +97,7 @@ def open_data(plan_factory, lab_b):
         year=2023,
         language="fr",
         challenge_statement="Les abattoirs produisent des déchets organiques.",
+        challenge_type="exploratory",
     )
     french.methods.add("Ethnography")
     LearningQuestion.objects.create(plan=french, question="Que deviennent les déchets des abattoirs ?")
@@ -367,6 +369,7 @@ def summary(plan):
         plan.latitude,
         plan.longitude,
         plan.challenge_statement,
+        plan.challenge_type,
         tuple(plan.handover_options),
         tuple(plan.time_split),
         tuple(t.name for t in plan.methods.all()),

@@ -112,6 +112,20 @@ def test_it_keeps_the_sections_in_the_form_order(client, full_plan):
     assert order == sorted(order, key=learnings.index) and "Time split" in order
 
 
+def test_it_shows_the_challenge_type_with_the_instruction_typed_under_it(client, published):
+    plan = published(title="Markets", challenge_type="big_bet", challenge_statement="Dirty markets.")
+    plan.extra_answers.create(
+        section="Challenge statement",
+        prompt="Challenge type: If you are working on multiple challenges, please indicate if this is your "
+        '"big bet" or "exploratory" challenge.',
+        answer="Please note: we ask you to only submit a maximum of 3 challenges.",
+    )
+    html = client.get(f"/plans/{plan.slug}/").content.decode()
+    section = html[html.index('data-section="challenge_statement"') :]
+    assert section.index("Challenge type") < section.index("Big bet") < section.index("Please note")
+    assert 'data-section="other"' not in html
+
+
 def test_it_offers_the_plan_in_archive_format(client, full_plan):
     html = client.get(f"/plans/{full_plan.slug}/").content.decode()
 

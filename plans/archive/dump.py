@@ -16,6 +16,7 @@ PLAN_FIELDS = (
     *TEXT_FIELDS,
     *TIME_FIELDS,
     "title",
+    "challenge_type",
     "handover_options",
     "year",
     "country",

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from plans.archive.dump import PLAN_FIELDS, PREFETCH, plan_content
-from plans.archive.mapping import TAG_KEYS
+from plans.archive.mapping import TAG_KEYS, empty_content
 
 KINDS = {"opening": "opening", "closing_v1": "closing", "closing_v2": "closing", "hybrid": "hybrid"}
 COLLECTIONS = (
@@ -439,12 +439,15 @@ def merge(old: dict[str, str], new: dict, current: dict) -> dict:
     """Three-way merge of plan content: where the file changed a value since the last import (its hash
     differs from the snapshot `old`), the file wins; elsewhere the current database value stays."""
     ours = snapshot(new)
+    # A field read from the archive only since the last import (the challenge type) was empty in the file
+    # then; an empty snapshot (none stored) lets the file win everywhere.
+    before = snapshot(empty_content()) | old if old else {}
     merged: dict = {"plan": {}}
     for name, value in new["plan"].items():
-        changed = ours[f"plan.{name}"] != old.get(f"plan.{name}")
+        changed = ours[f"plan.{name}"] != before.get(f"plan.{name}")
         merged["plan"][name] = value if changed else current["plan"].get(name, value)
     for key in (*TAG_KEYS, "sdgs", *COLLECTIONS):
-        merged[key] = new[key] if ours[key] != old.get(key) else current[key]
+        merged[key] = new[key] if ours[key] != before.get(key) else current[key]
     return merged
 
 

@@ -14,6 +14,7 @@ Part references (JSON lists, kept short because every imported plan stores them)
     ["i"] / ["br"]          all insights / barriers, one paragraph each
     ["b", position]         a BlogLink row, written `[url](url)`
     ["h"]                   the handover checklist
+    ["c", field]            a choice field of the plan, written as its option's label
     ["q", lq, field]        a field of learning question number `lq`; field "stages" is a checklist
     ["e", kind, count]      the next `count` evidence rows of `kind`
     ["p", partner, field]   a field of partner number `partner`
@@ -60,6 +61,7 @@ SECTORS = {
     "other": "Other",
 }
 NEW_UNUSUAL = {"yes": "Yes", "no": "No"}
+CHOICE_OPTIONS = {p.target.name: p.options for p in cat.PROMPTS.values() if p.target.kind == cat.CHOICE}
 PARTNER_FIELDS = ("name", "sector", "description", "is_new_and_unusual")  # the order of the four groups
 _LINK_RE = re.compile(r"^\[(?P<a>.+)\]\((?P<b>.+)\)$", re.DOTALL)
 _SDG_RE = re.compile(r"^\s*(\d{1,2})\s*\.")
@@ -83,6 +85,7 @@ def empty_content() -> dict:
         | dict.fromkeys(TIME_FIELDS)
         | {
             "title": "",
+            "challenge_type": "",
             "handover_options": [],
             "year": None,
             "country": "",
@@ -188,6 +191,8 @@ class _Reader:
                 else:
                     self.c["plan"][name] = values
                     parts = [["h"]]
+            elif kind == cat.CHOICE and self.claim("f", name):
+                parts = self.choice(prompt, item)
             elif kind == cat.LEARNING_QUESTION:
                 parts = self.learning_question(prompt, item)
             elif kind == cat.EVIDENCE and self.claim(kind, name):
@@ -226,6 +231,19 @@ class _Reader:
                 self.c["blog_links"].append({"url": url})
                 parts.append(["b", len(self.c["blog_links"]) - 1])
         return parts
+
+    def choice(self, prompt: cat.Prompt, item: Item) -> list:
+        """The first paragraph that is exactly an option's label sets the field; the other paragraphs (the
+        form's "Please note: …" instruction, typed into most opening plans) stay answers of their own."""
+        name = prompt.target.name
+        by_label = {squash(label).casefold(): value for value, label in prompt.options}
+        paras = paragraphs(item.lines)
+        found = next((n for n, p in enumerate(paras) if squash(self.text(p)).casefold() in by_label), None)
+        if found is None:  # the choice's place all the same: a value set later is exported here
+            return [["c", name], *self.extra(item.prompt, item.lines)]
+        self.c["plan"][name] = by_label[squash(self.text(paras[found])).casefold()]
+        before, after = join_paragraphs(paras[:found]), join_paragraphs(paras[found + 1 :])
+        return [*self.extra(item.prompt, before), ["c", name], *self.extra(item.prompt, after)]
 
     def learning_question(self, prompt: cat.Prompt, item: Item) -> list:
         field = prompt.target.name
@@ -462,6 +480,9 @@ class _Writer:
             )
         if tag == "h":
             return self.checklist(plan["handover_options"], cat.HANDOVER_OPTIONS)
+        if tag == "c":
+            label = dict(CHOICE_OPTIONS[part[1]]).get(plan.get(part[1]) or "")
+            return [[label]] if label else []
         if tag == "q":
             rows = self.c["learning_questions"]
             if part[1] >= len(rows):
@@ -601,6 +622,8 @@ def canonical_parts(prompt: cat.Prompt, content: dict, template: str, lq: int | 
         return [["b", n] for n in range(len(content["blog_links"]))]
     if kind == cat.CHECKLIST:
         return [["h"]] if plan[name] else []
+    if kind == cat.CHOICE:
+        return [["c", name]] if plan[name] else []
     if kind == cat.LEARNING_QUESTION:
         rows = content["learning_questions"]
         return [["q", lq, name]] if lq is not None and lq < len(rows) and rows[lq][name] else []
@@ -633,7 +656,7 @@ def complete_layout(layout: dict, content: dict) -> dict:
     learning questions get sections of their own. A plan without layout gets the whole template."""
     template = content["plan"]["form_version"]
     tpl = cat.template(template)
-    sections = [dict(s, items=list(s["items"])) for s in layout.get("sections", [])]
+    sections = [dict(s, items=[_with_choice(e) for e in s["items"]]) for s in layout.get("sections", [])]
     if not layout.get("sections") and not layout.get("v"):
         sections = []
         for definition in tpl.sections:
@@ -689,6 +712,15 @@ def complete_layout(layout: dict, content: dict) -> dict:
             for entry in [s for s in sections if s["k"] == definition.key]:
                 _insert_missing(entry, definition, content, template, placed, placed_lq)
     return dict(layout, sections=sections)
+
+
+def _with_choice(entry: dict) -> dict:
+    """A layout item of a choice prompt stored before choices were read from the archive has no place
+    for the value: it goes first, as the writer puts it in files it writes."""
+    prompt = cat.PROMPTS.get(entry["k"] or "")
+    if prompt is None or prompt.target.kind != cat.CHOICE or ["c", prompt.target.name] in entry["parts"]:
+        return entry
+    return dict(entry, parts=[["c", prompt.target.name], *entry["parts"]])
 
 
 def _insert_missing(entry, definition, content, template, placed, placed_lq) -> None:
