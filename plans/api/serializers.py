@@ -5,13 +5,17 @@ Serializers read only what `plans.downloads.prefetch()` has fetched (children, t
 links), so that serializing a page or a chunk of plans costs a fixed number of queries.
 """
 
+import re
+
 from django.conf import settings
 from django.urls import reverse
+from django.utils.encoding import iri_to_uri
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from plans.filters import SORTS
 from plans.models import (
     SDG,
     Barrier,
@@ -60,6 +64,24 @@ class LabSerializer(serializers.ModelSerializer):
 
 def _absolute(request, path: str) -> str:
     return request.build_absolute_uri(path) if request is not None else path
+
+
+SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+STRAY_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+# A URI, or '' when there is none (as Django's blank URL fields are documented).
+URI_OR_EMPTY = {"oneOf": [{"type": "string", "format": "uri"}, {"type": "string", "maxLength": 0}]}
+
+
+def as_uri(link: str) -> str:
+    """A stored link as the URI the schema promises: the archive holds links with spaces, accents, a bare
+    `%` or brackets, which are percent-encoded; a link without a scheme (`www.…`) becomes ''."""
+    uri = iri_to_uri(STRAY_PERCENT.sub("%25", link.strip())).replace("[", "%5B").replace("]", "%5D")
+    return uri if SCHEME.match(uri) else ""
+
+
+# What the API answers with a 404 (DRF's error body), documented so that clients can rely on it.
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
 
 
 class PlanSummarySerializer(serializers.ModelSerializer):
@@ -141,19 +163,31 @@ class LearningQuestionSerializer(serializers.ModelSerializer):
         fields = ["question", "stages", "methods_usage", "data_gaps"]
 
 
+@extend_schema_field(URI_OR_EMPTY)
+class LinkField(serializers.CharField):
+    """A stored URL as output: a URI (`as_uri`)."""
+
+    def to_representation(self, value):
+        return as_uri(value)
+
+
 class EvidenceSerializer(serializers.ModelSerializer):
     file = serializers.SerializerMethodField()
+    url = LinkField(read_only=True)
+    image_url = LinkField(read_only=True)
 
     class Meta:
         model = Evidence
         fields = ["kind", "text", "url", "file", "image_url"]
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(URI_OR_EMPTY)
     def get_file(self, evidence) -> str:
         return _absolute(self.context.get("request"), evidence.file.url) if evidence.file else ""
 
 
 class BlogLinkSerializer(serializers.ModelSerializer):
+    url = LinkField(read_only=True)
+
     class Meta:
         model = BlogLink
         fields = ["url", "title"]
@@ -175,6 +209,8 @@ class TimeSplitSerializer(serializers.Serializer):
 class PlanDetailSerializer(PlanSummarySerializer):
     """The whole plan: every answer, the children in the form's order, the tags and approved blog links."""
 
+    # Most archived plans never said: '' is one of the documented values.
+    challenge_type = serializers.ChoiceField(Plan.ChallengeType.choices, allow_blank=True, read_only=True)
     time_split = TimeSplitSerializer(source="*", help_text=_("Percent of time per learning-cycle stage."))
     handover_options = serializers.ListField(child=serializers.CharField())
     insights = InsightSerializer(many=True, source="insights.all")
@@ -221,7 +257,48 @@ class PlanDetailSerializer(PlanSummarySerializer):
         # Filtered here as well as in the prefetch: a caller that forgot the prefetch must still never
         # publish a pending or rejected link.
         links = [link for link in plan.blog_links.all() if link.status == BlogLink.Status.APPROVED]
-        return BlogLinkSerializer(links, many=True, context=self.context).data
+        # A blog link is its URL: one that cannot be a link is left out rather than shown empty.
+        return [
+            link for link in BlogLinkSerializer(links, many=True, context=self.context).data if link["url"]
+        ]
+
+
+# ------------------------------------------------------------------ query parameters
+
+
+class FilterParameters(serializers.Serializer):
+    """The list's filters whose values the schema constrains, checked before filtering so that an invalid
+    one is answered 400 with the reason, as documented. Free values (countries, languages, tag slugs, the
+    search) keep the public list's behaviour: a tag that no longer exists is ignored."""
+
+    kind = serializers.ListField(child=serializers.ChoiceField(Plan.Kind.choices), required=False)
+    year = serializers.ListField(child=serializers.IntegerField(min_value=0, max_value=32767), required=False)
+    sdgs = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=17),
+        required=False,
+        help_text=_("SDG numbers."),
+    )
+    sort = serializers.ChoiceField(list(SORTS.items()), required=False)
+
+    @classmethod
+    def check(cls, query) -> None:
+        """Raise DRF's ValidationError (a 400) unless every parameter in `query` (a QueryDict) has a value
+        the schema allows. Read as plain values, not as a form, where an empty `sort=` would count as absent
+        although the schema refuses it."""
+        lists = {name for name, field in cls().fields.items() if isinstance(field, serializers.ListField)}
+        data = {name: values if name in lists else values[-1] for name, values in query.lists()}
+        cls(data=data).is_valid(raise_exception=True)
+
+
+# A client asking for more at once should use the JSON download, which streams.
+MAX_PAGE_SIZE = 200
+
+
+class ListParameters(FilterParameters):
+    page = serializers.IntegerField(min_value=1, required=False, help_text=_("A page number, from 1."))
+    page_size = serializers.IntegerField(
+        min_value=1, max_value=MAX_PAGE_SIZE, required=False, help_text=_("Plans per page (50 unless given).")
+    )
 
 
 class TagCountSerializer(serializers.Serializer):

@@ -10,13 +10,21 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.contrib.django_filters import DjangoFilterExtension
 from drf_spectacular.plumbing import build_basic_type
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, viewsets
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
 from plans import cache
-from plans.api.serializers import PlanDetailSerializer, PlanSummarySerializer, TagCountSerializer
+from plans.api.serializers import (
+    MAX_PAGE_SIZE,
+    ErrorSerializer,
+    FilterParameters,
+    ListParameters,
+    PlanDetailSerializer,
+    PlanSummarySerializer,
+    TagCountSerializer,
+)
 from plans.downloads import prefetch
 from plans.filters import PlanFilter, counts
 from plans.models import SDG, DatasourceTag, MethodTag, Plan, ThematicAreaTag
@@ -32,14 +40,14 @@ VOCABULARIES = {
 class PlanPagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
-    # A client asking for everything at once should use the JSON download, which streams.
-    max_page_size = 200
+    max_page_size = MAX_PAGE_SIZE
 
 
 class PlanFilterBackend(DjangoFilterBackend):
-    """The public list's FilterSet, with the list's behaviour: invalid values are ignored rather than
-    answered with 400 (a shared link stays valid when a tag is renamed), and the list's stable order
-    (`sort`: newest, title, relevance)."""
+    """The public list's FilterSet, with the list's behaviour: a tag that no longer exists is ignored rather
+    than answered with 400 (a shared link stays valid when a tag is renamed), and the list's stable order
+    (`sort`: newest, title, relevance). Values the schema constrains (kind, year, SDG, sort, page) are
+    checked before, by the views (`FilterParameters.check`)."""
 
     def get_filterset_class(self, view, queryset=None):
         return PlanFilter
@@ -62,6 +70,11 @@ class PlanFilterSchema(DjangoFilterExtension):
         return super()._get_schema_from_model_field(auto_schema, filter_field, model)
 
 
+# Every status the API answers is documented: a client (and schemathesis in CI) can rely on the schema.
+INVALID = OpenApiResponse(OpenApiTypes.OBJECT, description=_("Each invalid parameter with its reasons."))
+NOT_FOUND = OpenApiResponse(ErrorSerializer, description=_("No such page, plan or vocabulary."))
+
+
 @extend_schema_view(
     list=extend_schema(
         summary=_("Published plans"),
@@ -69,12 +82,15 @@ class PlanFilterSchema(DjangoFilterExtension):
             "Published plans matching the same filters and full-text search as the public list; values of "
             "one parameter are OR-ed, parameters are AND-ed."
         ),
+        parameters=[ListParameters],
+        responses={200: PlanSummarySerializer(many=True), 400: INVALID, 404: NOT_FOUND},
     ),
     retrieve=extend_schema(
         summary=_("One published plan"),
         description=_(
             "The whole plan: every answer, its children in the form's order, tags and approved blog links."
         ),
+        responses={200: PlanDetailSerializer, 404: NOT_FOUND},
     ),
 )
 # Serialising 50 whole plans costs tens of milliseconds: anonymous responses are cached like the public pages
@@ -91,6 +107,10 @@ class PlanViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_serializer_class(self):
         return PlanSummarySerializer if self.action == "list" else PlanDetailSerializer
+
+    def list(self, request, *args, **kwargs):
+        ListParameters.check(request.query_params)
+        return super().list(request, *args, **kwargs)
 
     def filter_queryset(self, queryset):
         # A plan's own address ignores the list's query parameters.
@@ -127,8 +147,10 @@ def tag_counts(vocabulary: str, plans) -> list[dict]:
             OpenApiParameter.PATH,
             enum=list(VOCABULARIES),
             description=_("Which vocabulary."),
-        )
+        ),
+        FilterParameters,
     ],
+    responses={200: TagCountSerializer(many=True), 400: INVALID, 404: NOT_FOUND},
 )
 class TagCountList(generics.ListAPIView):
     queryset = Plan.objects.published()
@@ -140,5 +162,6 @@ class TagCountList(generics.ListAPIView):
     def list(self, request, vocabulary: str):
         if vocabulary not in VOCABULARIES:
             raise Http404(_("Unknown vocabulary."))
+        FilterParameters.check(request.query_params)
         rows = tag_counts(vocabulary, self.filter_queryset(self.get_queryset()))
         return Response(self.get_serializer(rows, many=True).data)
