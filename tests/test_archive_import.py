@@ -383,6 +383,30 @@ def test_it_writes_nothing_on_a_dry_run():
     assert not Plan.objects.exists()
 
 
+@pytest.mark.django_db
+def test_it_reports_on_a_dry_run_what_a_real_run_would_do(tmp_path):
+    """Unchanged files are unchanged, a changed one updated, a file that differs in blank lines only
+    unchanged, a new one imported: the same summary as the real run, and nothing written."""
+    for path in (OPENING, CLOSING_V1, CLOSING_V2):
+        (tmp_path / path.name).write_bytes(path.read_bytes())
+    run(tmp_path)
+    (tmp_path / CLOSING_V1.name).write_text(
+        CLOSING_V1.read_text(encoding="utf-8").replace("\n\n", "\n\n\n", 3), encoding="utf-8"
+    )
+    (tmp_path / CLOSING_V2.name).write_text(
+        CLOSING_V2.read_text(encoding="utf-8") + "\nA late answer.\n", encoding="utf-8"
+    )
+    (tmp_path / HYBRID.name).write_bytes(HYBRID.read_bytes())
+    before = counts(), list(Plan.objects.values_list("pk", "updated_at", "archive_layout"))
+    dry, _err, code = run(tmp_path, dry_run=True)
+    assert code == 0
+    assert (counts(), list(Plan.objects.values_list("pk", "updated_at", "archive_layout"))) == before
+    real, _err, _code = run(tmp_path)
+    summary = "imported 1, updated 1, failed 0"
+    assert dry.startswith(f"dry run: {summary}") and real.startswith(summary)
+    assert "(2 unchanged)" in dry and "(2 unchanged)" in real
+
+
 # ------------------------------------------------------------------ download view
 
 

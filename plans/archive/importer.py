@@ -87,6 +87,18 @@ class Progress:
 def import_files(
     paths: list[str], *, status: str = "published", dry_run: bool = False, err: TextIO = sys.stderr
 ) -> Result:
+    """Import the files of `paths`. A dry run does exactly what a real run does, in one transaction that
+    it rolls back, so that it reports what the real run would (a file differing in blank lines only is
+    unchanged, a re-imported file updated only if the merge changes something) and writes nothing."""
+    if not dry_run:
+        return _import(paths, status, err)
+    with transaction.atomic():
+        result = _import(paths, status, err)
+        transaction.set_rollback(True)
+    return result
+
+
+def _import(paths: list[str], status: str, err: TextIO) -> Result:
     from plans import search
 
     result = Result()
@@ -159,7 +171,7 @@ def import_files(
                 if path.stat().st_size > MAX_BYTES:
                     raise ArchiveError(1, gettext_noop("file is larger than the 2 MB limit"))
                 data = path.read_bytes()
-                if not dry_run and loader.unchanged(path.name, digest(data)):
+                if loader.unchanged(path.name, digest(data)):
                     result.unchanged += 1
                     continue
                 doc, warnings = parse(decode(data))
@@ -184,11 +196,7 @@ def import_files(
                 "\n".join(doc.title_lines),
                 any(s.marker for s in doc.sections),
             )
-            if dry_run:
-                known = path.name in loader.known
-                result.updated += known
-                result.imported += not known
-            elif path.name in loader.known:
+            if path.name in loader.known:
                 update(item, path)
             else:
                 pending.append((item, path))
