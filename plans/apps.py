@@ -7,6 +7,7 @@ class PlansConfig(AppConfig):
     verbose_name = _("Action Learning Plans")
 
     def ready(self):
-        from plans import cache
+        from plans import cache, history
 
         cache._connect()
+        history.register()

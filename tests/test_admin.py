@@ -4,6 +4,8 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
+from plans.admin.fieldsets import content_fieldsets, section_fields
+from plans.catalogue import TEXT_ANSWER_FIELDS, template
 from plans.models import SDG, BlogLink, MethodTag, Plan, PlanEvent
 
 INLINE_PREFIXES = [
@@ -319,3 +321,12 @@ def test_it_shows_a_read_only_plan_with_readable_checklist_answers(client, revie
     body = client.get(reverse("admin:plans_plan_change", args=[plan.pk])).content.decode()
     assert "Our work has not yet scaled" in body and "not_scaled" not in body
     assert "opened_version" not in body
+
+
+def test_it_derives_the_plan_fieldsets_from_the_catalogue():
+    placed = [f for _name, options in content_fieldsets(None) for f in options["fields"]]
+    assert set(TEXT_ANSWER_FIELDS) <= set(placed)
+    assert len(placed) == len(set(placed))  # each field once, even where templates share sections
+    closing = [str(name) for name, _options in content_fieldsets("closing_v1")]
+    with_fields = [str(s.label) for s in template("closing_v1").sections if section_fields(s)]
+    assert closing[: len(with_fields)] == with_fields

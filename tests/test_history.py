@@ -1,9 +1,12 @@
 """Revisions of plans (django-reversion): every admin save is one, comparable and restorable."""
 
+import reversion
 from django.urls import reverse
 from reversion.models import Version
 
+from plans import history
 from plans.models import BlogLink, Plan
+from plans.parts import CHILD_RELATED_NAMES, CHILDREN, TAG_VOCABULARIES
 
 INLINES = [
     "insights",
@@ -153,3 +156,56 @@ def test_it_refuses_a_restore_to_users_who_may_not_edit(
     assert client.get(url).status_code in (404, 405)
     plan.refresh_from_db()
     assert plan.title == "Edited again" and Version.objects.get_for_object(plan).count() == 2
+
+
+# ---------------------------------------------------------------- plans/history.py, without HTTP
+
+
+def save_revision(plan, user, **fields):
+    """Change `plan` and record a revision of it, as an admin save does."""
+    with reversion.create_revision():
+        for name, value in fields.items():
+            setattr(plan, name, value)
+        plan.save()
+        reversion.set_user(user)
+        reversion.add_to_revision(plan)
+    return history.plan_versions(plan).first()
+
+
+def test_it_registers_every_part_of_a_plan_with_its_history():
+    followed = set(reversion.revisions._get_options(Plan).follow)
+    assert set(CHILD_RELATED_NAMES) <= followed
+    for vocabulary in TAG_VOCABULARIES:
+        assert reversion.is_registered(vocabulary.through) and reversion.is_registered(vocabulary.tag_model)
+    assert all(reversion.is_registered(c.model) for c in CHILDREN)
+
+
+def test_it_compares_two_revisions_field_by_field_tag_by_tag_child_by_child(plan_factory, focal_point):
+    plan = plan_factory(title="Before", challenge_statement="Short.")
+    plan.methods.add("Ethnography")
+    plan.insights.create(text="Stays", position=1)
+    old = save_revision(plan, focal_point)
+    plan.methods.set(["Mapping"])
+    plan.insights.create(text="New insight", position=2)
+    new = save_revision(plan, focal_point, title="After")
+    sections = {s["title"]: s["rows"] for s in history.compare_versions(old, new)}
+    assert sections["plan"] == [{"label": "title", "before": "Before", "after": "After", "diff": ""}]
+    assert [(r["label"], r["before"], r["after"]) for r in sections["methods"]] == [
+        ("removed", "Ethnography", ""),
+        ("added", "", "Mapping"),
+    ]
+    assert [(r["label"], r["after"]) for r in sections["key insights"]] == [("added", "New insight")]
+    assert history.compare_versions(new, new) == []
+
+
+def test_it_restores_a_revision_directly_as_a_new_revision_by_its_user(plan_factory, focal_point, superuser):
+    plan = plan_factory(title="Good")
+    plan.insights.create(text="Keep me", position=1)
+    good = save_revision(plan, focal_point)
+    plan.insights.create(text="Mistake", position=2)
+    save_revision(plan, focal_point, title="Bad", status=Plan.Status.SUBMITTED)
+    restored = history.restore_revision(plan, good, superuser)
+    assert (restored.title, restored.status) == ("Good", Plan.Status.SUBMITTED)
+    assert [i.text for i in restored.insights.all()] == ["Keep me"]
+    latest = history.plan_versions(plan).first().revision
+    assert latest.user == superuser and latest.get_comment().startswith("Restored the version of")

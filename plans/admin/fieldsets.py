@@ -1,0 +1,97 @@
+"""The plan change form's fieldsets, derived from the form the plan answers (plans/catalogue.py).
+
+The fieldsets follow the sections of that form; a new plan (no form yet) shows every template's sections
+in turn. Fields no section of that form asks for stay editable in a collapsed "Other fields" set, so that
+nothing an import brought is out of reach.
+"""
+
+from django.utils.translation import gettext_lazy as _
+
+from plans import catalogue
+from plans.models import Plan
+
+# The learning-cycle time split: one row of four fields, in the order of the form's stages.
+TIME_FIELDS = tuple(p.target.name for p in catalogue.TIME_PROMPTS)
+PLAN_FIELDS = frozenset(f.name for f in Plan._meta.get_fields())
+
+META_FIELDSETS = [
+    (None, {"fields": ["title", "kind", "form_version", "lab", "year", "language", "opened_version"]}),
+    (_("Where and who"), {"fields": ["country", ("latitude", "longitude"), "focal_point_email"]}),
+]
+# Set by the workflow and by the system, never typed in.
+ALWAYS_READONLY = ["status", "published_at", "created_by", "created_at", "updated_at"]
+# What only superusers edit: a plan's address.
+SUPERUSER_FIELDS = ["slug"]
+TAIL_FIELDSETS = [
+    (_("Status"), {"fields": ALWAYS_READONLY}),
+    (
+        _("Archive"),
+        {
+            "classes": ["collapse"],
+            "fields": ["slug", "source_file", "raw_title", "section_markers", "archive_layout"],
+        },
+    ),
+]
+# Questions of the admin that the archive's prompts do not carry: shown with the section they belong to.
+SECTION_EXTRAS = {
+    "challenge_statement": ["challenge_type"],
+    "challenge_classification": ["thematic_areas", "sdgs"],
+    "data_methods": ["methods", "datasources"],
+}
+LEARNINGS_HELP = _(
+    "Key insights, barriers and blog links are listed below. The time split is empty or adds up to 100 %."
+)
+# Every template, in the order a new plan shows them (the hybrid form repeats the others' sections).
+ALL_TEMPLATES = ("opening", "closing_v2", "closing_v1", "hybrid")
+
+
+def section_fields(section) -> list:
+    """The Plan fields a section of the form fills, in prompt order: a prompt whose answer is a field of
+    Plan gives that field, the time split gives its row of four, then the section's admin-only extras."""
+    fields = []
+    for prompt in section.prompts:
+        name = prompt.target.name
+        if prompt.target.kind == catalogue.TIME:
+            fields.append(TIME_FIELDS)
+        elif not prompt.in_group and name in PLAN_FIELDS:
+            fields.append(name)
+    fields += SECTION_EXTRAS.get(section.key, [])
+    return list(dict.fromkeys(fields))
+
+
+def _sections(template_keys):
+    for key in template_keys:
+        tpl = catalogue.TEMPLATES[key]
+        for section in tpl.sections:
+            yield tpl, section
+
+
+# Every answer field of every form, in form order: what "Other fields" draws from.
+CONTENT_FIELDS = list(dict.fromkeys(f for _tpl, s in _sections(ALL_TEMPLATES) for f in section_fields(s)))
+
+
+def content_fieldsets(form_version: str | None) -> list:
+    """The content fieldsets of a plan answering `form_version` (None: every template in turn)."""
+    if form_version in catalogue.TEMPLATES:
+        template_keys, prefix = [form_version], False
+    else:
+        template_keys, prefix = ALL_TEMPLATES, True
+    fieldsets, placed = [], set()
+    for tpl, section in _sections(template_keys):
+        fields = [f for f in section_fields(section) if f not in placed]
+        if not fields:
+            continue
+        placed.update(fields)
+        title = f"{tpl.label}: {section.label}" if prefix else str(section.label)
+        options = {"fields": fields}
+        if section.key == "learnings":
+            options["description"] = LEARNINGS_HELP
+        fieldsets.append((title, options))
+    rest = [f for f in CONTENT_FIELDS if f not in placed]
+    if rest:
+        fieldsets.append((_("Other fields"), {"classes": ["collapse"], "fields": rest}))
+    return fieldsets
+
+
+def plan_fieldsets(form_version: str | None) -> list:
+    return [*META_FIELDSETS, *content_fieldsets(form_version), *TAIL_FIELDSETS]

@@ -1,0 +1,365 @@
+"""The plan pages of the admin: list, change form with its workflow buttons and timeline, review queue,
+preview and history. Every access decision is asked of plans/permissions.py, every transition of
+plans/workflow.py, every history operation of plans/history.py."""
+
+import json
+
+import reversion
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Max, Q
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from reversion.models import Version
+
+from plans import catalogue, history, permissions, workflow
+from plans.admin.fieldsets import ALWAYS_READONLY, SUPERUSER_FIELDS, plan_fieldsets
+from plans.admin.forms import LearningQuestionForm, PlanAdminForm
+from plans.models import BlogLink, Lab, Plan, PlanEvent
+from plans.parts import CHILDREN
+
+# ---------------------------------------------------------------- inlines
+
+
+class PlanChildInline(admin.StackedInline):
+    """Children follow their plan: editable exactly when the plan is."""
+
+    extra = 0
+
+    def has_view_permission(self, request, obj=None):
+        # The plan itself was already checked by PlanAdmin; this only asks for a role.
+        return permissions.can_view_in_admin(request.user)
+
+    def has_add_permission(self, request, obj=None):
+        return permissions.can_change(request.user, obj) if obj else permissions.can_add(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return self.has_add_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self.has_add_permission(request, obj)
+
+
+# A reviewer's decision on a reviewed child (a blog link): shown, never edited with the plan.
+REVIEW_FIELDS = ["status", "review_note", "reviewed_by", "reviewed_at"]
+INLINE_FORMS = {"learning_questions": LearningQuestionForm}
+
+
+def child_inline(child) -> type[PlanChildInline]:
+    """The inline of one kind of child row (plans/parts.py): its position, then its fields in model order."""
+    fields = [
+        f.name
+        for f in child.model._meta.fields
+        if f.editable and not f.auto_created and f.name not in ("plan", "position")
+    ]
+    options = {"model": child.model, "fields": ["position", *fields]}
+    if child.reviewed:
+        options["readonly_fields"] = REVIEW_FIELDS
+    if child.related_name in INLINE_FORMS:
+        options["form"] = INLINE_FORMS[child.related_name]
+    return type(f"{child.model.__name__}Inline", (PlanChildInline,), options)
+
+
+def _tag_list(objs) -> str:
+    return ", ".join(o.name for o in objs)
+
+
+@admin.register(Plan)
+class PlanAdmin(admin.ModelAdmin):
+    form = PlanAdminForm
+    inlines = [child_inline(c) for c in CHILDREN]
+    list_display = ["title", "lab", "kind", "year", "status", "method_list", "datasource_list", "sdg_list"]
+    list_select_related = ["lab"]
+    list_filter = [
+        "status",
+        "kind",
+        "year",
+        "language",
+        ("lab", admin.RelatedOnlyFieldListFilter),
+        ("methods", admin.RelatedOnlyFieldListFilter),
+        ("datasources", admin.RelatedOnlyFieldListFilter),
+        ("sdgs", admin.RelatedOnlyFieldListFilter),
+    ]
+    search_fields = [
+        "title",
+        "challenge_statement",
+        "background",
+        "value_proposition",
+        "tweet_summary",
+        "early_leads",
+        "handover_details",
+        "why_data",
+        "why_methods",
+    ]
+    date_hierarchy = "published_at"
+    readonly_fields = ALWAYS_READONLY
+    save_on_top = True
+    actions = None  # bulk changes of plans go through the workflow, one plan at a time
+    show_facets = admin.ShowFacets.NEVER  # facets would count per filter choice on every page view
+
+    # -- columns (over prefetched relations: never .names(), which ignores the prefetch)
+
+    @admin.display(description=gettext_lazy("methods"))
+    def method_list(self, plan):
+        return _tag_list(plan.methods.all())
+
+    @admin.display(description=gettext_lazy("data sources"))
+    def datasource_list(self, plan):
+        return _tag_list(plan.datasources.all())
+
+    @admin.display(description=gettext_lazy("SDGs"))
+    def sdg_list(self, plan):
+        return ", ".join(str(s.number) for s in plan.sdgs.all())
+
+    # -- who may do what: all asked of plans.permissions
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request).prefetch_related("methods", "datasources", "sdgs")
+        return permissions.admin_plans(request.user, qs)
+
+    def has_module_permission(self, request):
+        return permissions.can_view_in_admin(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return permissions.can_view_in_admin(request.user, obj)
+
+    def has_add_permission(self, request):
+        return permissions.can_add(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        if obj is None:
+            return permissions.can_add(request.user)
+        return permissions.can_change(request.user, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return permissions.can_delete(request.user, obj)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = plan_fieldsets(obj.form_version if obj else None)
+        if obj is None or self.has_change_permission(request, obj):
+            return fieldsets
+        # Read-only: the checklist by its labels, and no edit-session marker.
+        swap = {"handover_options": "handover_display"}
+        return [
+            (
+                name,
+                {**options, "fields": [swap.get(f, f) for f in options["fields"] if f != "opened_version"]},
+            )
+            for name, options in fieldsets
+        ]
+
+    @admin.display(description=gettext_lazy("handover process"))
+    def handover_display(self, plan):
+        labels = dict(catalogue.HANDOVER_OPTIONS)
+        return "; ".join(labels.get(o, o) for o in plan.handover_options or []) or "—"
+
+    def get_readonly_fields(self, request, obj=None):
+        if not request.user.is_superuser:
+            return [*ALWAYS_READONLY, *SUPERUSER_FIELDS, "handover_display"]
+        return [*ALWAYS_READONLY, "handover_display"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "lab":
+            # A crafted POST naming another lab fails validation: it is not among the choices.
+            kwargs["queryset"] = permissions.addable_labs(request.user, Lab.objects.all())
+            kwargs["required"] = not request.user.is_superuser
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        if (
+            obj.lab_id is not None
+            and not permissions.addable_labs(request.user, Lab.objects.filter(pk=obj.lab_id)).exists()
+        ):
+            raise PermissionDenied
+        super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is BlogLink:
+            for link_form in formset.forms:
+                link = link_form.instance
+                # An edited link is a new link: its earlier approval does not cover the new address.
+                if link.pk and link_form.has_changed() and "url" in link_form.changed_data:
+                    link.status, link.reviewed_by, link.reviewed_at = BlogLink.Status.PENDING, None, None
+        super().save_formset(request, form, formset, change)
+
+    # -- revisions: one per admin save, made after the children and tags are saved
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method == "POST":
+            with transaction.atomic(), reversion.create_revision(manage_manually=True):
+                reversion.set_user(request.user)
+                return super().changeform_view(request, object_id, form_url, extra_context)
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def log_addition(self, request, obj, message):
+        reversion.add_to_revision(obj)
+        reversion.set_comment(_("Created."))
+        return super().log_addition(request, obj, message)
+
+    def log_change(self, request, obj, message):
+        reversion.add_to_revision(obj)
+        reversion.set_comment(self._describe(message))
+        return super().log_change(request, obj, message)
+
+    @staticmethod
+    def _describe(message) -> str:
+        """The admin's summary of a save ("Changed title. Added key insight …"): the revision comment."""
+        from django.contrib.admin.models import LogEntry
+
+        text = message if isinstance(message, str) else json.dumps(message)
+        return LogEntry(change_message=text).get_change_message() or _("No fields changed.")
+
+    # -- the change form: workflow buttons, timeline, blog link outcomes
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        plan = self.get_object(request, unquote(object_id))
+        extra_context = extra_context or {}
+        if plan is not None and self.has_view_permission(request, plan):
+            links = list(plan.blog_links.all())
+            extra_context.update(
+                transitions=[
+                    workflow.PLAN_TRANSITIONS[a]
+                    for a in permissions.available_transitions(request.user, plan)
+                ],
+                events=plan.events.select_related("actor", "blog_link"),
+                blog_links=links,
+                pending_links=sum(1 for link in links if link.status == BlogLink.Status.PENDING),
+                can_add_blog_link=permissions.can_add_blog_link(request.user, plan),
+                can_preview=permissions.can_preview(request.user, plan),
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    # -- extra pages
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("review-queue/", wrap(self.review_queue_view), name="plans_plan_review_queue"),
+            path(
+                "<path:object_id>/transition/<str:action>/",
+                wrap(self.transition_view),
+                name="plans_plan_transition",
+            ),
+            path("<path:object_id>/preview/", wrap(self.preview_view), name="plans_plan_preview"),
+            path("<path:object_id>/history/compare/", wrap(self.compare_view), name="plans_plan_compare"),
+            path(
+                "<path:object_id>/history/<int:version_id>/restore/",
+                wrap(self.restore_view),
+                name="plans_plan_restore",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _plan_or_404(self, request, object_id):
+        plan = self.get_object(request, unquote(object_id))
+        if plan is None:  # not in admin_plans(): absent, whether it exists or not
+            raise Http404
+        return plan
+
+    def transition_view(self, request, object_id, action):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        plan = self._plan_or_404(request, object_id)
+        if action not in workflow.PLAN_TRANSITIONS:
+            raise Http404
+        try:
+            # PermissionDenied propagates: the admin answers 403.
+            workflow.make(plan, action, request.user, request.POST.get("comment", ""))
+        except ValidationError as error:
+            for text in error.messages:
+                self.message_user(request, text, messages.ERROR)
+        else:
+            self.message_user(request, workflow.PLAN_TRANSITIONS[action].done % {"object": plan})
+        return HttpResponseRedirect(reverse("admin:plans_plan_change", args=[plan.pk]))
+
+    def review_queue_view(self, request):
+        if not permissions.can_review(request.user):
+            raise PermissionDenied
+        plans = (
+            self.get_queryset(request)
+            .filter(status=Plan.Status.SUBMITTED)
+            .annotate(
+                submitted_at=Max("events__created_at", filter=Q(events__action=PlanEvent.Action.SUBMIT))
+            )
+            .select_related("lab")
+            .order_by("submitted_at", "updated_at")
+        )
+        pending = BlogLink.objects.filter(status=BlogLink.Status.PENDING).count()
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "plans": plans,
+            "pending_links": pending,
+            "title": _("Review queue"),
+        }
+        return TemplateResponse(request, "admin/plans/plan/review_queue.html", context)
+
+    def preview_view(self, request, object_id):
+        plan = self._plan_or_404(request, object_id)
+        if not permissions.can_preview(request.user, plan):
+            raise PermissionDenied
+        from plans.views import detail_context
+
+        # The public page's own context and template: the preview is what the public will see.
+        plan = Plan.objects.filter(pk=plan.pk).with_content_for(None).get()
+        context = {**detail_context(plan), "preview": True}
+        return TemplateResponse(request, "plans/detail.html", context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        plan = self._plan_or_404(request, object_id)
+        versions = list(history.plan_versions(plan))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "object": plan,
+            "original": plan,
+            "versions": versions,
+            "title": _("History: %(title)s") % {"title": plan},
+            "can_restore": permissions.can_change(request.user, plan),
+            "events": plan.events.select_related("actor"),
+        }
+        return TemplateResponse(request, "admin/plans/plan/object_history.html", context)
+
+    def compare_view(self, request, object_id):
+        plan = self._plan_or_404(request, object_id)
+        versions = history.plan_versions(plan)
+        try:
+            a = versions.get(pk=int(request.GET.get("a", "")))
+            b = versions.get(pk=int(request.GET.get("b", "")))
+        except (ValueError, Version.DoesNotExist):
+            raise Http404 from None
+        if a.revision.date_created > b.revision.date_created:
+            a, b = b, a
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "object": plan,
+            "original": plan,
+            "a": a,
+            "b": b,
+            "changes": history.compare_versions(a, b),
+            "title": _("Changes in %(title)s") % {"title": plan},
+        }
+        return TemplateResponse(request, "admin/plans/plan/compare.html", context)
+
+    def restore_view(self, request, object_id, version_id):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        plan = self._plan_or_404(request, object_id)
+        if not permissions.can_change(request.user, plan):
+            raise PermissionDenied
+        version = get_object_or_404(history.plan_versions(plan), pk=version_id)
+        history.restore_revision(plan, version, request.user)
+        self.message_user(
+            request,
+            _("Restored the version of %(when)s as a new revision.") % {"when": history.when(version)},
+        )
+        return HttpResponseRedirect(reverse("admin:plans_plan_change", args=[plan.pk]))

@@ -1,0 +1,48 @@
+"""Reference data in the admin: labs, the 17 SDGs and the tag vocabularies."""
+
+from django.contrib import admin
+from django.utils.html import format_html_join
+from django.utils.translation import gettext_lazy
+
+from plans.models import SDG, Lab
+from plans.parts import TAG_VOCABULARIES
+
+
+@admin.register(Lab)
+class LabAdmin(admin.ModelAdmin):
+    list_display = ["name", "country", "iso3", "member_list"]
+    search_fields = ["name", "country", "iso3"]
+    filter_horizontal = ["members"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("members")
+
+    @admin.display(description=gettext_lazy("focal points"))
+    def member_list(self, lab):
+        return format_html_join(", ", "{}", ((m.get_username(),) for m in lab.members.all()))
+
+
+@admin.register(SDG)
+class SDGAdmin(admin.ModelAdmin):
+    """The 17 goals come from a data migration and are not edited."""
+
+    list_display = ["number", "name", "colour"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class TagAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug"]
+    search_fields = ["name"]
+    readonly_fields = ["slug"]
+
+
+for _vocabulary in TAG_VOCABULARIES:
+    admin.site.register(_vocabulary.tag_model, TagAdmin)
