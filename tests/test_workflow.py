@@ -181,6 +181,11 @@ def test_it_reports_a_transition_done_over_http_when_the_mail_server_fails(
 
 def test_it_records_a_link_review_when_the_mail_server_fails(
     plan_factory, focal_point, reviewer, mails, mail_server_down
+):
+    link = plan_factory().blog_links.create(url="https://example.org/post")
+    mails(lambda: link.reject(by=reviewer, note="Off topic"))
+    link.refresh_from_db()
+    assert link.status == BlogLink.Status.REJECTED and link.events.count() == 1
 
 
 # Every refusal is a whole sentence of its own (issue 11, defect 3: no "A draft plan cannot be publish.").
@@ -275,8 +280,3 @@ def test_it_answers_404_for_an_unknown_transition(client, plan_factory, superuse
     client.force_login(superuser)
     response = client.post(reverse("admin:plans_plan_transition", args=[plan.pk, "approve_link"]))
     assert response.status_code == 404
-):
-    link = plan_factory().blog_links.create(url="https://example.org/post")
-    mails(lambda: link.reject(by=reviewer, note="Off topic"))
-    link.refresh_from_db()
-    assert link.status == BlogLink.Status.REJECTED and link.events.count() == 1
