@@ -12,23 +12,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from plans import cache, search
-from plans.models import (
-    Barrier,
-    BlogLink,
-    Evidence,
-    ExtraAnswer,
-    Insight,
-    Lab,
-    LearningQuestion,
-    Partnership,
-    Plan,
-    TaggedDatasource,
-    TaggedMethod,
-    TaggedThematicArea,
-)
+from plans.models import Lab, Plan
+from plans.parts import CHILD_RELATED_NAMES, CHILDREN, TAG_VOCABULARIES
 
-CHILDREN = [Insight, Barrier, Partnership, LearningQuestion, Evidence, BlogLink, ExtraAnswer]
-THROUGH = [TaggedMethod, TaggedDatasource, TaggedThematicArea]
 BATCH = 500
 
 
@@ -54,9 +40,7 @@ class Command(BaseCommand):
         if not Plan.objects.exclude(source_file="").exists():
             call_command("import_plans", self.source_dir(source), verbosity=0)
         originals = list(
-            Plan.objects.published()
-            .exclude(source_file="")
-            .prefetch_related("sdgs", *(c._meta.model_name + "s" for c in CHILDREN))
+            Plan.objects.published().exclude(source_file="").prefetch_related("sdgs", *CHILD_RELATED_NAMES)
         )
         if not originals:
             raise CommandError("No imported plan to derive from: import some archive files first.")
@@ -110,12 +94,12 @@ class Command(BaseCommand):
         for child in CHILDREN:
             rows = []
             for original, clone in zip(originals, clones, strict=True):
-                for row in getattr(original, child._meta.model_name + "s").all():
+                for row in getattr(original, child.related_name).all():
                     row = copy.copy(row)  # the same original may be copied several times in one batch
                     row.pk, row.plan_id = None, clone.pk
                     rows.append(row)
-            child.objects.bulk_create(rows)
-        for through in THROUGH:
+            child.model.objects.bulk_create(rows)
+        for through in (v.through for v in TAG_VOCABULARIES):
             by_plan: dict[int, list[int]] = {}
             for object_id, tag_id in through.objects.filter(
                 content_object__in=[o.pk for o in originals]
