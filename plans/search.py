@@ -35,7 +35,7 @@ from functools import lru_cache
 from itertools import islice
 
 import nh3
-from django.db import connection, models
+from django.db import connection, models, transaction
 from django.db.models.expressions import RawSQL
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils.html import escape
@@ -151,13 +151,15 @@ def _write(ids: list[int], rows: list[tuple[int, str, str]]) -> None:
 
 
 def rebuild() -> int:
-    """Rebuild the whole index; returns the number of plans indexed."""
+    """Rebuild the whole index (`manage.py rebuild_search_index`) in one transaction, so that searches use
+    the old index until the new one is complete; returns the number of plans indexed."""
     from plans.models import Plan
 
-    with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {TABLE}")
-    ids = list(Plan.objects.values_list("pk", flat=True))
-    update_index(ids)
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {TABLE}")
+        ids = list(Plan.objects.values_list("pk", flat=True))
+        update_index(ids)
     return len(ids)
 
 

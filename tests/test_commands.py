@@ -1,4 +1,6 @@
-"""The demo set-up and the benchmarks' data generator."""
+"""The demo set-up, the search index rebuild and the benchmarks' data generator."""
+
+import io
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -49,3 +51,25 @@ def test_it_generates_published_plans_with_their_children_from_imported_ones(db)
     copy = copies.filter(slug__startswith=original.slug[:200] + "-b").order_by("pk").first()
     assert [i.text for i in copy.insights.all()] == [i.text for i in original.insights.all()]
     assert Insight.objects.filter(plan__in=copies).exists()
+
+
+def test_it_rebuilds_the_search_index(plan_factory):
+    from django.db import connection
+
+    from plans import search
+
+    water = plan_factory(title="Water kiosks", status=Plan.Status.PUBLISHED)
+    plan_factory(title="Waste pickers", background="Water is scarce too.")
+    plan_factory(title="Markets")
+    with connection.cursor() as cursor:  # as after restoring a dump taken without the index
+        cursor.execute(f"DELETE FROM {search.TABLE}")
+    assert not search.search(Plan.objects.all(), "water").exists()
+    out = io.StringIO()
+    call_command("rebuild_search_index", stdout=out)
+    assert out.getvalue().startswith("indexed 3 plans in ") and out.getvalue().count("\n") == 1
+    assert sorted(search.search(Plan.objects.all(), "water").values_list("title", flat=True)) == [
+        "Waste pickers",
+        water.title,
+    ]
+    call_command("rebuild_search_index", stdout=io.StringIO())  # idempotent
+    assert search.search(Plan.objects.all(), "water").count() == 2

@@ -23,8 +23,9 @@ def create(apps, schema_editor):
     statements = POSTGRES if vendor == "postgresql" else SQLITE if vendor == "sqlite" else []
     for sql in statements:
         schema_editor.execute(sql)
-    # Plans that existed before this migration are indexed by `search.rebuild()` (or a re-import); doing it
-    # here would run today's model code against a schema of the past.
+    # Plans that existed before this migration are indexed by `manage.py rebuild_search_index` (that is,
+    # `search.rebuild()`) or a re-import; doing it here would run today's model code against a schema of
+    # the past.
 
 
 def drop(apps, schema_editor):
