@@ -77,18 +77,11 @@ def _chips(request: HttpRequest, facet_list) -> list[dict]:
     return chips
 
 
-def _audience(request: HttpRequest) -> str:
-    """Whose plans a cached count covers: anonymous readers share counts; a signed-in reader, who may
-    see drafts, has their own."""
-    return f"user-{request.user.pk}" if request.user.is_authenticated else "public"
-
-
 def _facets(request: HttpRequest, base) -> list:
     """Facet counts, the costly part of list, map and statistics pages: each facet is cached per content
-    version, per what it depends on (its values and the other filters; never `page`, `sort` or an unknown
-    parameter) and per audience (anonymous readers share counts; a signed-in reader, who may count drafts,
-    has their own), so that a signed-in reader and every new filter combination reuse what they can."""
-    audience = _audience(request)
+    version and per what it depends on (its values and the other filters; never `page`, `sort` or an
+    unknown parameter), so that every new filter combination reuses what it can. Never per reader: these
+    pages count published plans only, the same for everyone (`public_plans`)."""
     version = cache.current_version(request)
 
     def rendered(compute):
@@ -100,9 +93,7 @@ def _facets(request: HttpRequest, base) -> list:
     return filters.facets(
         request.GET,
         base,
-        memo=lambda key, compute: cache.get_or_compute(
-            "facet", f"{audience}|{key}", partial(rendered, compute), version
-        ),
+        memo=lambda key, compute: cache.get_or_compute("facet", key, partial(rendered, compute), version),
     )
 
 
@@ -409,8 +400,8 @@ def _statistics(filterset) -> dict:
 def stats(request: HttpRequest) -> HttpResponse:
     base = public_plans(request)
     filterset = filters.PlanFilter(request.GET, queryset=base)
-    # Cached like the facets: per content version, audience and filters (never page or unknown parameters).
-    key = f"{_audience(request)}|{urlencode(filters.filter_params(request.GET))}"
+    # Cached like the facets: per content version and filters (never page, reader or unknown parameters).
+    key = urlencode(filters.filter_params(request.GET))
     figures = cache.get_or_compute("stats", key, lambda: _statistics(filterset), request=request)
     context = {"filter": filterset, "facets": _facets(request, base), **figures}
     return render(request, "plans/stats.html", context)

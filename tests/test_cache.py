@@ -51,3 +51,31 @@ def test_it_reads_the_content_version_once_per_request(db, django_assert_num_que
     with django_assert_num_queries(1):
         first = cache.current_version(request)
         assert cache.current_version(request) == first
+
+
+# ------------------------------------------------------------------ shared counts
+
+
+def _entries() -> set[str]:
+    from django.core.cache import cache as backend
+
+    return set(backend._cache)  # LocMemCache, the test settings' cache: its keys
+
+
+def test_it_shares_facets_and_statistics_between_users(client, reviewer, focal_point, plan_factory):
+    plan_factory(title="Published", status="published")
+    plan_factory(title="Draft of lab A", status="draft")
+    client.force_login(reviewer)
+    assert client.get("/stats/").context["total"] == 1  # lists, maps and statistics count published plans
+    assert client.get("/plans/").status_code == 200
+    cached = _entries()
+
+    # Another signed-in user, even one whose lab has a draft, and an anonymous reader reuse every entry.
+    client.force_login(focal_point)
+    assert client.get("/stats/").context["total"] == 1
+    client.get("/plans/")
+    assert _entries() == cached
+    client.logout()
+    client.get("/stats/")
+    client.get("/plans/")
+    assert len(_entries() - cached) == 2  # their pages only (the page cache is for anonymous readers)
