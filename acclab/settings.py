@@ -7,9 +7,11 @@ reached by setting variables, never by editing code. Helpers fail loudly on malf
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -70,6 +72,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "plans.headers.permissions_policy",
     # Before anything that may answer on its own (whitenoise, CommonMiddleware's redirects), so that those
     # answers carry the CORS headers too.
     "corsheaders.middleware.CorsMiddleware",
@@ -98,6 +102,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "django.template.context_processors.csp",
             ],
         },
     },
@@ -212,6 +217,27 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # MAP_TILE_URL=https://tile.example.org/{z}/{x}/{y}.png with its attribution (shown on the map).
 MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")
 MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "")
+
+# Content-Security-Policy (Django's middleware), on every page: the public site, the admin and the API docs.
+# Scripts come only from our origin or carry the request's nonce (`nonce="{{ csp_nonce }}"`), never from
+# inline markup. Styles may be inline: bar widths and SDG colours are style attributes, and Leaflet, Swagger
+# UI and Redoc inject <style> elements. Violations are posted to /csp-report/, which logs them (expect one
+# per Redoc page view: its "API docs by Redocly" logo is an image on cdn.redoc.ly, blocked on purpose).
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:"]
+    + ([f"{urlsplit(MAP_TILE_URL).scheme}://{urlsplit(MAP_TILE_URL).netloc}"] if MAP_TILE_URL else []),
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "worker-src": [CSP.SELF, "blob:"],  # Redoc's search runs in a worker made from a blob
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "report-uri": "/csp-report/",
+}
 
 # Focal-point e-mails are personal data: off the public site, downloads and API unless switched on.
 PUBLIC_FOCAL_POINT_EMAILS = envbool("PUBLIC_FOCAL_POINT_EMAILS", "0")

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from plans import views as plan_views
 from plans.feeds import LatestPlansFeed
+from plans.headers import csp_report
 from plans.health import healthz
 from plans.sitemaps import SITEMAPS
 
@@ -15,10 +16,14 @@ admin.site.site_title = _("AccLab Plans")
 admin.site.index_title = _("Authoring and review")
 
 urlpatterns = [
+    # Password reset and two-factor pages, before the admin's own URLs
+    path("", include("plans.signin_urls")),
     # Authoring and review
     path("admin/", admin.site.urls),
     # Operations: load balancers and the benchmarks' floor (one trivial query)
     path("healthz", healthz, name="healthz"),
+    # Browsers report Content-Security-Policy violations here (see SECURE_CSP)
+    path("csp-report/", csp_report, name="csp-report"),
     # Machine-readable
     path("feeds/plans/", LatestPlansFeed(), name="feed"),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),

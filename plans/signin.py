@@ -1,8 +1,10 @@
-"""Sign-in security: the client address that throttling counts failures against."""
+"""Sign-in security: the client address that throttling counts failures against, password reset."""
 
 import ipaddress
+from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib.auth import views as auth_views
 from django.http import HttpRequest
 
 
@@ -19,3 +21,14 @@ def client_ip(request: HttpRequest) -> str:
         return str(ipaddress.ip_address(candidate))
     except ValueError:
         return remote
+
+
+# Django's reset view answers the same page whether or not an account has the address. Its e-mailed link
+# is built on SITE_URL, not on the request's Host header, which a client chooses.
+password_reset = auth_views.PasswordResetView.as_view(
+    extra_email_context={
+        "protocol": urlsplit(settings.SITE_URL).scheme,
+        "domain": urlsplit(settings.SITE_URL).netloc,
+        "site_name": urlsplit(settings.SITE_URL).netloc,
+    }
+)

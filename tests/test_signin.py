@@ -1,5 +1,6 @@
 """Sign-in security: throttling, two-factor authentication, password reset and the audit log."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -108,3 +109,39 @@ def test_it_counts_the_address_the_trusted_proxy_saw(client, reviewer, settings)
             HTTP_X_FORWARDED_FOR="10.9.9.9, 203.0.113.7",
         )
     assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {"203.0.113.7"}
+
+
+# ---------------------------------------------------------------- password reset
+
+RESET = "/admin/password_reset/"
+
+
+@pytest.mark.django_db
+def test_it_links_the_login_page_to_the_password_reset(client):
+    assert RESET.encode() in client.get("/admin/login/").content
+
+
+@pytest.mark.django_db
+def test_it_answers_the_same_whether_or_not_an_account_exists(client, reviewer, mailoutbox):
+    known = client.post(RESET, {"email": "rita@example.org"})
+    unknown = client.post(RESET, {"email": "nobody@example.org"})
+    assert (known.status_code, known["Location"]) == (unknown.status_code, unknown["Location"])
+    pages = [client.get(r["Location"]).content.decode() for r in (known, unknown)]
+    assert re.sub(r'nonce="[^"]*"', "", pages[0]) == re.sub(r'nonce="[^"]*"', "", pages[1])
+    assert [m.to for m in mailoutbox] == [["rita@example.org"]]
+
+
+@pytest.mark.django_db
+def test_it_resets_a_password_through_the_mailed_link(client, reviewer, mailoutbox, settings):
+    client.post(RESET, {"email": "rita@example.org"}, HTTP_HOST="testserver")
+    body = mailoutbox[0].body
+    # The link is built on SITE_URL, never on the Host header a client sends.
+    link = next(w for w in body.split() if "/reset/" in w)
+    assert link.startswith(settings.SITE_URL + "/reset/")
+    path = link.removeprefix(settings.SITE_URL)
+    form = client.get(path, follow=True)
+    assert form.status_code == 200
+    new = "a-long-new-passphrase-42"
+    done = client.post(form.redirect_chain[-1][0], {"new_password1": new, "new_password2": new})
+    assert done["Location"] == "/reset/done/"
+    assert sign_in(client, "rita", new).status_code == 302
