@@ -19,6 +19,10 @@ from reversion.models import Version
 from plans.models import BlogLink, Plan
 from plans.parts import CHILD_RELATED_NAMES, CHILDREN, TAG_VOCABULARIES
 
+# What a restore leaves as it is now: the workflow state (a restore is an edit, not a way around review)
+# and what only superusers edit (the plan's address and its identity and layout in the archive).
+KEPT_ON_RESTORE = ("status", "published_at", "slug", "source_file", "archive_layout")
+
 
 def _tag_links(vocabulary) -> str:
     """The name through which a plan reaches its assignments of `vocabulary`'s tags (`taggedmethod_set`)."""
@@ -157,30 +161,48 @@ def compare_versions(a, b) -> list[dict]:
 
 
 def restore_revision(plan, version, user):
-    """Put the plan, its children and its tags back as they were in `version`, as a new revision.
+    """Put the plan's content back as it was in `version`, as a new revision by `user`; returns the plan.
 
-    The workflow state is not content: status and publication date stay as they are now, blog links keep
-    their current review decisions, and a link brought back from the past needs review again."""
+    A restore is a change like any other, never a way around review or into data other plans share:
+    - the fields of KEPT_ON_RESTORE stay as they are now;
+    - a blog link keeps its current review only while its URL is the reviewed one: a link whose URL the
+      restore changes, or which it brings back, waits for review again;
+    - tags are shared rows: the plan gets back its tag *assignments*; no tag row is renamed (a reviewer may
+      have renamed it since) or deleted (other plans may carry it); a tag deleted since comes back.
+    """
+    stored = list(version.revision.version_set.select_related("content_type"))
+    in_revision = {(v.content_type.model_class(), v.object_id) for v in stored}
+    tag_models = {v.tag_model for v in TAG_VOCABULARIES}
     with transaction.atomic(), reversion.create_revision(manage_manually=True):
-        keep = {"status": plan.status, "published_at": plan.published_at}
-        reviews = {
-            link.pk: (link.status, link.reviewed_by_id, link.reviewed_at, link.review_note)
-            for link in plan.blog_links.all()
-        }
-        version.revision.revert(delete=True)
+        kept = {name: getattr(plan, name) for name in KEPT_ON_RESTORE}
+        reviewed = {link.pk: link for link in plan.blog_links.all()}
+        # Parts the plan has now and did not have then go. (django-reversion's own `revert(delete=True)`
+        # would follow the tag assignments on to the shared tag rows and delete those too.)
+        for part in (*CHILD_RELATED_NAMES, *(_tag_links(v) for v in TAG_VOCABULARIES)):
+            for obj in getattr(plan, part).all():
+                if (type(obj), str(obj.pk)) not in in_revision:
+                    obj.delete()
+        # Tag rows first, then the plan, then its parts: every foreign key exists when its row is saved.
+        order = {**dict.fromkeys(tag_models, 0), Plan: 1}
+        for v in sorted(stored, key=lambda v: order.get(v.content_type.model_class(), 2)):
+            model = v.content_type.model_class()
+            if model in tag_models and model.objects.filter(pk=v.object_id).exists():
+                continue
+            v.revert()
+
         plan = Plan.objects.get(pk=plan.pk)
-        for name, value in keep.items():
+        for name, value in kept.items():
             setattr(plan, name, value)
         plan.save()
         for link in plan.blog_links.all():
-            status, reviewed_by, reviewed_at, note = reviews.get(
-                link.pk, (BlogLink.Status.PENDING, None, None, "")
-            )
+            before = reviewed.get(link.pk)
+            if before is None or before.url != link.url:
+                before = BlogLink(status=BlogLink.Status.PENDING)
             link.status, link.reviewed_by_id, link.reviewed_at, link.review_note = (
-                status,
-                reviewed_by,
-                reviewed_at,
-                note,
+                before.status,
+                before.reviewed_by_id,
+                before.reviewed_at,
+                before.review_note,
             )
             link.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_note"])
         reversion.set_user(user)

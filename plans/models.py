@@ -20,6 +20,7 @@ from taggit.models import TagBase, TaggedItemBase
 
 from plans import choices, notifications, permissions, workflow
 from plans.choices import STAGES  # noqa: F401  (re-exported: forms and the archive code name it here)
+from plans.validators import LATITUDE, LONGITUDE, validate_latitude, validate_link_url, validate_longitude
 
 
 class Lab(models.Model):
@@ -187,8 +188,8 @@ class Plan(models.Model):
         Lab, on_delete=models.PROTECT, null=True, blank=True, related_name="plans", verbose_name=_("lab")
     )
     country = models.CharField(_("country"), max_length=100, blank=True)
-    latitude = models.FloatField(_("latitude"), null=True, blank=True)
-    longitude = models.FloatField(_("longitude"), null=True, blank=True)
+    latitude = models.FloatField(_("latitude"), null=True, blank=True, validators=[validate_latitude])
+    longitude = models.FloatField(_("longitude"), null=True, blank=True, validators=[validate_longitude])
     focal_point_email = models.EmailField(_("focal point e-mail"), max_length=254, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.DRAFT)
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
@@ -323,6 +324,20 @@ class Plan(models.Model):
                     )
                 ),
                 violation_error_message=_("The learning-cycle time split must be empty or add up to 100 %%."),
+            ),
+            # The database refuses what validation refuses, whatever the path (importer, update(), SQL):
+            # one NaN or out-of-range value emptied the public map and made the API answer 500. NaN and
+            # infinity fail these comparisons on PostgreSQL; SQLite stores NaN as NULL.
+            models.CheckConstraint(
+                name="plan_latitude_on_earth",
+                condition=Q(latitude__isnull=True) | Q(latitude__gte=LATITUDE[0], latitude__lte=LATITUDE[1]),
+                violation_error_message=_("A latitude is a number from -90 to 90."),
+            ),
+            models.CheckConstraint(
+                name="plan_longitude_on_earth",
+                condition=Q(longitude__isnull=True)
+                | Q(longitude__gte=LONGITUDE[0], longitude__lte=LONGITUDE[1]),
+                violation_error_message=_("A longitude is a number from -180 to 180."),
             ),
         ]
         indexes = [
@@ -522,9 +537,11 @@ class Evidence(PlanChild):
 
     kind = models.CharField(_("kind"), max_length=12, choices=Kind)
     text = models.TextField(_("text"), blank=True)
-    url = models.URLField(_("link"), max_length=2000, blank=True)
+    url = models.URLField(_("link"), max_length=2000, blank=True, validators=[validate_link_url])
     file = models.FileField(_("uploaded image or file"), upload_to="evidence/%Y/", blank=True)
-    image_url = models.URLField(_("remote image URL"), max_length=2000, blank=True)
+    image_url = models.URLField(
+        _("remote image URL"), max_length=2000, blank=True, validators=[validate_link_url]
+    )
 
     class Meta(PlanChild.Meta):
         verbose_name = _("evidence")
@@ -541,7 +558,7 @@ class BlogLink(PlanChild):
 
     Status = choices.BlogLinkStatus
 
-    url = models.URLField(_("URL"), max_length=2000)
+    url = models.URLField(_("URL"), max_length=2000, validators=[validate_link_url])
     title = models.CharField(_("title"), max_length=500, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.PENDING)
     reviewed_by = models.ForeignKey(

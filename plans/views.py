@@ -21,6 +21,7 @@ from plans import cache, filters, permissions, search
 from plans import catalogue as cat
 from plans.models import SDG, STAGES, BlogLink, LearningQuestion, Partnership, Plan
 from plans.sanitise import sanitise
+from plans.validators import LATITUDE, LONGITUDE, link_url
 
 PAGE_SIZE = 20
 
@@ -196,7 +197,12 @@ def detail_context(plan: Plan) -> dict:
     evidence: dict[str, list] = {}
     for e in plan.evidence.all():
         evidence.setdefault(e.kind, []).append(
-            {"html": sanitise(e.text), "url": e.url, "file": e.file, "image_url": e.image_url}
+            {
+                "html": sanitise(e.text),
+                "url": link_url(e.url),
+                "file": e.file,
+                "image_url": link_url(e.image_url),
+            }
         )
     sectors, unknown = dict(Partnership.Sector.choices), Partnership.Sector.UNKNOWN
     extra_by_prompt: dict[str, list] = {}
@@ -238,7 +244,9 @@ def detail_context(plan: Plan) -> dict:
         ],
         "insights": [sanitise(i.text) for i in plan.insights.all()],
         "barriers": [sanitise(b.text) for b in plan.barriers.all()],
-        "blog_links": [b for b in plan.blog_links.all() if b.status == BlogLink.Status.APPROVED],
+        "blog_links": [
+            b for b in plan.blog_links.all() if b.status == BlogLink.Status.APPROVED and link_url(b.url)
+        ],
         "time_split": time_split,
         "extra_by_prompt": extra_by_prompt,
     }
@@ -279,7 +287,8 @@ def plan_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _located(request: HttpRequest, base):
     filterset = filters.PlanFilter(request.GET, queryset=base)
-    return filterset, filterset.qs.filter(latitude__isnull=False, longitude__isnull=False)
+    # Only places on Earth: the database refuses others, but a NaN in the pins would empty the whole map.
+    return filterset, filterset.qs.filter(latitude__range=LATITUDE, longitude__range=LONGITUDE)
 
 
 @require_GET

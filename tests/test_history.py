@@ -4,8 +4,8 @@ import reversion
 from django.urls import reverse
 from reversion.models import Version
 
-from plans import history
-from plans.models import BlogLink, Plan
+from plans import history, permissions
+from plans.models import BlogLink, MethodTag, Plan
 from plans.parts import CHILD_RELATED_NAMES, CHILDREN, TAG_VOCABULARIES
 
 INLINES = [
@@ -209,3 +209,69 @@ def test_it_restores_a_revision_directly_as_a_new_revision_by_its_user(plan_fact
     assert [i.text for i in restored.insights.all()] == ["Keep me"]
     latest = history.plan_versions(plan).first().revision
     assert latest.user == superuser and latest.get_comment().startswith("Restored the version of")
+
+
+# ---------------------------------------------------------------- a restore bypasses no review (issue 12, 2)
+
+
+def test_it_sends_an_approved_link_whose_url_a_restore_changes_back_to_review(
+    client, plan_factory, focal_point, reviewer
+):
+    plan = plan_factory()
+    link = plan.blog_links.create(url="https://phishing.example/login")
+    client.force_login(focal_point)
+    post_plan(client, plan, title="With the old link")
+    old = history.plan_versions(plan).first()
+    link.url = "https://example.org/our-blog"
+    link.save()
+    link.approve(by=reviewer)
+    client.post(reverse("admin:plans_plan_restore", args=[plan.pk, old.pk]))
+    link.refresh_from_db()
+    assert link.url == "https://phishing.example/login"
+    assert (link.status, link.reviewed_by, link.reviewed_at) == (BlogLink.Status.PENDING, None, None)
+    assert not permissions.visible_blog_links(None, plan.blog_links.all(), plan).exists()
+
+
+def test_it_keeps_the_review_of_a_link_whose_url_a_restore_leaves_alone(plan_factory, focal_point, reviewer):
+    plan = plan_factory(title="One")
+    link = plan.blog_links.create(url="https://example.org/post")
+    old = save_revision(plan, focal_point)
+    save_revision(plan, focal_point, title="Two")
+    link.approve(by=reviewer)
+    history.restore_revision(plan, old, focal_point)
+    link.refresh_from_db()
+    assert (link.status, link.reviewed_by) == (BlogLink.Status.APPROVED, reviewer)
+
+
+def test_it_never_reverts_a_tag_renamed_since_by_a_restore(plan_factory, focal_point, reviewer):
+    plan = plan_factory(title="One")
+    plan.methods.add("Etnografy")
+    old = save_revision(plan, focal_point)
+    save_revision(plan, focal_point, title="Two")
+    tag = MethodTag.objects.get()
+    tag.name = "Ethnography"  # a reviewer corrects the shared tag
+    tag.save()
+    history.restore_revision(plan, old, focal_point)
+    tag.refresh_from_db()
+    assert tag.name == "Ethnography"
+    assert [t.name for t in plan.methods.all()] == ["Ethnography"]
+
+
+def test_it_never_takes_a_shared_tag_from_other_plans_by_a_restore(plan_factory, focal_point, lab_b):
+    plan, other = plan_factory(title="One"), plan_factory(title="Other", lab=lab_b)
+    old = save_revision(plan, focal_point)
+    plan.methods.add("Mapping")
+    other.methods.add("Mapping")
+    save_revision(plan, focal_point, title="Two")
+    history.restore_revision(plan, old, focal_point)
+    assert list(plan.methods.all()) == []
+    assert [t.name for t in other.methods.all()] == ["Mapping"]
+
+
+def test_it_brings_back_a_tag_deleted_since_by_a_restore(plan_factory, focal_point):
+    plan = plan_factory(title="One")
+    plan.methods.add("Surveys")
+    old = save_revision(plan, focal_point)
+    MethodTag.objects.all().delete()
+    history.restore_revision(plan, old, focal_point)
+    assert [t.name for t in plan.methods.all()] == ["Surveys"]

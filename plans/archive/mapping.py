@@ -38,6 +38,7 @@ from plans.archive.text import (
     paragraphs,
     squash,
 )
+from plans.validators import link_url
 
 LAYOUT_VERSION = 1
 TEXT_FIELDS = cat.TEXT_ANSWER_FIELDS
@@ -115,9 +116,10 @@ def title_from(lines: list[str]) -> str:
 
 
 def _link(text: str) -> str | None:
-    """X of a `[X](X)` link paragraph (both halves the same raw text), else None."""
+    """X of a `[X](X)` link paragraph (both halves the same raw text), else None. A link whose scheme is
+    not http, https or mailto (`javascript:`, `data:`) stays text: its words are kept, never its link."""
     match = _LINK_RE.match(text)
-    if match and match["a"] == match["b"] and "](" not in match["a"]:
+    if match and match["a"] == match["b"] and "](" not in match["a"] and link_url(match["a"]):
         return match["a"]
     return None
 
