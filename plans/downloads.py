@@ -35,7 +35,7 @@ from django.views.decorators.http import require_safe
 
 from plans.archive.dump import archive_file, unique_name
 from plans.models import BlogLink, Plan
-from plans.validators import link_url
+from plans.validators import link_url, valid_coordinates
 
 # Plans per database round trip: big enough that the prefetch queries are few (11 per chunk), small
 # enough that the working set stays about 20 MiB whatever the number of plans (bench/downloads.py).
@@ -294,7 +294,7 @@ def geojson_pieces(queryset: QuerySet, request: HttpRequest | None) -> Iterator[
         for plan, properties in zip(
             chunk, PlanSummarySerializer(chunk, many=True, context={"request": request}).data, strict=True
         ):
-            located = plan.latitude is not None and plan.longitude is not None
+            located = valid_coordinates(plan.latitude, plan.longitude)
             # GeoJSON puts longitude first.
             point = {"type": "Point", "coordinates": [plan.longitude, plan.latitude]}
             feature = {

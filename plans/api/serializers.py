@@ -28,6 +28,7 @@ from plans.models import (
     Partnership,
     Plan,
 )
+from plans.validators import LATITUDE, LONGITUDE, coordinate, link_url
 
 
 class TagSerializer(serializers.Serializer):
@@ -84,6 +85,18 @@ class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
+class CoordinateField(serializers.FloatField):
+    """A stored coordinate, or null unless it is finite and on Earth: JSON has no NaN or infinity, and
+    one such value made the whole response fail."""
+
+    def __init__(self, bounds, **kwargs):
+        self.bounds = bounds
+        super().__init__(read_only=True, allow_null=True, **kwargs)
+
+    def to_representation(self, value):
+        return coordinate(value, self.bounds)
+
+
 class PlanSummarySerializer(serializers.ModelSerializer):
     """What a list of plans shows: identity, place, time and tags."""
 
@@ -94,6 +107,8 @@ class PlanSummarySerializer(serializers.ModelSerializer):
     datasources = TagListField()
     thematic_areas = TagListField()
     sdgs = SDGSerializer(many=True, source="sdgs.all")
+    latitude = CoordinateField(LATITUDE)
+    longitude = CoordinateField(LONGITUDE)
 
     class Meta:
         model = Plan
@@ -165,10 +180,11 @@ class LearningQuestionSerializer(serializers.ModelSerializer):
 
 @extend_schema_field(URI_OR_EMPTY)
 class LinkField(serializers.CharField):
-    """A stored URL as output: a URI (`as_uri`)."""
+    """A stored URL as output: "" unless it may be a link (http, https or mailto), so that no client
+    turns an old `javascript:` row into a link."""
 
     def to_representation(self, value):
-        return as_uri(value)
+        return as_uri(link_url(value))
 
 
 class EvidenceSerializer(serializers.ModelSerializer):

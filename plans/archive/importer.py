@@ -18,6 +18,7 @@ from plans.archive.document import ArchiveError, gettext_noop
 from plans.archive.load import Loader, Pending, digest
 from plans.archive.mapping import read
 from plans.archive.parse import MAX_BYTES, decode, parse
+from plans.validators import valid_coordinates
 
 SUFFIXES = {".md", ".txt"}
 CHUNK = 100  # new plans written per transaction
@@ -82,6 +83,23 @@ class Progress:
     def say(self, message: str) -> None:
         self.clear()
         self.stream.write(message + "\n")
+
+
+def refuse_impossible_coordinates(text: str, plan: dict) -> None:
+    """An ArchiveError at the `[[latlng:…]]` line when the file places the plan off Earth (NaN, infinity,
+    latitude 91…): one such plan emptied the public map."""
+    if plan["latitude"] is None or valid_coordinates(plan["latitude"], plan["longitude"]):
+        return
+    lines = text.split("\n")
+    line = next((n for n, value in enumerate(lines, 1) if value.startswith("[[latlng:")), 1)
+    value = lines[line - 1].removeprefix("[[latlng:").removesuffix("]]")
+    raise ArchiveError(
+        line,
+        gettext_noop(
+            "coordinates %(value)s are not a place on Earth (latitude -90 to 90, longitude -180 to 180)"
+        ),
+        value=value,
+    )
 
 
 def import_files(
@@ -174,7 +192,10 @@ def _import(paths: list[str], status: str, err: TextIO) -> Result:
                 if loader.unchanged(path.name, digest(data)):
                     result.unchanged += 1
                     continue
-                doc, warnings = parse(decode(data))
+                text = decode(data)
+                doc, warnings = parse(text)
+                content, layout = read(doc)
+                refuse_impossible_coordinates(text, content["plan"])
             except ArchiveError as exc:
                 fail(path, exc.line, _(exc.template) % exc.params)
                 continue
