@@ -208,7 +208,6 @@ def _import(paths: list[str], status: str, err: TextIO) -> Result:
                     _("%(where)s: warning: %(message)s")
                     % {"where": f"{path}:{warning.line}", "message": message}
                 )
-            content, layout = read(doc)
             item = Pending(
                 path.name,
                 content,
