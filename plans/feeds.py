@@ -3,11 +3,12 @@
 from django.contrib.syndication.views import Feed
 from django.urls import reverse_lazy
 from django.utils.feedgenerator import Atom1Feed
-from django.utils.html import strip_tags
+from django.utils.html import escape
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from plans.models import Plan
+from plans.search import plain
 
 
 class LatestPlansFeed(Feed):
@@ -24,7 +25,9 @@ class LatestPlansFeed(Feed):
 
     def item_description(self, item: Plan) -> str:
         text = item.tweet_summary or item.challenge_statement or item.plan_name
-        return Truncator(strip_tags(text)).words(60)
+        # The summary is HTML: the words only (tags, script contents and entities decoded), cut, then
+        # escaped, so that no tag, whole or cut short, reaches a feed reader.
+        return escape(Truncator(plain(text)).words(60))
 
     def item_pubdate(self, item: Plan):
         return item.published_at
