@@ -169,9 +169,9 @@ _TOKEN = re.compile(r'(-?)"([^"]*)"|(\S+)')
 _WORD = re.compile(r"\w+")
 
 
-def fts5_query(q: str) -> str:
-    """Translate web-search syntax (words, "phrases", -excluded, OR) into a safe FTS5 query: every word
-    is quoted, so nothing the user types is FTS5 syntax."""
+def _terms(q: str) -> tuple[list[str], list[str]]:
+    """(included, excluded) terms of web-search syntax (words, "phrases", -excluded, OR), each a quoted
+    phrase of its words (an OR group in parentheses), so that nothing the user types is query syntax."""
     include: list[str] = []
     exclude: list[str] = []
     pending_or = False
@@ -195,6 +195,12 @@ def fts5_query(q: str) -> str:
             pending_or = False
         else:
             include.append(term)
+    return include, exclude
+
+
+def fts5_query(q: str) -> str:
+    """A safe FTS5 query for the web-search query `q`; empty when it includes no word."""
+    include, exclude = _terms(q)
     if not include:
         return ""
     query = " AND ".join(include)
@@ -203,35 +209,46 @@ def fts5_query(q: str) -> str:
     return query
 
 
+def _matching(q: str) -> RawSQL:
+    """Ids of the plans whose index row matches the web-search query `q` (with words to include)."""
+    if connection.vendor == "postgresql":
+        return RawSQL(
+            f"SELECT plan_id FROM {TABLE} WHERE document @@ websearch_to_tsquery('simple', %s)", [q]
+        )
+    return RawSQL(f"SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH %s", [fts5_query(q)])
+
+
 def search(queryset: models.QuerySet, q: str) -> models.QuerySet:
     """Plans of `queryset` matching the web-search query `q`, annotated with `search_rank` (higher is
-    better). An empty or wordless query matches nothing. Lists show an excerpt of the page they show with
-    `snippets()`."""
+    better). An empty or wordless query matches nothing; a query of excluded words only (`-water`) matches
+    every plan without them, unranked, the same on both databases. Lists show an excerpt of the page they
+    show with `snippets()`."""
     q = (q or "").strip()
+    include, exclude = _terms(q)
+    unranked = models.Value(0.0, output_field=models.FloatField())
+    if not include:
+        if not exclude:  # nothing searchable typed: no match, but the same annotation for callers
+            return queryset.none().annotate(search_rank=unranked)
+        return queryset.exclude(pk__in=_matching(" OR ".join(exclude))).annotate(search_rank=unranked)
     if connection.vendor == "postgresql":
-        tsq = "websearch_to_tsquery('simple', %s)"
-        match = RawSQL(f"SELECT plan_id FROM {TABLE} WHERE document @@ {tsq}", [q])
         # No length normalisation: the ranking vector is bounded (title and 1,000 characters).
         rank = RawSQL(
-            f"SELECT ts_rank(ranking, {tsq}) FROM {TABLE} s WHERE s.plan_id = plans_plan.id",
+            f"SELECT ts_rank(ranking, websearch_to_tsquery('simple', %s)) FROM {TABLE} s "
+            "WHERE s.plan_id = plans_plan.id",
             [q],
             output_field=models.FloatField(),
         )
     else:
-        fts = fts5_query(q)
-        if not fts:  # nothing searchable typed: no match, but the same annotation for callers
-            return queryset.none().annotate(search_rank=models.Value(0.0, output_field=models.FloatField()))
-        match = RawSQL(f"SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH %s", [fts])
         # bm25() in a subquery correlated on the plan re-runs the whole MATCH for every row (0.6 s for 4,000
         # matches at 10,000 plans). `LIMIT -1` keeps SQLite from flattening the inner query, so it is
         # computed once and looked up through an automatic index (15 ms for the same query).
         rank = RawSQL(
             f"SELECT r.rank FROM (SELECT rowid AS plan_id, -bm25({TABLE}, 10.0, 1.0) AS rank FROM {TABLE} "
             f"WHERE {TABLE} MATCH %s LIMIT -1) r WHERE r.plan_id = plans_plan.id",
-            [fts],
+            [fts5_query(q)],
             output_field=models.FloatField(),
         )
-    return queryset.filter(pk__in=match).annotate(search_rank=rank)
+    return queryset.filter(pk__in=_matching(q)).annotate(search_rank=rank)
 
 
 @lru_cache(maxsize=50_000)

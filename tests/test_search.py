@@ -140,6 +140,37 @@ def test_it_excludes_words_prefixed_with_a_minus(published):
     assert titles(ranked("solar -lamps")) == ["Solar mini-grids"]
 
 
+@pytest.mark.parametrize(
+    ("q", "found"),
+    [
+        ("-water", ["Market stalls", "Waste pickers"]),
+        ("-water -waste", ["Market stalls"]),
+        ('-"water kiosks"', ["Market stalls", "Waste pickers"]),
+        ("-kiosks", ["Market stalls", "Waste pickers"]),
+    ],
+)
+def test_it_finds_the_plans_without_the_words_of_an_only_negative_query(published, q, found):
+    """Only excluded words: every plan of the queryset without them, on SQLite as on PostgreSQL (SQLite
+    found nothing, PostgreSQL these plans), in the list's order since nothing is ranked."""
+    published(title="Water kiosks", background="kiosks sell water")
+    published(title="Waste pickers", background="cooperatives of pickers")
+    published(title="Market stalls", background="stalls in Hanoi")
+    draft = Plan.objects.create(title="Draft on markets", status=Plan.Status.DRAFT)
+
+    matches = search.search(Plan.objects.published(), q)
+    assert sorted(titles(matches)) == found
+    assert {p.search_rank for p in matches} == {0.0}
+    assert draft not in search.search(Plan.objects.published(), q)
+
+
+def test_it_lists_the_plans_without_a_word_on_the_public_list(client, published):
+    published(title="Water kiosks", background="kiosks sell water")
+    published(title="Market stalls", background="stalls in Hanoi")
+
+    html = client.get("/plans/", {"q": "-water"}).content.decode()
+    assert "Market stalls" in html and "Water kiosks" not in html
+
+
 @pytest.mark.corpus
 @needs_corpus
 def test_it_finds_real_plans_first_by_a_phrase_of_their_own(db):
