@@ -7,7 +7,8 @@ class PlansConfig(AppConfig):
     verbose_name = _("Action Learning Plans")
 
     def ready(self):
-        from plans import cache, history
+        from plans import audit, cache, history
 
         cache._connect()
         history.register()
+        audit.connect()

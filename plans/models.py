@@ -666,3 +666,7 @@ class ContentVersion(models.Model):
 
     def __str__(self) -> str:
         return str(self.value)
+
+
+# The audit log of sign-ins and role changes lives with its receivers and admin in plans/audit.py.
+from plans.audit import AuditEvent  # noqa: E402, F401

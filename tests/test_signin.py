@@ -145,3 +145,112 @@ def test_it_resets_a_password_through_the_mailed_link(client, reviewer, mailoutb
     done = client.post(form.redirect_chain[-1][0], {"new_password1": new, "new_password2": new})
     assert done["Location"] == "/reset/done/"
     assert sign_in(client, "rita", new).status_code == 302
+
+
+# ---------------------------------------------------------------- audit log
+
+
+def events(kind=None):
+    from plans.audit import AuditEvent
+
+    rows = AuditEvent.objects.order_by("pk")
+    return list(rows.filter(kind=kind) if kind else rows)
+
+
+@pytest.mark.django_db
+def test_it_logs_a_sign_in_with_its_address(client, reviewer):
+    sign_in(client, "rita", "pw", address="198.51.100.9")
+    [event] = events("signed_in")
+    assert (event.user, event.username, event.ip_address) == (reviewer, "rita", "198.51.100.9")
+
+
+@pytest.mark.django_db
+def test_it_logs_failed_sign_ins_even_for_unknown_names(client, reviewer):
+    sign_in(client, "rita", "wrong")
+    sign_in(client, "mallory", "guess")
+    assert [(e.user, e.username) for e in events("sign_in_failed")] == [(reviewer, "rita"), (None, "mallory")]
+
+
+@pytest.mark.django_db
+def test_it_logs_a_refused_attempt_during_a_lockout(client, reviewer):
+    fail(client, "rita", 10)
+    sign_in(client, "rita", "pw")
+    last = events("sign_in_failed")[-1]
+    assert "too many failures" in last.detail
+    assert events("signed_in") == []
+
+
+@pytest.mark.django_db
+def test_it_logs_group_changes_from_either_side(reviewer, focal_point):
+    from django.contrib.auth.models import Group
+
+    reviewers = Group.objects.get(name="Reviewers")
+    focal_point.groups.add(reviewers)
+    reviewers.user_set.remove(focal_point)
+    reviewer.groups.clear()
+    details = [(e.user.username, e.detail) for e in events("role_changed") if e.detail.startswith("groups")]
+    assert details[-3:] == [
+        ("alice", "groups + Reviewers"),
+        ("alice", "groups − Reviewers"),
+        ("rita", "groups − Reviewers"),
+    ]
+
+
+@pytest.mark.django_db
+def test_it_logs_role_flag_changes_and_new_superusers(django_user_model, focal_point):
+    focal_point.is_superuser = True
+    focal_point.save()
+    focal_point.last_name = "Smith"
+    focal_point.save()  # no role flag changed: nothing logged
+    django_user_model.objects.create_superuser("eve", "eve@example.org", "pw")
+    details = [(e.username, e.detail) for e in events("role_changed") if "is_" in e.detail]
+    assert details[-2:] == [
+        ("alice", "is_superuser: False → True"),
+        ("eve", "created; is_staff: False → True, is_superuser: False → True"),
+    ]
+
+
+@pytest.mark.django_db
+def test_it_logs_lab_membership_changes(focal_point, lab_b):
+    lab_b.members.add(focal_point)
+    focal_point.labs.remove(lab_b)
+    assert [e.detail for e in events("lab_membership_changed")][-2:] == [
+        "labs + Accelerator Lab Peru",
+        "labs − Accelerator Lab Peru",
+    ]
+
+
+@pytest.mark.django_db
+def test_it_names_who_changed_a_role_in_the_admin(client, superuser, focal_point):
+    client.force_login(superuser)
+    change = f"/admin/auth/user/{focal_point.pk}/change/"
+    form = client.get(change).context["adminform"].form
+    data = {
+        k: v for k, v in form.initial.items() if v is not None and k not in {"groups", "user_permissions"}
+    }
+    data.update(
+        {"is_staff": "on", "is_active": "on", "is_superuser": "on", "date_joined_0": "2026-01-01"},
+        date_joined_1="00:00:00",
+        last_login_0="",
+        last_login_1="",
+        groups=[g.pk for g in focal_point.groups.all()],
+    )
+    response = client.post(change, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    event = events("role_changed")[-1]
+    assert (event.user, event.actor, event.detail) == (focal_point, superuser, "is_superuser: False → True")
+
+
+@pytest.mark.django_db
+def test_it_shows_the_log_to_superusers_only_and_read_only(client, superuser, reviewer):
+    sign_in(client, "rita", "wrong")
+    client.force_login(reviewer)
+    assert client.get("/admin/plans/auditevent/").status_code == 403
+    client.force_login(superuser)
+    page = client.get("/admin/plans/auditevent/")
+    assert page.status_code == 200
+    assert b"sign-in failed" in page.content
+    event = events("sign_in_failed")[0]
+    assert client.get(f"/admin/plans/auditevent/{event.pk}/change/").status_code == 200  # a view page
+    assert client.post(f"/admin/plans/auditevent/{event.pk}/delete/").status_code == 403
+    assert client.get("/admin/plans/auditevent/add/").status_code == 403
