@@ -7,8 +7,10 @@ class PlansConfig(AppConfig):
     verbose_name = _("Action Learning Plans")
 
     def ready(self):
-        from plans import audit, cache, history
+        # Receivers are connected here, once the models exist, so that no module imports upward for them.
+        from plans import audit, cache, history, search
 
-        cache._connect()
+        cache.connect()
+        search.connect()
         history.register()
         audit.connect()

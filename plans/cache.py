@@ -110,21 +110,25 @@ def _m2m_changed(sender, action, **kwargs):
         bump()
 
 
-def _connect() -> None:
+def connect() -> None:
     """Bump on every write that can change a public page: plans, their children (blog links included: an
-    approval makes one public), tag assignments and names, labs and SDGs. Bulk writers that bypass signals
-    (the importer, bench_generate) call `bump()` themselves."""
+    approval makes one public), tag assignments and names, labs and SDGs (called by
+    `PlansConfig.ready()`; children and vocabularies from `plans.parts`). Bulk writers that bypass
+    signals (the importer, bench_generate) call `bump()` themselves."""
     from django.db.models.signals import m2m_changed, post_delete, post_save
 
-    from plans import models as m
+    from plans.models import Lab, Plan
+    from plans.parts import TAG_VOCABULARIES, VOCABULARIES, child_models
 
     senders = [
-        m.Plan, m.Insight, m.Barrier, m.Partnership, m.LearningQuestion, m.Evidence, m.BlogLink,
-        m.ExtraAnswer, m.TaggedMethod, m.TaggedDatasource, m.TaggedThematicArea, m.MethodTag,
-        m.DatasourceTag, m.ThematicAreaTag, m.Lab, m.SDG,
-    ]  # fmt: skip
+        Plan,
+        Lab,
+        *child_models(),
+        *(v.through for v in TAG_VOCABULARIES),
+        *(v.tag_model for v in VOCABULARIES),
+    ]
     for sender in senders:
         post_save.connect(_changed, sender=sender, dispatch_uid=f"cache-{sender.__name__}-saved")
         post_delete.connect(_changed, sender=sender, dispatch_uid=f"cache-{sender.__name__}-deleted")
-    for through in (m.TaggedMethod, m.TaggedDatasource, m.TaggedThematicArea, m.Plan.sdgs.through):
+    for through in (v.through for v in VOCABULARIES):
         m2m_changed.connect(_m2m_changed, sender=through, dispatch_uid=f"cache-{through.__name__}-m2m")

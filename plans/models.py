@@ -20,6 +20,7 @@ from taggit.models import TagBase, TaggedItemBase
 
 from plans import choices, notifications, permissions, workflow
 from plans.choices import STAGES  # noqa: F401  (re-exported: forms and the archive code name it here)
+from plans.parts import CHILDREN, VOCABULARY_NAMES
 from plans.validators import LATITUDE, LONGITUDE, validate_latitude, validate_link_url, validate_longitude
 
 
@@ -139,8 +140,6 @@ class PlanQuerySet(models.QuerySet):
         return self.filter(status=Plan.Status.PUBLISHED)
 
     def visible_to(self, user):
-        from plans import permissions
-
         return permissions.visible_plans(user, self)
 
     def for_reader(self, user=None):
@@ -153,9 +152,6 @@ class PlanQuerySet(models.QuerySet):
         """Everything shown of a plan, in a fixed number of queries whatever the number of plans: lab, tags,
         SDGs, children, and of the reviewed children (blog links) what `user` may see: the approved ones,
         plus the others of plans whose private parts are theirs (`permissions.visible_blog_links`)."""
-        from plans import permissions
-        from plans.parts import CHILDREN, VOCABULARY_NAMES
-
         children = [
             models.Prefetch(c.related_name, permissions.visible_blog_links(user, c.model.objects.all()))
             if c.reviewed
@@ -609,9 +605,6 @@ class ExtraAnswer(PlanChild):
     def __str__(self) -> str:
         return f"{self.section} › {self.prompt}"[:80]
 
-
-# The full-text index follows every save: plans/search.py connects its signal receivers when imported.
-from plans import search as _search  # noqa: E402, F401
 
 
 class PlanEvent(models.Model):

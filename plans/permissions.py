@@ -61,13 +61,11 @@ def is_author(user, plan) -> bool:
 def visible_plans(user, queryset: QuerySet) -> QuerySet:
     """Plans `user` may read anywhere: published plans for everybody, plus every plan for reviewers and
     superusers and their labs' plans for focal points (so that they can preview their drafts)."""
-    from plans.models import Plan
-
     if not _active(user):
-        return queryset.filter(status=Plan.Status.PUBLISHED)
+        return queryset.filter(status=PlanStatus.PUBLISHED)
     if user.is_superuser or is_reviewer(user):
         return queryset
-    return queryset.filter(Q(status=Plan.Status.PUBLISHED) | Q(lab__in=lab_ids(user)))
+    return queryset.filter(Q(status=PlanStatus.PUBLISHED) | Q(lab__in=lab_ids(user)))
 
 
 def admin_plans(user, queryset: QuerySet) -> QuerySet:
@@ -84,9 +82,7 @@ def admin_plans(user, queryset: QuerySet) -> QuerySet:
 
 def can_view(user, plan) -> bool:
     """May `user` read this plan (on the public site, or in a preview)?"""
-    from plans.models import Plan
-
-    return plan.status == Plan.Status.PUBLISHED or can_preview(user, plan)
+    return plan.status == PlanStatus.PUBLISHED or can_preview(user, plan)
 
 
 def can_view_in_admin(user, plan=None) -> bool:
@@ -119,9 +115,7 @@ def can_preview(user, plan) -> bool:
 def visible_blog_links(user, queryset: QuerySet, plan=None) -> QuerySet:
     """Blog links `user` may see: approved ones for everybody, and all the links of the plans whose
     private parts they may see (`can_see_private_parts`; row by row when no `plan` is given)."""
-    from plans.models import BlogLink
-
-    approved = Q(status=BlogLink.Status.APPROVED)
+    approved = Q(status=BlogLinkStatus.APPROVED)
     if plan is not None:
         return queryset if can_see_private_parts(user, plan) else queryset.filter(approved)
     if not _active(user):

@@ -15,11 +15,11 @@ Excerpts of a page of results, with the query's words highlighted, are cut in Py
 Both use language-neutral tokenising (PostgreSQL's 'simple' configuration, FTS5's unicode61), so a French
 or Spanish plan is found by its own words. The table is created by migration 0003_search.
 
-Keeping it current: `update_index(plan_ids)` rebuilds the rows of those plans. Signal receivers below call
-it after every save or delete of a plan, a child row, a tag assignment or a tag rename (admin edits,
-publishing). Bulk writers (the importer) wrap their work in `with search.batch():`, which collects the
-plan ids and rebuilds each plan once at the end; `bulk_create` sends no signals, so they call
-`update_index` themselves for what they wrote that way.
+Keeping it current: `update_index(plan_ids)` rebuilds the rows of those plans. Signal receivers below
+(connected by `PlansConfig.ready()`) call it after every save or delete of a plan, a child row, a tag
+assignment or a tag rename (admin edits, publishing). Bulk writers (the importer) wrap their work in
+`with search.batch():`, which collects the plan ids and rebuilds each plan once at the end; `bulk_create`
+sends no signals, so they call `update_index` themselves for what they wrote that way.
 """
 
 from __future__ import annotations
@@ -85,18 +85,11 @@ def document(plan) -> tuple[str, str]:
 
 
 def _prefetch(qs):
-    return qs.select_related("lab").prefetch_related(
-        "insights",
-        "barriers",
-        "partnerships",
-        "learning_questions",
-        "evidence",
-        "extra_answers",
-        "methods",
-        "datasources",
-        "thematic_areas",
-        "sdgs",
-    )
+    """What `document()` reads: every part of a plan but its reviewed children (blog links)."""
+    from plans.parts import CHILDREN, VOCABULARY_NAMES
+
+    children = [c.related_name for c in CHILDREN if not c.reviewed]
+    return qs.select_related("lab").prefetch_related(*children, *VOCABULARY_NAMES)
 
 
 # PostgreSQL: what is matched (every word of the plan) and what is ranked. Ranking reads a small vector of
@@ -389,21 +382,25 @@ def _lab_saved(sender, instance, created=False, raw=False, **kwargs):
         update_index(instance.plans.values_list("pk", flat=True))
 
 
-def _connect():
-    from plans import models as m
+def connect() -> None:
+    """Connect the receivers that keep the index current (called by `PlansConfig.ready()`). Children and
+    vocabularies come from `plans.parts`; reviewed children (blog links) are not indexed: a URL is not the
+    plan's words, and a pending one must not make a plan findable."""
+    from plans.models import Lab, Plan
+    from plans.parts import CHILDREN, TAG_VOCABULARIES, vocabulary
 
-    post_save.connect(_lab_saved, sender=m.Lab, dispatch_uid="search-lab-saved")
-    post_save.connect(_plan_saved, sender=m.Plan, dispatch_uid="search-plan-saved")
-    post_delete.connect(_plan_deleted, sender=m.Plan, dispatch_uid="search-plan-deleted")
-    for child in (m.Insight, m.Barrier, m.Partnership, m.LearningQuestion, m.Evidence, m.ExtraAnswer):
+    post_save.connect(_lab_saved, sender=Lab, dispatch_uid="search-lab-saved")
+    post_save.connect(_plan_saved, sender=Plan, dispatch_uid="search-plan-saved")
+    post_delete.connect(_plan_deleted, sender=Plan, dispatch_uid="search-plan-deleted")
+    for child in (c.model for c in CHILDREN if not c.reviewed):
         post_save.connect(_child_changed, sender=child, dispatch_uid=f"search-{child.__name__}-saved")
         post_delete.connect(_child_changed, sender=child, dispatch_uid=f"search-{child.__name__}-deleted")
-    for through in (m.TaggedMethod, m.TaggedDatasource, m.TaggedThematicArea):
-        m2m_changed.connect(_m2m_changed, sender=through, dispatch_uid=f"search-{through.__name__}-m2m")
-        post_delete.connect(_through_changed, sender=through, dispatch_uid=f"search-{through.__name__}-del")
-    m2m_changed.connect(_m2m_changed, sender=m.Plan.sdgs.through, dispatch_uid="search-sdgs-m2m")
-    for tag in (m.MethodTag, m.DatasourceTag, m.ThematicAreaTag):
-        post_save.connect(_tag_renamed, sender=tag, dispatch_uid=f"search-{tag.__name__}-renamed")
-
-
-_connect()
+    for v in TAG_VOCABULARIES:
+        m2m_changed.connect(_m2m_changed, sender=v.through, dispatch_uid=f"search-{v.through.__name__}-m2m")
+        post_delete.connect(
+            _through_changed, sender=v.through, dispatch_uid=f"search-{v.through.__name__}-del"
+        )
+        post_save.connect(
+            _tag_renamed, sender=v.tag_model, dispatch_uid=f"search-{v.tag_model.__name__}-renamed"
+        )
+    m2m_changed.connect(_m2m_changed, sender=vocabulary("sdgs").through, dispatch_uid="search-sdgs-m2m")
