@@ -134,6 +134,112 @@ class TaggedThematicArea(TaggedItemBase):
         indexes, constraints = _tagged_meta("taggedtheme")
 
 
+def validate_source_file(name: str) -> None:
+    """A plan's archive file name: a bare name (no folders, no "." or ".."), without control characters
+    (a CR or LF in it broke the download's Content-Disposition header)."""
+    if (
+        name in (".", "..")
+        or any(c in name for c in "/\\")
+        or any(ord(c) < 32 or ord(c) == 127 for c in name)
+    ):
+        raise ValidationError(
+            _("A source file is a plain file name: no folders, no line breaks or other control characters."),
+            code="source_file",
+        )
+
+
+# The parts of a layout item and the types of their arguments (plans/archive/mapping.py describes them).
+_OPTIONAL_STR, _OPTIONAL_INT = (str, type(None)), (int, type(None))
+_LAYOUT_PARTS = {
+    "f": (str,),
+    "x": (int,),
+    "i": (),
+    "br": (),
+    "b": (int,),
+    "h": (),
+    "c": (str,),
+    "q": (int, str),
+    "e": (str, _OPTIONAL_INT),
+    "p": (int, str),
+    "t": (str,),
+    "g": (_OPTIONAL_STR, list),
+}
+
+
+def _part_problem(part, where: str) -> str | None:
+    if not (isinstance(part, list) and part and part[0] in _LAYOUT_PARTS):
+        return where
+    types = _LAYOUT_PARTS[part[0]]
+    if len(part) != len(types) + 1 or not all(isinstance(a, t) for a, t in zip(part[1:], types, strict=True)):
+        return where
+    if part[0] == "g":
+        return next(
+            (p for n, sub in enumerate(part[2]) if (p := _part_problem(sub, f"{where}[2][{n}]"))), None
+        )
+    return None
+
+
+def _layout_problem(layout) -> str | None:
+    """Where (as a JSON path) `layout` departs from the format the exporter reads, or None."""
+    if not isinstance(layout, dict):
+        return "$"
+    for key in ("meta", "title", "header_extra", "sections"):
+        if not isinstance(layout.get(key, []), list):
+            return key
+    for key in ("title", "header_extra"):
+        for n, line in enumerate(layout.get(key, [])):
+            if not isinstance(line, str):
+                return f"{key}[{n}]"
+    for n, pair in enumerate(layout.get("meta", [])):
+        if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(x, str) for x in pair)):
+            return f"meta[{n}]"
+    for s, section in enumerate(layout.get("sections", [])):
+        where = f"sections[{s}]"
+        if not (
+            isinstance(section, dict)
+            and isinstance(section.get("h"), str)
+            and isinstance(section.get("m"), bool)
+            and isinstance(section.get("k", 0), _OPTIONAL_STR)
+            and isinstance(section.get("lq", 0), int)
+            and isinstance(section.get("items"), list)
+        ):
+            return where
+        for i, item in enumerate(section["items"]):
+            at = f"{where}.items[{i}]"
+            if not (
+                isinstance(item, dict)
+                and isinstance(item.get("p", 0), _OPTIONAL_STR)
+                and isinstance(item.get("k", 0), _OPTIONAL_STR)
+                and isinstance(item.get("parts"), list)
+            ):
+                return at
+            for p, part in enumerate(item["parts"]):
+                if problem := _part_problem(part, f"{at}.parts[{p}]"):
+                    return problem
+    return None
+
+
+def validate_archive_layout(layout) -> None:
+    """A layout the exporter can write back to the archive (plans/archive/mapping.py describes the format):
+    checked part by part, then written once with empty content. A malformed layout made the plan's archive
+    download, the collection ZIP and `export_plans` fail for everybody."""
+    from plans.archive.mapping import empty_content, render
+    from plans.archive.write import write
+
+    where = _layout_problem(layout)
+    if where is None:
+        try:
+            write(render(empty_content(), layout))
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError):
+            where = "$"
+    if where is not None:
+        raise ValidationError(
+            _("The archive layout is malformed at %(where)s; the plan could not be written to the archive."),
+            code="archive_layout",
+            params={"where": where},
+        )
+
+
 class PlanQuerySet(models.QuerySet):
     def published(self):
         """The only definition of "public": everything the public site, feeds and API show starts here."""
@@ -270,12 +376,14 @@ class Plan(models.Model):
     )
     sdgs = models.ManyToManyField(SDG, blank=True, related_name="plans", verbose_name=_("SDGs"))
 
-    # Archive fidelity: what the format carries that is not content of its own.
+    # Archive fidelity: what the format carries that is not content of its own. Only superusers edit these
+    # fields (plans/admin/fieldsets.py); the validators hold on every path that validates.
     source_file = models.CharField(
         _("source file"),
         max_length=255,
         blank=True,
         db_index=True,
+        validators=[validate_source_file],
         help_text=_("File name in the archive this plan was imported from; its identity on re-import."),
     )
     raw_title = models.TextField(_("title as found in the archive"), blank=True)
@@ -284,6 +392,7 @@ class Plan(models.Model):
         _("archive layout"),
         default=dict,
         blank=True,
+        validators=[validate_archive_layout],
         help_text=_("Order of sections, prompts and groups as found in the archive file."),
     )
 
@@ -334,6 +443,14 @@ class Plan(models.Model):
                 condition=Q(longitude__isnull=True)
                 | Q(longitude__gte=LONGITUDE[0], longitude__lte=LONGITUDE[1]),
                 violation_error_message=_("A longitude is a number from -180 to 180."),
+            ),
+            # A file name is a plan's identity on re-import: a second plan naming another's file (another
+            # lab's, say) would capture its re-import.
+            models.UniqueConstraint(
+                fields=["source_file"],
+                condition=~Q(source_file=""),
+                name="plan_source_file_unique",
+                violation_error_message=_("Another plan already comes from this archive file."),
             ),
         ]
         indexes = [
@@ -604,7 +721,6 @@ class ExtraAnswer(PlanChild):
 
     def __str__(self) -> str:
         return f"{self.section} › {self.prompt}"[:80]
-
 
 
 class PlanEvent(models.Model):

@@ -1,13 +1,27 @@
 """The authoring UI: changelist and change form of plans, the lost-update guard, the review lists."""
 
+import io
+import json
+
 import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.urls import reverse
 
 from plans import search
 from plans.admin.fieldsets import content_fieldsets, section_fields
 from plans.catalogue import TEXT_ANSWER_FIELDS, template
-from plans.models import SDG, BlogLink, MethodTag, Plan, PlanEvent
+from plans.models import (
+    SDG,
+    BlogLink,
+    MethodTag,
+    Plan,
+    PlanEvent,
+    validate_archive_layout,
+    validate_source_file,
+)
+from tests.conftest import FIXTURES
 
 INLINE_PREFIXES = [
     "insights",
@@ -332,3 +346,112 @@ def test_it_derives_the_plan_fieldsets_from_the_catalogue():
     closing = [str(name) for name, _options in content_fieldsets("closing_v1")]
     with_fields = [str(s.label) for s in template("closing_v1").sections if section_fields(s)]
     assert closing[: len(with_fields)] == with_fields
+
+
+# ---------------------------------------------------------------- archive fields (issue 12, finding 3)
+
+
+def test_it_does_not_let_focal_points_edit_the_archive_fields(client, focal_point, plan_factory):
+    plan = plan_factory(source_file="waste_pickers.md", archive_layout={"v": 1, "sections": []})
+    client.force_login(focal_point)
+    response = client.get(reverse("admin:plans_plan_change", args=[plan.pk]))
+    fields = response.context["adminform"].form.fields
+    assert "source_file" not in fields and "archive_layout" not in fields and "slug" not in fields
+    data = plan_form_data(plan, client, source_file="hijacked.md", archive_layout='{"sections": 5}')
+    assert client.post(reverse("admin:plans_plan_change", args=[plan.pk]), data).status_code == 302
+    plan.refresh_from_db()
+    assert (plan.source_file, plan.archive_layout) == ("waste_pickers.md", {"v": 1, "sections": []})
+
+
+def one_item(*parts):
+    return {
+        "sections": [{"h": "T", "m": False, "k": None, "items": [{"p": None, "k": None, "parts": parts}]}]
+    }
+
+
+@pytest.mark.parametrize(
+    "layout",
+    [
+        ["not", "an", "object"],
+        {"sections": 5},
+        {"sections": [{"h": "Title", "m": False, "k": None}]},  # no items
+        one_item(["zz"]),  # an unknown part
+        one_item(["e", "quantitative", "3"]),  # a count that is not a number
+        one_item(["g", None, [["q", "first", "question"]]]),  # inside a group
+        {"meta": [["year"]]},
+    ],
+)
+def test_it_refuses_a_malformed_archive_layout_with_a_clear_error(client, superuser, plan_factory, layout):
+    plan = plan_factory()
+    client.force_login(superuser)
+    data = plan_form_data(plan, client, archive_layout=json.dumps(layout))
+    response = client.post(reverse("admin:plans_plan_change", args=[plan.pk]), data)
+    assert response.status_code == 200
+    [error] = response.context["adminform"].form.errors["archive_layout"]
+    assert error.startswith("The archive layout is malformed at ")
+    plan.refresh_from_db()
+    assert plan.archive_layout == {}
+
+
+def test_it_lets_a_superuser_edit_a_well_formed_archive_layout(client, superuser, plan_factory):
+    plan = plan_factory()
+    layout = {
+        "v": 1,
+        "meta": [["year", "2023"]],
+        "sections": [{"h": "Challenge statement", "m": True, "k": "challenge_statement", "items": []}],
+    }
+    client.force_login(superuser)
+    data = plan_form_data(plan, client, archive_layout=json.dumps(layout), source_file="plan.md")
+    assert client.post(reverse("admin:plans_plan_change", args=[plan.pk]), data).status_code == 302
+    plan.refresh_from_db()
+    assert (plan.archive_layout, plan.source_file) == (layout, "plan.md")
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("evil.md\r\nSet-Cookie: x=1", "A source file is a plain file name"),
+        ("../other_lab/plan.md", "A source file is a plain file name"),
+        ("folder\\plan.md", "A source file is a plain file name"),
+        ("tab\there.md", "A source file is a plain file name"),
+        ("their_plan.md", "Another plan already comes from this archive file."),
+    ],
+)
+def test_it_refuses_a_source_file_that_is_not_a_plain_unused_file_name(
+    client, superuser, plan_factory, lab_b, name, message
+):
+    plan_factory(lab=lab_b, source_file="their_plan.md")
+    plan = plan_factory(source_file="ours.md")
+    client.force_login(superuser)
+    data = plan_form_data(plan, client, source_file=name)
+    response = client.post(reverse("admin:plans_plan_change", args=[plan.pk]), data)
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors.as_data()
+    assert any(str(m).startswith(message) for e in errors.values() for err in e for m in err.messages)
+    plan.refresh_from_db()
+    assert plan.source_file == "ours.md"
+
+
+def test_it_validates_the_archive_fields_on_every_path_that_validates(plan_factory, lab_b):
+    plan_factory(lab=lab_b, source_file="taken.md")
+    plan = plan_factory()
+    for fields in (
+        {"archive_layout": {"sections": [1]}},
+        {"source_file": "a\nb"},
+        {"source_file": "taken.md"},
+    ):
+        for name, value in fields.items():
+            setattr(plan, name, value)
+        with pytest.raises(ValidationError):
+            plan.full_clean()
+        plan.refresh_from_db()
+
+
+def test_it_accepts_every_archive_layout_the_importer_writes(db):
+    real = FIXTURES / "archive" / "real"
+    call_command("import_plans", str(real), stdout=io.StringIO(), stderr=io.StringIO())
+    plans = list(Plan.objects.exclude(archive_layout={}))
+    assert len(plans) == len(list(real.glob("*.md")))
+    for plan in plans:
+        validate_archive_layout(plan.archive_layout)
+        validate_source_file(plan.source_file)

@@ -20,8 +20,9 @@ META_FIELDSETS = [
 ]
 # Set by the workflow and by the system, never typed in.
 ALWAYS_READONLY = ["status", "published_at", "created_by", "created_at", "updated_at"]
-# What only superusers edit: a plan's address.
-SUPERUSER_FIELDS = ["slug"]
+# What only superusers edit: a plan's address, and its identity and layout in the archive (a malformed
+# layout broke every download of the archive; another lab's file name would capture its re-import).
+SUPERUSER_FIELDS = ["slug", "source_file", "archive_layout"]
 TAIL_FIELDSETS = [
     (_("Status"), {"fields": ALWAYS_READONLY}),
     (
