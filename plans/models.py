@@ -24,6 +24,12 @@ from plans.parts import CHILDREN, VOCABULARY_NAMES
 from plans.validators import LATITUDE, LONGITUDE, validate_latitude, validate_link_url, validate_longitude
 
 
+def answers_html_field() -> models.JSONField:
+    """The row's answers as clean HTML ({field: html}), made by plans/sanitise.py whenever the row is saved
+    or imported, so that pages never sanitise: the answers themselves stay exactly as written."""
+    return models.JSONField(_("answers as clean HTML"), default=dict, blank=True, editable=False)
+
+
 class Lab(models.Model):
     """An Accelerator Lab. Its `members` are the focal points who author its plans."""
 
@@ -395,6 +401,7 @@ class Plan(models.Model):
         validators=[validate_archive_layout],
         help_text=_("Order of sections, prompts and groups as found in the archive file."),
     )
+    answers_html = answers_html_field()
 
     objects = PlanQuerySet.as_manager()
 
@@ -575,6 +582,7 @@ class PlanChild(models.Model):
     # Each child names its rows on the plan plainly (`plan.learning_questions`); see plans/parts.py.
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="%(class)ss")
     position = models.PositiveIntegerField(_("position"), default=0)
+    answers_html = answers_html_field()
 
     class Meta:
         abstract = True

@@ -25,6 +25,8 @@ class Child:
     related_name: str
     # Rows the public may not see until a reviewer has approved them (blog links).
     reviewed: bool = False
+    # Fields holding answers that pages show as HTML: sanitised once when saved (plans/sanitise.py).
+    answer_fields: tuple[str, ...] = ()
 
     @cached_property
     def model(self) -> type[Model]:
@@ -58,13 +60,13 @@ class Vocabulary:
 
 
 CHILDREN: tuple[Child, ...] = (
-    Child("Insight", "insights"),
-    Child("Barrier", "barriers"),
-    Child("Partnership", "partnerships"),
-    Child("LearningQuestion", "learning_questions"),
-    Child("Evidence", "evidence"),
+    Child("Insight", "insights", answer_fields=("text",)),
+    Child("Barrier", "barriers", answer_fields=("text",)),
+    Child("Partnership", "partnerships", answer_fields=("description",)),
+    Child("LearningQuestion", "learning_questions", answer_fields=("question", "methods_usage", "data_gaps")),
+    Child("Evidence", "evidence", answer_fields=("text",)),
     Child("BlogLink", "blog_links", reviewed=True),
-    Child("ExtraAnswer", "extra_answers"),
+    Child("ExtraAnswer", "extra_answers", answer_fields=("answer",)),
 )
 
 VOCABULARIES: tuple[Vocabulary, ...] = (

@@ -1,12 +1,23 @@
-"""Render archive answers safely: raw HTML, entities and bare URLs come from the archive and from authors.
+"""Answers as safe HTML, made once when they are saved or imported, never when a page is shown.
 
-`nh3` (the Rust `ammonia` sanitiser) keeps a small set of formatting tags and drops everything else; plain
-text keeps its paragraphs and line breaks; bare http(s) URLs become links that carry `rel=nofollow`.
+Answers come from the archive and from authors and may hold raw HTML, entities and bare URLs. `nh3` (the
+Rust `ammonia` sanitiser) keeps a small set of formatting tags and drops everything else; plain text keeps
+its paragraphs and line breaks; bare http(s) URLs become links that carry `rel=nofollow`.
+
+Sanitising costs time that grows with what an author pasted (50,000 nested `<div>` took 19 s, on every
+render), so it happens when a row is saved (a `pre_save` receiver, which also sees revision restores) or
+imported (`plans.archive.load`), and the result is stored in the row's `answers_html`; pages only mark it
+safe. Nesting deeper than MAX_DEPTH is flattened before nh3 runs, so that its cost is linear in the size of
+the answer whatever its shape. The answer fields themselves keep the text exactly as written: the archive
+round trip needs it.
 """
 
 import re
+from collections import Counter
 
 import nh3
+from django.db.models.signals import pre_save
+from django.utils.html import linebreaks
 from django.utils.safestring import SafeString, mark_safe
 
 ALLOWED_TAGS = {
@@ -44,6 +55,44 @@ BLOCK = re.compile(r"<\s*(p|br|ul|ol|li|div|table|blockquote|h[1-6])\b", re.IGNO
 URL = re.compile(r"""(?<![\w/"'=@])(https?://[^\s<>"']+?)(?=[.,;:!?)\]]*(?:\s|$|<|&nbsp;|&lt;|&gt;))""")
 TAG = re.compile(r"(<[^>]*>)")
 
+# Deeper than this, elements are unwrapped (their text stays). Real answers nest a few levels.
+MAX_DEPTH = 20
+ELEMENT = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)\b[^>]*?(/?)>")
+VOID = frozenset("area base br col embed hr img input link meta param source track wbr".split())
+# Elements whose start tag closes an open one of the same name (HTML's implied end tags): a run of
+# unclosed <p> or <li> is not nesting.
+SELF_CLOSING_SIBLINGS = frozenset("p li dt dd tr td th option".split())
+
+
+def flatten(html: str, max_depth: int = MAX_DEPTH) -> str:
+    """`html` with every element nested deeper than `max_depth` unwrapped, in one linear pass. The tag
+    matching is approximate (it reads tags, not a DOM): it decides only which tags are dropped, and nh3
+    sanitises whatever comes out."""
+    open_tags: list[str] = []
+    dropped: Counter = Counter()
+
+    def visit(match: re.Match) -> str:
+        closing, name, self_closing = match[1], match[2].lower(), match[3]
+        if name in VOID or self_closing:
+            return match[0]
+        if closing:
+            if dropped[name]:  # the innermost open elements are the ones that were dropped
+                dropped[name] -= 1
+                return ""
+            if name in open_tags:
+                while open_tags.pop() != name:
+                    pass
+            return match[0]
+        if name in SELF_CLOSING_SIBLINGS and open_tags and open_tags[-1] == name:
+            open_tags.pop()
+        if len(open_tags) >= max_depth:
+            dropped[name] += 1
+            return ""
+        open_tags.append(name)
+        return match[0]
+
+    return ELEMENT.sub(visit, html)
+
 
 def _paragraphs(text: str) -> str:
     paragraphs = [p.strip("\n") for p in re.split(r"\n[ \t\u00a0]*\n", text.strip()) if p.strip()]
@@ -66,14 +115,15 @@ def _linkify(html: str) -> str:
     return "".join(out)
 
 
-def sanitise(text: str | None) -> SafeString:
-    """HTML safe to insert in a page, from an answer that may hold HTML, entities, URLs or plain text."""
+def sanitise(text: str | None) -> str:
+    """HTML safe to insert in a page, from an answer that may hold HTML, entities, URLs or plain text.
+    Costly: call it when an answer is saved, never when a page is shown (see `answer_html`)."""
     if not text or not text.strip():
-        return mark_safe("")
+        return ""
     if not BLOCK.search(text):
         text = _paragraphs(text)
     cleaned = nh3.clean(
-        text,
+        flatten(text),
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},
@@ -81,4 +131,51 @@ def sanitise(text: str | None) -> SafeString:
     )
     # Linkify after cleaning: the URL regex then only sees escaped text, and its output cannot be HTML
     # the sanitiser would have refused (the URL runs up to the first space, quote or angle bracket).
-    return mark_safe(_linkify(cleaned))  # noqa: S308
+    return _linkify(cleaned)
+
+
+def answers_html(values, fields: tuple[str, ...]) -> dict[str, str]:
+    """The clean HTML of each non-empty answer `fields` of `values` (a model instance or a dict of
+    column values), as stored in `answers_html`."""
+    get = values.get if isinstance(values, dict) else lambda name: getattr(values, name, "")
+    return {name: sanitise(get(name)) for name in fields if (get(name) or "").strip()}
+
+
+def answer_html(obj, field: str) -> SafeString:
+    """The stored clean HTML of one answer of `obj`, for a page. A row written past `save()` (a bulk
+    insert that did not fill `answers_html`) shows its text escaped instead: safe, and still cheap."""
+    text = getattr(obj, field) or ""
+    if not text.strip():
+        return mark_safe("")
+    stored = (obj.answers_html or {}).get(field)
+    if stored is None:
+        return mark_safe(linebreaks(text, autoescape=True))  # noqa: S308 (linebreaks escaped it)
+    return mark_safe(stored)  # noqa: S308 (made by sanitise() when the row was saved)
+
+
+def answer_fields(model) -> tuple[str, ...]:
+    """The answer fields of a plan or child model whose clean HTML is stored (plans/parts.py names the
+    children's)."""
+    from plans.catalogue import TEXT_ANSWER_FIELDS
+    from plans.models import Plan
+    from plans.parts import CHILDREN
+
+    if model is Plan:
+        return TEXT_ANSWER_FIELDS
+    return next((c.answer_fields for c in CHILDREN if c.model is model), ())
+
+
+def _store(sender, instance, update_fields=None, **kwargs):
+    fields = answer_fields(sender)
+    if fields and (update_fields is None or set(fields) & set(update_fields)):
+        instance.answers_html = answers_html(instance, fields)
+
+
+def connect() -> None:
+    """Sanitise the answers of every plan and child row when it is saved, including raw saves (fixtures,
+    revision restores); a save limited to `update_fields` that include answers must list `answers_html`."""
+    from plans.models import Plan
+    from plans.parts import CHILDREN
+
+    for model in (Plan, *(c.model for c in CHILDREN if c.answer_fields)):
+        pre_save.connect(_store, sender=model, dispatch_uid=f"sanitise-{model.__name__}")

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET
 from plans import cache, filters, permissions, search
 from plans import catalogue as cat
 from plans.models import SDG, STAGES, BlogLink, LearningQuestion, Partnership, Plan
-from plans.sanitise import sanitise
+from plans.sanitise import answer_html
 from plans.validators import LATITUDE, LONGITUDE, link_url
 
 PAGE_SIZE = 20
@@ -151,11 +151,11 @@ def _section_items(section, plan: Plan, parts: dict, covered: set) -> list[dict]
             continue
         item = None
         if kind == cat.FIELD and getattr(plan, name, ""):
-            item = {"type": "answer", "html": sanitise(getattr(plan, name))}
+            item = {"type": "answer", "html": answer_html(plan, name)}
         elif kind == cat.PARTNERS and (getattr(plan, name, "") or parts["partnerships"]):
             item = {
                 "type": "partners",
-                "html": sanitise(getattr(plan, name, "")),
+                "html": answer_html(plan, name),
                 "partners": parts["partnerships"],
             }
             covered.add(("partnerships",))
@@ -192,13 +192,13 @@ def detail_context(plan: Plan) -> dict:
     """Everything `plans/detail.html` needs for one plan, published or not (the admin preview renders
     drafts with it). Sections and prompts come from `plans/catalogue.py` in the order of the form the plan
     answers; content the form does not hold (a plan edited across forms) follows in the catalogue's other
-    sections, and archive answers without a field of their own close the page. Answers are sanitised here,
-    never in templates."""
+    sections, and archive answers without a field of their own close the page. Answers are
+    the clean HTML stored when they were saved (plans/sanitise.py): nothing is sanitised here."""
     evidence: dict[str, list] = {}
     for e in plan.evidence.all():
         evidence.setdefault(e.kind, []).append(
             {
-                "html": sanitise(e.text),
+                "html": answer_html(e, "text"),
                 "url": link_url(e.url),
                 "file": e.file,
                 "image_url": link_url(e.image_url),
@@ -211,7 +211,7 @@ def detail_context(plan: Plan) -> dict:
         if not extra.answer.strip():
             continue
         prompt = cat.match_prompt(extra.prompt) if extra.prompt else None
-        answer = {"label": extra.prompt, "html": sanitise(extra.answer)}
+        answer = {"label": extra.prompt, "html": answer_html(extra, "answer")}
         if prompt and prompt.target.kind in (cat.EXTRA, cat.CHOICE):
             extra_by_prompt.setdefault(prompt.key, []).append(answer)
         else:
@@ -229,21 +229,21 @@ def detail_context(plan: Plan) -> dict:
                 "name": p.name,
                 "sector": sectors[p.sector] if p.sector != unknown else "",
                 "new": p.get_is_new_and_unusual_display() if p.is_new_and_unusual != "unknown" else "",
-                "description": sanitise(p.description),
+                "description": answer_html(p, "description"),
             }
             for p in plan.partnerships.all()
         ],
         "questions": [
             {
-                "question": sanitise(q.question),
+                "question": answer_html(q, "question"),
                 "stages": _stage_labels(q.stages),
-                "methods_usage": sanitise(q.methods_usage),
-                "data_gaps": sanitise(q.data_gaps),
+                "methods_usage": answer_html(q, "methods_usage"),
+                "data_gaps": answer_html(q, "data_gaps"),
             }
             for q in plan.learning_questions.all()
         ],
-        "insights": [sanitise(i.text) for i in plan.insights.all()],
-        "barriers": [sanitise(b.text) for b in plan.barriers.all()],
+        "insights": [answer_html(i, "text") for i in plan.insights.all()],
+        "barriers": [answer_html(b, "text") for b in plan.barriers.all()],
         "blog_links": [
             b for b in plan.blog_links.all() if b.status == BlogLink.Status.APPROVED and link_url(b.url)
         ],

@@ -21,7 +21,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from plans.archive.dump import PLAN_FIELDS, PREFETCH, plan_content
-from plans.archive.mapping import TAG_KEYS, empty_content
+from plans.archive.mapping import TAG_KEYS, TEXT_FIELDS, empty_content
+from plans.sanitise import answer_fields, answers_html
 
 KINDS = {"opening": "opening", "closing_v1": "closing", "closing_v2": "closing", "hybrid": "hybrid"}
 COLLECTIONS = (
@@ -266,6 +267,7 @@ class Loader:
         values = {name: plan[name] for name in PLAN_FIELDS}
         values["kind"] = KINDS.get(plan["form_version"], "opening")
         values["lab_id"] = self.lab_id(plan["country"])
+        values["answers_html"] = answers_html(values, TEXT_FIELDS)  # pages never sanitise: done here, once
         return values
 
     def _new_plan(self, p: "Pending"):
@@ -391,6 +393,9 @@ class Loader:
             rows = []
             for pk, content in items:
                 rows += self._rows(key, pk, content, reviews)
+            fields = answer_fields(models[key])
+            for row in rows:  # pages never sanitise: the clean HTML is made here, once
+                row["answers_html"] = answers_html(row, fields)
             if rows:
                 insert(models[key], rows)
 
