@@ -212,3 +212,30 @@ def admin_blog_links(user, queryset: QuerySet) -> QuerySet:
     if user.is_superuser or is_reviewer(user):
         return queryset
     return queryset.filter(plan__lab__in=lab_ids(user))
+
+
+# ---------------------------------------------------------------- reference data in the admin
+
+
+def admin_labs(user, queryset: QuerySet) -> QuerySet:
+    """Labs in the admin: all for reviewers and superusers; a focal point's own labs only, so that the
+    list of every lab with its members' usernames is not open to every author."""
+    if not _active(user) or not user.is_staff:
+        return queryset.none()
+    if user.is_superuser or is_reviewer(user):
+        return queryset
+    return queryset.filter(pk__in=lab_ids(user))
+
+
+def admin_tags(user, queryset: QuerySet, vocabulary) -> QuerySet:
+    """Tags of `vocabulary` (plans/parts.py) in the admin: all for reviewers and superusers; for focal
+    points those carried by a published plan or by a plan of their labs. A tag only another lab's draft
+    carries tells what that unpublished plan is about."""
+    if not _active(user) or not user.is_staff:
+        return queryset.none()
+    if user.is_superuser or is_reviewer(user):
+        return queryset
+    carried = vocabulary.through.objects.filter(
+        Q(content_object__status=PlanStatus.PUBLISHED) | Q(content_object__lab__in=lab_ids(user))
+    )
+    return queryset.filter(pk__in=carried.values("tag_id"))

@@ -455,3 +455,39 @@ def test_it_accepts_every_archive_layout_the_importer_writes(db):
     for plan in plans:
         validate_archive_layout(plan.archive_layout)
         validate_source_file(plan.source_file)
+
+
+# ---------------------------------------------------------------- reference data (issue 12, finding 13)
+
+
+def test_it_shows_focal_points_only_their_own_labs_and_members(
+    client, focal_point, other_focal_point, reviewer, lab_a, lab_b
+):
+    client.force_login(focal_point)
+    body = client.get(reverse("admin:plans_lab_changelist")).content.decode()
+    assert lab_a.name in body and '<td class="field-member_list">alice</td>' in body
+    assert lab_b.name not in body and "bob" not in body
+    # Another lab's page is absent (the admin's "does not exist" answer), whatever its address.
+    response = client.get(reverse("admin:plans_lab_change", args=[lab_b.pk]), follow=True)
+    assert response.redirect_chain == [(reverse("admin:index"), 302)]
+    assert lab_b.name not in response.content.decode() and "bob" not in response.content.decode()
+    client.force_login(reviewer)
+    body = client.get(reverse("admin:plans_lab_changelist")).content.decode()
+    assert lab_a.name in body and lab_b.name in body
+
+
+def test_it_shows_focal_points_only_tags_of_published_plans_and_of_their_labs(
+    client, focal_point, other_focal_point, reviewer, plan_factory, lab_b
+):
+    plan_factory(lab=lab_b).methods.add("Secret drone survey")  # only another lab's draft uses it
+    plan_factory(lab=lab_b, status=Plan.Status.PUBLISHED).methods.add("Ethnography")
+    plan_factory().methods.add("Our own draft tag")
+    client.force_login(focal_point)
+    response = client.get(reverse("admin:plans_methodtag_changelist"))
+    assert sorted(t.name for t in response.context["cl"].result_list) == ["Ethnography", "Our own draft tag"]
+    secret = MethodTag.objects.get(name="Secret drone survey")
+    response = client.get(reverse("admin:plans_methodtag_change", args=[secret.pk]), follow=True)
+    assert response.redirect_chain == [(reverse("admin:index"), 302)]
+    assert "Secret drone survey" not in response.content.decode()
+    client.force_login(reviewer)
+    assert client.get(reverse("admin:plans_methodtag_changelist")).context["cl"].result_count == 3

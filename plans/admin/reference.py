@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy
 
+from plans import permissions
 from plans.models import SDG, Lab
 from plans.parts import TAG_VOCABULARIES
 
@@ -15,7 +16,7 @@ class LabAdmin(admin.ModelAdmin):
     filter_horizontal = ["members"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("members")
+        return permissions.admin_labs(request.user, super().get_queryset(request).prefetch_related("members"))
 
     @admin.display(description=gettext_lazy("focal points"))
     def member_list(self, lab):
@@ -39,10 +40,19 @@ class SDGAdmin(admin.ModelAdmin):
 
 
 class TagAdmin(admin.ModelAdmin):
+    """The tags of one vocabulary (`vocabulary` is set per registered model, from plans/parts.py)."""
+
+    vocabulary = None
     list_display = ["name", "slug"]
     search_fields = ["name"]
     readonly_fields = ["slug"]
 
+    def get_queryset(self, request):
+        return permissions.admin_tags(request.user, super().get_queryset(request), self.vocabulary)
+
 
 for _vocabulary in TAG_VOCABULARIES:
-    admin.site.register(_vocabulary.tag_model, TagAdmin)
+    admin.site.register(
+        _vocabulary.tag_model,
+        type(f"{_vocabulary.tag_model_name}Admin", (TagAdmin,), {"vocabulary": _vocabulary}),
+    )
