@@ -8,6 +8,8 @@ statistics all read this module, so that the form is described once.
 
 Public API:
     TEMPLATES                         {"opening": Template, …}
+    TEXT_ANSWER_FIELDS, CHOICE_FIELDS, CHECKLIST_FIELDS, TIME_FIELDS, ANSWER_FIELDS
+                                      Plan fields holding answers, derived from the forms
     template(key) -> Template
     PROMPTS                           {prompt key: Prompt}, every prompt of every template
     match_prompt(text, in_group) -> Prompt | None   archive prompt text (raw) to its Prompt
@@ -52,16 +54,6 @@ PARTNER_FIELD = "partner_field"  # inside a partner group: Partnership.`name`
 TIME = "time"  # the learning-cycle time split groups
 TIME_FIELD = "time_field"  # inside a time-split group: Plan.`name`
 EXTRA = "extra"  # no field of its own: ExtraAnswer rows
-
-
-# Every single-answer free-text question of the forms, as Plan field names in form order: what the importer
-# fills, the search indexes and the exports write.
-TEXT_ANSWER_FIELDS = (
-    "plan_name", "challenge_statement", "background", "value_proposition", "tweet_summary",
-    "partners_overview", "early_leads", "handover_details", "why_data", "why_methods",
-    "partners_civil_society", "partners_academic", "partners_private", "partners_government",
-    "partners_new_unusual", "partners_un", "bonus_answer",
-)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -588,6 +580,35 @@ TEMPLATES: dict[str, Template] = {
         Template("hybrid", _("Hybrid (closing and opening)"), (LEARNINGS_V1, *OPENING_SECTIONS, END)),
     )
 }
+
+
+# Plan fields that hold answers, derived from the forms (never listed by hand): in form order, the opening
+# plan first, then the closing reports, the current (second) form first; each field once.
+_FORMS_IN_ORDER = (TEMPLATES["opening"], TEMPLATES["closing_v2"], TEMPLATES["closing_v1"])
+
+
+def _fields(*kinds: str) -> tuple[str, ...]:
+    return tuple(
+        dict.fromkeys(p.target.name for t in _FORMS_IN_ORDER for p in t.prompts() if p.target.kind in kinds)
+    )
+
+
+# Single-answer free-text questions: what the importer fills, the search indexes and the exports write.
+TEXT_ANSWER_FIELDS = _fields(FIELD, PARTNERS)
+CHOICE_FIELDS = _fields(CHOICE)  # one option value each (the challenge type)
+CHECKLIST_FIELDS = _fields(CHECKLIST)  # lists of option values (the handover process)
+TIME_FIELDS = tuple(p.target.name for p in TIME_PROMPTS)  # the learning-cycle time split, in stage order
+# Every field of Plan holding an answer to the forms, the time split where its question stands: the
+# downloads' columns, the API's and the archive dump's answer fields.
+ANSWER_FIELDS = tuple(
+    dict.fromkeys(
+        name
+        for t in _FORMS_IN_ORDER
+        for p in t.prompts()
+        for name in (TIME_FIELDS if p.target.kind == TIME else (p.target.name,))
+        if name in (*TEXT_ANSWER_FIELDS, *CHOICE_FIELDS, *CHECKLIST_FIELDS, *TIME_FIELDS)
+    )
+)
 
 
 def template(key: str) -> Template:

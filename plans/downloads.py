@@ -33,6 +33,7 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_safe
 
+from plans import catalogue as cat
 from plans.archive.dump import archive_file, unique_name
 from plans.models import BlogLink, Plan
 from plans.validators import link_url, valid_coordinates
@@ -110,32 +111,11 @@ def _naive_utc(value):
     return timezone.localtime(value, UTC).replace(tzinfo=None) if value else None
 
 
-PLAN_TEXT_COLUMNS = (
-    "plan_name",
-    "challenge_type",
-    "challenge_statement",
-    "background",
-    "value_proposition",
-    "tweet_summary",
-    "partners_overview",
-    "early_leads",
-)
-CLOSING_TEXT_COLUMNS = (
-    "handover_details",
-    "time_sense",
-    "time_explore",
-    "time_test",
-    "time_grow",
-    "why_data",
-    "why_methods",
-    "partners_civil_society",
-    "partners_academic",
-    "partners_private",
-    "partners_government",
-    "partners_new_unusual",
-    "partners_un",
-    "bonus_answer",
-)
+def _answer(name: str) -> Callable[[Plan], object]:
+    """A column of one answer field: checklists (lists of option values) joined like tags."""
+    if name in cat.CHECKLIST_FIELDS:
+        return lambda plan: TAG_SEPARATOR.join(getattr(plan, name) or [])
+    return lambda plan: getattr(plan, name)
 
 
 def columns(request: HttpRequest | None) -> list[tuple[str, Callable[[Plan], object]]]:
@@ -168,9 +148,7 @@ def columns(request: HttpRequest | None) -> list[tuple[str, Callable[[Plan], obj
         ("thematic_areas", _tags("thematic_areas")),
         ("sdgs", lambda p: TAG_SEPARATOR.join(f"{s.number}. {s.name}" for s in p.sdgs.all())),
     ]
-    cols += [(name, lambda p, name=name: getattr(p, name)) for name in PLAN_TEXT_COLUMNS]
-    cols.append(("handover_options", lambda p: TAG_SEPARATOR.join(p.handover_options or [])))
-    cols += [(name, lambda p, name=name: getattr(p, name)) for name in CLOSING_TEXT_COLUMNS]
+    cols += [(name, _answer(name)) for name in cat.ANSWER_FIELDS]  # the forms' answers, in form order
     cols += [
         ("insights", lambda p: CHILD_SEPARATOR.join(i.text for i in p.insights.all())),
         ("barriers", lambda p: CHILD_SEPARATOR.join(b.text for b in p.barriers.all())),

@@ -15,6 +15,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from plans.catalogue import ANSWER_FIELDS, TIME_FIELDS
 from plans.filters import SORTS
 from plans.models import (
     SDG,
@@ -238,26 +239,13 @@ class PlanDetailSerializer(PlanSummarySerializer):
     extra_answers = ExtraAnswerSerializer(many=True, source="extra_answers.all")
 
     class Meta(PlanSummarySerializer.Meta):
+        # The forms' answers from the catalogue, in form order (the time split as one object), then children.
         fields = PlanSummarySerializer.Meta.fields + [
-            "plan_name",
-            "challenge_type",
-            "challenge_statement",
-            "background",
-            "value_proposition",
-            "partners_overview",
-            "early_leads",
-            "handover_options",
-            "handover_details",
-            "time_split",
-            "why_data",
-            "why_methods",
-            "partners_civil_society",
-            "partners_academic",
-            "partners_private",
-            "partners_government",
-            "partners_new_unusual",
-            "partners_un",
-            "bonus_answer",
+            *dict.fromkeys(
+                "time_split" if name in TIME_FIELDS else name
+                for name in ANSWER_FIELDS
+                if name not in PlanSummarySerializer.Meta.fields
+            ),
             "insights",
             "barriers",
             "partners",

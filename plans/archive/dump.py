@@ -8,24 +8,13 @@ from pathlib import PurePosixPath
 
 from django.conf import settings
 
+from plans import catalogue as cat
 from plans.archive.document import Document
-from plans.archive.mapping import TEXT_FIELDS, TIME_FIELDS, empty_content, render
+from plans.archive.mapping import META_FIELDS, TAG_KEYS, empty_content, render
 from plans.parts import PREFETCH  # noqa: F401  (re-exported: the archive dumps every part)
 
-PLAN_FIELDS = (
-    *TEXT_FIELDS,
-    *TIME_FIELDS,
-    "title",
-    "challenge_type",
-    "handover_options",
-    "year",
-    "country",
-    "latitude",
-    "longitude",
-    "focal_point_email",
-    "form_version",
-    "language",
-)
+# What the archive carries of a plan's own row: its answers (from the catalogue) and its metadata.
+PLAN_FIELDS = (*cat.ANSWER_FIELDS, *META_FIELDS)
 
 
 def _tag_names(manager) -> list[str]:
@@ -43,8 +32,9 @@ def plan_content(plan, private: bool = True) -> dict:
     content["plan"] = {name: getattr(plan, name) for name in PLAN_FIELDS}
     if not (private or settings.PUBLIC_FOCAL_POINT_EMAILS):
         content["plan"]["focal_point_email"] = ""
-    content["plan"]["handover_options"] = list(plan.handover_options or [])
-    for key in ("methods", "datasources", "thematic_areas"):
+    for name in cat.CHECKLIST_FIELDS:
+        content["plan"][name] = list(getattr(plan, name) or [])
+    for key in TAG_KEYS:
         content[key] = _tag_names(getattr(plan, key))
     content["sdgs"] = [sdg.number for sdg in plan.sdgs.all()]
     content["insights"] = [{"text": row.text} for row in plan.insights.all()]

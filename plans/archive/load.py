@@ -21,19 +21,11 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from plans.archive.dump import PLAN_FIELDS, PREFETCH, plan_content
+from plans.archive.mapping import CHILDREN as COLLECTIONS
 from plans.archive.mapping import TAG_KEYS, TEXT_FIELDS, empty_content
 from plans.sanitise import answer_fields, answers_html
 
 KINDS = {"opening": "opening", "closing_v1": "closing", "closing_v2": "closing", "hybrid": "hybrid"}
-COLLECTIONS = (
-    "insights",
-    "barriers",
-    "partners",
-    "learning_questions",
-    "evidence",
-    "blog_links",
-    "extra_answers",
-)
 
 
 BATCH = 500

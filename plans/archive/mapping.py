@@ -38,12 +38,25 @@ from plans.archive.text import (
     paragraphs,
     squash,
 )
+from plans.parts import TAG_VOCABULARIES
 from plans.validators import link_url
 
 LAYOUT_VERSION = 1
 TEXT_FIELDS = cat.TEXT_ANSWER_FIELDS
-TIME_FIELDS = ("time_sense", "time_explore", "time_test", "time_grow")
-TAG_KEYS = ("methods", "datasources", "thematic_areas")
+TIME_FIELDS = cat.TIME_FIELDS
+# The plan's own fields besides its answers (cat.ANSWER_FIELDS), with their empty values.
+META_FIELDS = {
+    "title": "",
+    "year": None,
+    "country": "",
+    "latitude": None,
+    "longitude": None,
+    "focal_point_email": "",
+    "form_version": "opening",
+    "language": "en",
+}
+TAG_KEYS = tuple(v.name for v in TAG_VOCABULARIES)
+# The content's child lists (plans/parts.py CHILDREN, partners under the name the forms give them).
 CHILDREN = (
     "insights",
     "barriers",
@@ -80,33 +93,14 @@ META_ORDER = (
 )
 
 
+def _empty_answer(name: str):
+    return [] if name in cat.CHECKLIST_FIELDS else None if name in TIME_FIELDS else ""
+
+
 def empty_content() -> dict:
     return {
-        "plan": dict.fromkeys(TEXT_FIELDS, "")
-        | dict.fromkeys(TIME_FIELDS)
-        | {
-            "title": "",
-            "challenge_type": "",
-            "handover_options": [],
-            "year": None,
-            "country": "",
-            "latitude": None,
-            "longitude": None,
-            "focal_point_email": "",
-            "form_version": "opening",
-            "language": "en",
-        },
-        "methods": [],
-        "datasources": [],
-        "thematic_areas": [],
-        "sdgs": [],
-        "insights": [],
-        "barriers": [],
-        "partners": [],
-        "learning_questions": [],
-        "evidence": [],
-        "blog_links": [],
-        "extra_answers": [],
+        "plan": {name: _empty_answer(name) for name in cat.ANSWER_FIELDS} | META_FIELDS,
+        **{key: [] for key in (*TAG_KEYS, "sdgs", *CHILDREN)},
     }
 
 
