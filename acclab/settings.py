@@ -177,6 +177,13 @@ STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+# Uploaded evidence files: refused above this size before they are stored (plans/uploads.py). Request
+# bodies other than files stay at Django's 2.5 MB; files above 2.5 MB are spooled to a temporary file
+# rather than held in memory while they are checked.
+ACCLAB_MAX_UPLOAD_MB = envint("ACCLAB_MAX_UPLOAD_MB", "10")
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_PERMISSIONS = 0o640
 
 # Django 6 reads only STORAGES. The manifest storage needs collectstatic, so development and tests use
 # the plain storage and production (DEBUG off) the compressed manifest one.

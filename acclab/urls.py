@@ -10,6 +10,7 @@ from plans.feeds import LatestPlansFeed
 from plans.headers import csp_report
 from plans.health import healthz
 from plans.sitemaps import SITEMAPS
+from plans.uploads import serve as serve_upload
 
 admin.site.site_header = _("AccLab Plans")
 admin.site.site_title = _("AccLab Plans")
@@ -32,6 +33,8 @@ urlpatterns = [
     # /plans/download.csv is not read as a plan's slug
     path("api/", include("plans.api.urls")),
     path("", include("plans.download_urls")),
+    # Uploaded evidence files, each only for those who may see its plan (MEDIA_URL)
+    path("media/<path:path>", serve_upload, name="media"),
     # Public site
     path("", include("plans.urls")),
 ]

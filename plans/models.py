@@ -21,6 +21,7 @@ from taggit.models import TagBase, TaggedItemBase
 from plans import choices, notifications, permissions, workflow
 from plans.choices import STAGES  # noqa: F401  (re-exported: forms and the archive code name it here)
 from plans.parts import CHILDREN, VOCABULARY_NAMES
+from plans.uploads import UploadField
 from plans.validators import LATITUDE, LONGITUDE, validate_latitude, validate_link_url, validate_longitude
 
 
@@ -659,7 +660,12 @@ class Evidence(PlanChild):
     kind = models.CharField(_("kind"), max_length=12, choices=Kind)
     text = models.TextField(_("text"), blank=True)
     url = models.URLField(_("link"), max_length=2000, blank=True, validators=[validate_link_url])
-    file = models.FileField(_("uploaded image or file"), upload_to="evidence/%Y/", blank=True)
+    file = UploadField(
+        _("uploaded image or file"),
+        upload_to="evidence/%Y/",
+        blank=True,
+        help_text=_("An image, a PDF or an office document."),
+    )
     image_url = models.URLField(
         _("remote image URL"), max_length=2000, blank=True, validators=[validate_link_url]
     )

@@ -21,6 +21,7 @@ from plans import cache, filters, permissions, search
 from plans import catalogue as cat
 from plans.models import SDG, STAGES, BlogLink, LearningQuestion, Partnership, Plan
 from plans.sanitise import answer_html
+from plans.uploads import is_image
 from plans.validators import LATITUDE, LONGITUDE, link_url
 
 PAGE_SIZE = 20
@@ -201,6 +202,7 @@ def detail_context(plan: Plan) -> dict:
                 "html": answer_html(e, "text"),
                 "url": link_url(e.url),
                 "file": e.file,
+                "file_is_image": bool(e.file) and is_image(e.file.name),
                 "image_url": link_url(e.image_url),
             }
         )
