@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from plans import search
 from plans.models import SDG, BlogLink, Evidence, Plan
-from plans.views import detail_context
+from plans.presentation import detail_context
 
 HIDDEN = [Plan.Status.DRAFT, Plan.Status.SUBMITTED, Plan.Status.WITHDRAWN]
 

@@ -306,7 +306,7 @@ class PlanAdmin(admin.ModelAdmin):
         plan = self._plan_or_404(request, object_id)
         if not permissions.can_preview(request.user, plan):
             raise PermissionDenied
-        from plans.views import detail_context
+        from plans.presentation import detail_context
 
         # The public page's own context and template: the preview is what the public will see.
         plan = Plan.objects.filter(pk=plan.pk).with_content_for(None).get()
