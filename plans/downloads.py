@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
@@ -34,9 +35,11 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_safe
 
 from plans import catalogue as cat
-from plans.archive.dump import archive_file, unique_name
+from plans.archive.dump import UnwritableLayout, archive_file, unique_name
 from plans.models import BlogLink, Plan
 from plans.validators import link_url, valid_coordinates
+
+logger = logging.getLogger(__name__)
 
 # Plans per database round trip: big enough that the prefetch queries are few (11 per chunk), small
 # enough that the working set stays about 20 MiB whatever the number of plans (bench/downloads.py).
@@ -316,7 +319,11 @@ def zip_pieces(queryset: QuerySet) -> Iterator[bytes]:
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for chunk in iter_chunks(queryset, ARCHIVE_CHUNK, layout=True):
             for plan in chunk:
-                name, text = archive_file(plan, private=False)
+                try:
+                    name, text = archive_file(plan, private=False)
+                except UnwritableLayout:  # one broken plan never breaks the collection: left out, logged
+                    logger.exception("left out of the ZIP download")
+                    continue
                 name = unique_name(name, used)
                 stamp = timezone.localtime(plan.published_at or plan.updated_at, UTC)
                 info = zipfile.ZipInfo(name, date_time=stamp.timetuple()[:6])

@@ -291,6 +291,30 @@ def test_it_round_trips_the_challenge_type_of_an_admin_authored_plan(plan_factor
 
 
 @pytest.mark.django_db
+def test_it_exports_the_other_plans_when_one_layout_is_broken(plan_factory, tmp_path):
+    good = plan_factory(title="Good plan")
+    broken = plan_factory(title="Broken plan", archive_layout={"v": 1, "sections": 5})
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("export_plans", "--out", str(tmp_path), stdout=out, stderr=err)
+    assert [p.name for p in tmp_path.iterdir()] == [f"{good.slug}.md"]
+    assert broken.slug in err.getvalue()
+    assert out.getvalue().startswith("exported 1 plans to ") and "(1 failed)" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_it_never_overwrites_a_plan_that_only_carries_the_file_name(plan_factory, lab_b):
+    """A plan of another lab given the file name of an archive file (typed or copied in the admin) is not
+    the plan that file updates on re-import: the importer wrote no fingerprint into it."""
+    squatter = plan_factory(title="Lab B's own plan", lab=lab_b, source_file=OPENING.name)
+    _out, err, code = run(OPENING)
+    assert code == 1 and OPENING.name in err
+    squatter.refresh_from_db()
+    assert (squatter.title, squatter.lab, squatter.archive_layout) == ("Lab B's own plan", lab_b, {})
+    assert Plan.objects.count() == 1
+
+
+@pytest.mark.django_db
 def test_it_exports_an_admin_authored_plan_with_its_template(plan_factory, tmp_path):
     plan = plan_factory(title="Authored here", form_version="closing_v2", background="", why_data="Surveys.")
     Insight.objects.create(plan=plan, text="First insight.")

@@ -360,6 +360,41 @@ def test_it_gives_private_parts_to_the_plans_lab_and_its_reviewers(client, data,
     assert SECRET_EMAIL in text
 
 
+BROKEN_LAYOUTS = [
+    {
+        "v": 1,
+        "sections": [{"h": "X", "m": False, "k": None, "items": [{"p": None, "k": None, "parts": [["zz"]]}]}],
+    },
+    {"v": 1, "sections": 5},
+    {"v": 1, "title": 7, "sections": []},
+]
+
+
+@pytest.mark.parametrize("layout", BROKEN_LAYOUTS)
+def test_it_leaves_a_plan_with_a_broken_layout_out_of_the_zip_and_logs_it(client, data, layout, caplog):
+    Plan.objects.filter(pk=data["water"].pk).update(archive_layout=layout)
+    files = read_zip(client.get(reverse("downloads:zip")))
+    assert sorted(files) == sorted(f"{data[n].slug}.md" for n in ("waste", "french"))
+    assert f"plan {data['water'].pk} ({data['water'].slug})" in caplog.text
+
+
+@pytest.mark.parametrize("layout", BROKEN_LAYOUTS)
+def test_it_answers_a_clean_error_for_the_archive_file_of_a_broken_plan(client, data, layout):
+    Plan.objects.filter(pk=data["water"].pk).update(archive_layout=layout)
+    response = client.get(reverse("plans:archive", kwargs={"slug": data["water"].slug}))
+    assert response.status_code == 409
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    assert "cannot be written in the archive format" in response.content.decode()
+
+
+def test_it_names_a_file_without_the_line_breaks_of_its_stored_name(client, data):
+    Plan.objects.filter(pk=data["water"].pk).update(source_file="water\r\nSet-Cookie: x=1.md")
+    response = client.get(reverse("plans:archive", kwargs={"slug": data["water"].slug}))
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == 'attachment; filename="waterSet-Cookie: x=1.md"'
+    assert "waterSet-Cookie: x=1.md" in read_zip(client.get(reverse("downloads:zip")))
+
+
 def summary(plan):
     """What the archive format carries of a plan (it has no field for the language: a French plan is told
     by its French headings, which only an imported plan's layout holds)."""

@@ -4,6 +4,7 @@ Models are imported inside the functions so that `plans.archive` can be imported
 is ready (the parser and writer need no Django at all).
 """
 
+import unicodedata
 from pathlib import PurePosixPath
 
 from django.conf import settings
@@ -94,7 +95,10 @@ def archive_name(plan) -> str:
     """The name of a plan's archive file: the one it was imported from (its identity on re-import), else
     `<slug>.md`. Only the last part of a stored path: a ZIP member or an exported file named "../x.md"
     would be written outside the folder it is unpacked into."""
-    return PurePosixPath(plan.source_file.replace("\\", "/")).name or f"{plan.slug}.md"
+    name = PurePosixPath(plan.source_file.replace("\\", "/")).name
+    # No control characters (a CR or LF broke the download's Content-Disposition header) nor invisible ones.
+    name = "".join(c for c in name if unicodedata.category(c)[0] != "C").strip()
+    return name or f"{plan.slug}.md"
 
 
 def unique_name(name: str, used: set[str]) -> str:
@@ -107,10 +111,19 @@ def unique_name(name: str, used: set[str]) -> str:
     return found
 
 
+class UnwritableLayout(Exception):
+    """The plan's stored archive layout cannot be written (malformed): the plan has no archive file."""
+
+
 def archive_file(plan, *, private: bool, names: dict[int, str] | None = None) -> tuple[str, str]:
     """A plan's archive file, `(name, text)`: the one way every download and export names and writes it.
     `private`: with the plan's private parts (`permissions.can_see_private_parts`), else only what the
-    public may see. Read the plan with `PlanQuerySet.with_content_for()` (or every part prefetched)."""
+    public may see. Read the plan with `PlanQuerySet.with_content_for()` (or every part prefetched).
+    Raises UnwritableLayout for a malformed layout, so that callers writing many files skip this one (and
+    log it) and a single download answers a clean error: one broken plan never breaks the others."""
     from plans.archive.write import write
 
-    return archive_name(plan), write(dump(plan, names, private))
+    try:
+        return archive_name(plan), write(dump(plan, names, private))
+    except (AttributeError, IndexError, KeyError, TypeError, ValueError) as exc:
+        raise UnwritableLayout(f"plan {plan.pk} ({plan.slug}): {exc!r}") from exc

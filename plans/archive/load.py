@@ -138,11 +138,15 @@ class Loader:
         self.sdgs = dict(SDG.objects.values_list("number", "pk"))
         self.sdg_names = dict(SDG.objects.values_list("number", "name"))
         self.slugs = set(Plan.objects.values_list("slug", flat=True))
+        # A file updates only a plan the importer itself wrote from it (its fingerprint is stored): a plan
+        # that merely carries the same file name (typed or copied in the admin) is never overwritten by it;
+        # importing the file then fails on the unique file name instead.
         self.known = {
             source: (pk, sha)
             for source, pk, sha in Plan.objects.exclude(source_file="").values_list(
                 "source_file", "pk", "archive_layout__sha"
             )
+            if sha
         }
         self._new: list[tuple[dict | set, str]] = []  # cache entries added in the current file
 
