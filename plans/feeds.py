@@ -18,7 +18,9 @@ class LatestPlansFeed(Feed):
     link = reverse_lazy("plans:list")
 
     def items(self):
-        return Plan.objects.published().select_related("lab").order_by("-published_at", "-pk")[:50]
+        # What the public may see (permissions.visible_plans), whoever asks: a feed is shared as it is. It
+        # shows no blog link nor e-mail, so none of a plan's private parts.
+        return Plan.objects.visible_to(None).select_related("lab").order_by("-published_at", "-pk")[:50]
 
     def item_title(self, item: Plan) -> str:
         return item.title
