@@ -16,8 +16,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from plans.choices import EventAction
 from plans.permissions import REVIEW_PERMISSION
+from plans.workflow import REVIEWERS, TRANSITIONS
 
 logger = logging.getLogger(__name__)
 
@@ -57,19 +57,16 @@ def focal_points(plan):
 
 def plan_event(event) -> int:
     """Mail the people concerned by `event`; returns the number of messages sent."""
-    plan = event.plan
-    recipients = reviewers() if event.action == EventAction.SUBMIT else focal_points(plan)
+    plan, transition = event.plan, TRANSITIONS[event.action]
+    recipients = reviewers() if transition.tells == REVIEWERS else focal_points(plan)
     addresses = sorted({u.email for u in recipients if u.email and u.pk != event.actor_id})
     if not addresses:
         return 0
-    actor = (event.actor.get_full_name() or event.actor.get_username()) if event.actor else _("someone")
+    actor = (event.actor.get_full_name() or event.actor.get_username()) if event.actor else _("Someone")
     link = settings.SITE_URL + reverse("admin:plans_plan_change", args=[plan.pk])
-    action = event.get_action_display()
-    subject = _("[AccLab Plans] %(action)s: %(title)s") % {"action": action, "title": plan.title}
-    lines = [
-        _("%(actor)s: %(action)s") % {"actor": actor, "action": event.get_action_display()},
-        _("Plan: %(title)s") % {"title": plan.title},
-    ]
+    announcement = transition.announcement % {"actor": actor, "plan": plan.title}
+    subject = _("[AccLab Plans] %(announcement)s") % {"announcement": announcement}
+    lines = [announcement]
     if event.blog_link_id:
         lines.append(_("Blog link: %(url)s") % {"url": event.blog_link.url})
     if event.comment:

@@ -19,6 +19,8 @@ from plans.choices import BlogLinkStatus, EventAction, PlanStatus
 
 # Whether a transition asks for a comment (a reason, a note for the authors).
 NO_COMMENT, OPTIONAL, REQUIRED = "", "optional", "required"
+# Who is e-mailed about it (plans/notifications.py): the reviewers, or the focal points of the plan's lab.
+REVIEWERS, AUTHORS = "reviewers", "authors"
 
 
 @dataclass(frozen=True)
@@ -35,9 +37,11 @@ class Transition:
     done: Promise  # the success message; may name the object as %(object)s
     wrong_status: Promise  # refusal when the object is not in a source state
     forbidden: Promise  # refusal when the user may not make it
+    announcement: Promise  # the e-mail's first line, naming %(actor)s and %(plan)s
     comment: str = NO_COMMENT
     comment_label: Promise | str = ""
     comment_missing: Promise | str = ""  # refusal of a required comment left empty
+    tells: str = AUTHORS
 
     @property
     def takes_comment(self) -> bool:
@@ -62,6 +66,8 @@ PLAN_TRANSITIONS: dict[str, Transition] = {
             done=_("The plan is now submitted; the reviewers will look at it."),
             wrong_status=_("Only a draft plan can be submitted."),
             forbidden=_("You may not submit this plan."),
+            announcement=_("%(actor)s submitted the plan “%(plan)s” for review."),
+            tells=REVIEWERS,
         ),
         Transition(
             EventAction.PUBLISH,
@@ -73,6 +79,7 @@ PLAN_TRANSITIONS: dict[str, Transition] = {
             done=_("The plan is now published."),
             wrong_status=_("Only a submitted plan can be published."),
             forbidden=_("You may not publish this plan."),
+            announcement=_("%(actor)s published the plan “%(plan)s”."),
         ),
         Transition(
             EventAction.RETURN,
@@ -84,6 +91,7 @@ PLAN_TRANSITIONS: dict[str, Transition] = {
             done=_("The plan is now a draft again; its authors have your comment."),
             wrong_status=_("Only a submitted plan can be returned to its authors."),
             forbidden=_("You may not return this plan to its authors."),
+            announcement=_("%(actor)s returned the plan “%(plan)s” to its authors."),
             comment=REQUIRED,
             comment_label=_("Comment for the authors (required)"),
             comment_missing=_("Say what the authors should change."),
@@ -98,6 +106,7 @@ PLAN_TRANSITIONS: dict[str, Transition] = {
             done=_("The plan is now withdrawn from the public site."),
             wrong_status=_("Only a published plan can be withdrawn."),
             forbidden=_("You may not withdraw this plan."),
+            announcement=_("%(actor)s withdrew the plan “%(plan)s” from the public site."),
             comment=OPTIONAL,
             comment_label=_("Reason (sent to the lab's focal points)"),
         ),
@@ -111,6 +120,7 @@ PLAN_TRANSITIONS: dict[str, Transition] = {
             done=_("The plan is now a draft again."),
             wrong_status=_("Only a withdrawn plan can be reopened."),
             forbidden=_("You may not reopen this plan."),
+            announcement=_("%(actor)s reopened the plan “%(plan)s” as a draft."),
         ),
     )
 }
@@ -128,6 +138,7 @@ LINK_TRANSITIONS: dict[str, Transition] = {
             label=_("Approve"),
             done=_("Approved the blog link %(object)s."),
             wrong_status=_("This blog link is already approved."),
+            announcement=_("%(actor)s approved a blog link of the plan “%(plan)s”."),
             forbidden=_("You may not review blog links."),
         ),
         Transition(
@@ -139,6 +150,7 @@ LINK_TRANSITIONS: dict[str, Transition] = {
             label=_("Reject"),
             done=_("Rejected the blog link %(object)s."),
             wrong_status=_("This blog link is already rejected."),
+            announcement=_("%(actor)s rejected a blog link of the plan “%(plan)s”."),
             forbidden=_("You may not review blog links."),
             comment=REQUIRED,
             comment_label=_("Why is the link rejected?"),

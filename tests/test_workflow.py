@@ -280,3 +280,11 @@ def test_it_answers_404_for_an_unknown_transition(client, plan_factory, superuse
     client.force_login(superuser)
     response = client.post(reverse("admin:plans_plan_transition", args=[plan.pk, "approve_link"]))
     assert response.status_code == 404
+
+
+def test_it_says_what_happened_in_the_mail_in_a_whole_sentence(plan_factory, focal_point, reviewer, mails):
+    plan = plan_factory(title="Waste pickers", status=Plan.Status.SUBMITTED)
+    mails(lambda: plan.publish(by=reviewer))
+    [message] = mail.outbox
+    assert message.subject == "[AccLab Plans] rita published the plan “Waste pickers”."
+    assert message.body.splitlines()[0] == "rita published the plan “Waste pickers”."
