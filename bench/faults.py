@@ -162,12 +162,18 @@ class Phase:
     end: float = 0.0
 
     def report(self, records: list[tuple[float, str]]) -> str:
-        mine = [(t, s) for t, s in records if self.start <= t < self.end]
-        statuses = Counter(s for _t, s in mine)
-        failed_after = [t for t, s in mine if t >= self.fault_ends and not ok(s)]
+        during = [s for t, s in records if self.start <= t < self.fault_ends]
+        after = [(t, s) for t, s in records if self.fault_ends <= t < self.end]
+        failed_after = [t for t, s in after if not ok(s)]
         recovery = f"{max(failed_after) - self.fault_ends:.1f} s" if failed_after else "0 s"
-        answers = ", ".join(f"{s}: {n}" for s, n in sorted(statuses.items()))
-        return f"{self.name:<22}{len(mine):>9}   {recovery:>9}   {answers}"
+
+        def answers(statuses) -> str:
+            return ", ".join(f"{s}: {n}" for s, n in sorted(Counter(statuses).items())) or "-"
+
+        return (
+            f"{self.name:<22}{len(during) + len(after):>9}   {recovery:>9}   during: {answers(during)}; "
+            f"after: {answers(s for _t, s in after)}"
+        )
 
 
 def workers(master: int) -> list[int]:
@@ -267,7 +273,10 @@ def main() -> int:
         phase("a worker killed", lambda: os.kill(workers(web.pid)[0], signal.SIGKILL), lambda: None, 0)
         load.join()
 
-        print(f"\n{'phase':<22}{'requests':>9}   {'recovery':>9}   answers (status: count)")
+        print(
+            f"\n{'phase':<22}{'requests':>9}   {'recovery':>9}   answers (status: count) during the fault, "
+            f"and in the {AFTER:.0f} s after it"
+        )
         for current in phases:
             print(current.report(load.records))
         print("recovery: from the end of the fault to the last failed request (0 s: none failed after it)")
