@@ -67,6 +67,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "corsheaders",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "plans",
 ]
 
@@ -84,6 +87,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "plans.audit.remember_request",
+    "django_otp.middleware.OTPMiddleware",
+    "plans.two_factor.two_factor_gate",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
@@ -164,6 +169,11 @@ AXES_CLIENT_IP_CALLABLE = "plans.signin.client_ip"
 # the one the proxy appends to X-Forwarded-For. Count the proxies we trust, so that a client cannot choose
 # its address by sending the header itself.
 TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", "0" if DEBUG else "1")
+
+# Two-factor authentication (django-otp, plans/two_factor.py): required of reviewers and superusers when on
+# (by default in production; off in development so that the demo users sign in with a password alone).
+TWO_FACTOR_REQUIRED = envbool("TWO_FACTOR_REQUIRED", "0" if DEBUG else "1")
+OTP_TOTP_ISSUER = "AccLab Plans"
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("fr", _("French")), ("es", _("Spanish"))]

@@ -254,3 +254,213 @@ def test_it_shows_the_log_to_superusers_only_and_read_only(client, superuser, re
     assert client.get(f"/admin/plans/auditevent/{event.pk}/change/").status_code == 200  # a view page
     assert client.post(f"/admin/plans/auditevent/{event.pk}/delete/").status_code == 403
     assert client.get("/admin/plans/auditevent/add/").status_code == 403
+
+
+# ---------------------------------------------------------------- two-factor authentication
+
+
+def totp_code(device, steps_ahead=0) -> str:
+    """The code an authenticator app shows for `device`, now or `steps_ahead` periods of 30 s later
+    (django-otp accepts one period of drift, and never the same period twice)."""
+    from django_otp.oath import totp
+
+    return (
+        f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits, drift=steps_ahead):06d}"
+    )
+
+
+def enrol(client, user):
+    """Sign in with the password, enrol an authenticator app from the QR page; the recovery codes."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    assert sign_in(client, user.username, "pw").status_code == 302
+    page = client.get("/admin/two-factor/")
+    assert b"data:image/svg+xml;base64," in page.content
+    device = TOTPDevice.objects.get(user=user, confirmed=False)
+    done = client.post("/admin/two-factor/", {"code": totp_code(device)})
+    assert done.status_code == 200
+    return re.findall(r"<li><code>(\w+)</code></li>", done.content.decode())
+
+
+def enrol_and_sign_in_again(client, user):
+    """Enrol, sign out, sign in with the password only: the second factor is now owed."""
+    codes = enrol(client, user)
+    client.logout()
+    sign_in(client, user.username, "pw")
+    return codes
+
+
+@pytest.fixture
+def required(settings):
+    settings.TWO_FACTOR_REQUIRED = True
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("required")
+@pytest.mark.parametrize("persona", ["reviewer", "superuser"])
+def test_it_sends_reviewers_and_superusers_to_enrol_first(client, persona, request):
+    user = request.getfixturevalue(persona)
+    assert sign_in(client, user.username, "pw")["Location"] == "/admin/"
+    response = client.get("/admin/plans/plan/")
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/two-factor/?next=%2Fadmin%2Fplans%2Fplan%2F"
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("required")
+def test_it_lets_focal_points_without_a_device_in_with_a_password(client, focal_point):
+    sign_in(client, "alice", "pw")
+    assert client.get("/admin/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_it_asks_nobody_for_a_second_factor_when_not_required(client, reviewer, settings):
+    settings.TWO_FACTOR_REQUIRED = False
+    sign_in(client, "rita", "pw")
+    assert client.get("/admin/").status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("required")
+def test_it_enrols_a_device_and_gives_recovery_codes_once(client, reviewer):
+    codes = enrol(client, reviewer)
+    assert len(codes) == 10
+    assert client.get("/admin/").status_code == 200  # verified by the enrolment itself
+    page = client.get("/admin/two-factor/").content.decode()
+    assert "Two-factor authentication is on" in page
+    assert not any(code in page for code in codes)
+    [event] = events("two_factor_enrolled")
+    assert event.user == reviewer
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("required")
+def test_it_refuses_a_wrong_code_at_enrolment(client, reviewer):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    sign_in(client, "rita", "pw")
+    client.get("/admin/two-factor/")
+    device = TOTPDevice.objects.get(user=reviewer)
+    wrong = f"{(int(totp_code(device)) + 1) % 1_000_000:06d}"
+    response = client.post("/admin/two-factor/", {"code": wrong})
+    assert b"That code is not right" in response.content
+    assert not TOTPDevice.objects.get(user=reviewer).confirmed
+    assert client.get("/admin/")["Location"].startswith("/admin/two-factor/")
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("required")
+def test_it_asks_for_a_code_at_the_next_sign_in(client, reviewer):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    enrol_and_sign_in_again(client, reviewer)
+    response = client.get("/admin/plans/plan/")
+    assert response["Location"] == "/admin/two-factor/verify/?next=%2Fadmin%2Fplans%2Fplan%2F"
+    device = TOTPDevice.objects.get(user=reviewer)
+    verified = client.post(response["Location"], {"code": totp_code(device, steps_ahead=1)})
+    assert verified["Location"] == "/admin/plans/plan/"
+    assert client.get("/admin/plans/plan/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_it_asks_a_focal_point_with_a_device_for_a_code_even_when_not_required(client, focal_point, settings):
+    settings.TWO_FACTOR_REQUIRED = False
+    enrol_and_sign_in_again(client, focal_point)
+    assert client.get("/admin/")["Location"].startswith("/admin/two-factor/verify/")
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("required")
+def test_it_refuses_a_wrong_code_and_logs_it(client, reviewer):
+    enrol_and_sign_in_again(client, reviewer)
+    response = client.post("/admin/two-factor/verify/", {"code": "000000x"})
+    assert b"That code is not right" in response.content
+    assert client.get("/admin/")["Location"].startswith("/admin/two-factor/verify/")
+    assert [e.user for e in events("two_factor_failed")] == [reviewer]
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("required")
+def test_it_accepts_each_recovery_code_once(client, reviewer):
+    codes = enrol_and_sign_in_again(client, reviewer)
+    assert client.post("/admin/two-factor/verify/", {"code": codes[0]})["Location"] == "/admin/"
+    client.logout()
+    sign_in(client, "rita", "pw")
+    again = client.post("/admin/two-factor/verify/", {"code": codes[0]})
+    assert again.status_code == 200
+    assert client.get("/admin/").status_code == 302
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("required")
+def test_it_replaces_recovery_codes_on_request(client, reviewer):
+    from django_otp.plugins.otp_static.models import StaticToken
+
+    old = enrol(client, reviewer)
+    page = client.post("/admin/two-factor/recovery-codes/")
+    new = re.findall(r"<li><code>(\w+)</code></li>", page.content.decode())
+    assert len(new) == 10
+    assert page["Cache-Control"] == "no-store"
+    assert set(StaticToken.objects.values_list("token", flat=True)) == set(new)
+    assert not set(old) & set(new)
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("required")
+def test_it_gives_no_new_recovery_codes_before_the_second_factor(client, reviewer):
+    from django_otp.plugins.otp_static.models import StaticToken
+
+    old = enrol_and_sign_in_again(client, reviewer)
+    response = client.post("/admin/two-factor/recovery-codes/")
+    assert response.status_code == 302
+    assert set(StaticToken.objects.values_list("token", flat=True)) == set(old)
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("required")
+def test_it_does_not_follow_a_next_url_off_site(client, reviewer):
+    codes = enrol_and_sign_in_again(client, reviewer)
+    response = client.post("/admin/two-factor/verify/", {"code": codes[1], "next": "https://evil.example/"})
+    assert response["Location"] == "/admin/"
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("required")
+def test_it_keeps_the_public_site_closed_to_a_half_signed_in_reviewer(client, reviewer, plan_factory):
+    draft = plan_factory(title="Secret draft")
+    sign_in(client, "rita", "pw")
+    response = client.get(draft.get_absolute_url())
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/two-factor/")
+
+
+@pytest.mark.django_db
+def test_it_turns_two_factor_on_by_default_in_production_only():
+    from tests.test_settings import settings_value
+
+    assert settings_value("settings.TWO_FACTOR_REQUIRED") == "False"
+    production = settings_value("settings.TWO_FACTOR_REQUIRED", DEBUG="0", SECRET_KEY="x" * 50)
+    assert production == "True"
+    off = settings_value(
+        "settings.TWO_FACTOR_REQUIRED", DEBUG="0", SECRET_KEY="x" * 50, TWO_FACTOR_REQUIRED="0"
+    )
+    assert off == "False"
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("required")
+def test_it_enrols_in_a_real_browser_under_the_csp(page, login, reviewer, artifacts_dir):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    login(reviewer)
+    page.wait_for_url("**/admin/two-factor/?next=*")
+    qr = page.get_by_role("img", name="QR code of your authenticator key")
+    assert qr.evaluate("img => img.complete && img.naturalWidth > 0")
+    page.screenshot(path=str(artifacts_dir / "two-factor-setup.png"), full_page=True)
+    page.fill("#id_code", totp_code(TOTPDevice.objects.get(user=reviewer)))
+    page.click("input[type=submit]")
+    assert page.locator("#recovery-codes li").count() == 10
+    page.get_by_role("link", name="Continue to the admin").click()
+    page.wait_for_url("**/admin/")
+    assert page.console_errors == []
