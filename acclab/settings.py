@@ -1,4 +1,4 @@
-"""Settings for AccLab Plans, read from the environment (see .env.example).
+"""Settings for AccLab Plans, read from the environment and an optional .env file (see .env.example).
 
 One module for every environment: development defaults are safe to run locally, and production is
 reached by setting variables, never by editing code. Helpers fail loudly on malformed values.
@@ -13,8 +13,17 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
+from dotenv import load_dotenv
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+# NAME=value lines of a file fill in what the environment leaves unset; the real environment always wins.
+# ENV_FILE names the file: default .env beside manage.py (optional), empty for none (the test suite).
+ENV_FILE = os.environ.get("ENV_FILE", str(BASE_DIR / ".env"))
+if "ENV_FILE" in os.environ and ENV_FILE and not Path(ENV_FILE).is_file():
+    raise ImproperlyConfigured(f"ENV_FILE names a file that does not exist: {ENV_FILE!r}")
+if ENV_FILE:
+    load_dotenv(ENV_FILE, override=False)
 
 
 def envbool(name: str, default: str) -> bool:

@@ -5,7 +5,13 @@ Subprocess tests that must see production behaviour (tests/test_settings.py, the
 DJANGO_SETTINGS_MODULE=acclab.settings themselves.
 """
 
-from acclab.settings import *  # noqa: F403
+import os
+
+# Tests see only the variables they set: a developer's .env (production-like values, another database) is
+# not read, here or in the subprocesses tests start, which inherit this environment.
+os.environ["ENV_FILE"] = ""
+
+from acclab.settings import *  # noqa: E402, F403
 
 # The default PBKDF2 hasher runs 1.5 million rounds (about a second on a CI core) for every user a fixture
 # creates and every sign-in; MD5 makes that instant. Tests never depend on the hashing algorithm.

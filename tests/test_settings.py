@@ -1,6 +1,7 @@
 """Settings come from the environment, with safe local defaults."""
 
 import os
+import re
 import subprocess
 import sys
 
@@ -99,3 +100,44 @@ def test_it_collects_static_files_for_production(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "static" / "staticfiles.json").exists()
+
+
+# ------------------------------------------------------------------ .env
+
+
+def test_it_fills_unset_variables_from_the_env_file(tmp_path):
+    env_file = tmp_path / "acclab.env"
+    env_file.write_text(
+        '# production\nSITE_URL=https://plans.example.org\nexport DEFAULT_FROM_EMAIL="Plans <p@x.org>"\n'
+    )
+    out = settings_value("settings.SITE_URL, settings.DEFAULT_FROM_EMAIL", ENV_FILE=str(env_file))
+    assert out == "https://plans.example.org Plans <p@x.org>"
+
+
+def test_it_prefers_the_real_environment_to_the_env_file(tmp_path):
+    env_file = tmp_path / "acclab.env"
+    env_file.write_text("SITE_URL=https://plans.example.org\n")
+    out = settings_value("settings.SITE_URL", ENV_FILE=str(env_file), SITE_URL="https://staging.example.org")
+    assert out == "https://staging.example.org"
+
+
+def test_it_starts_in_production_from_the_example_env_file():
+    out = settings_value("settings.DEBUG, settings.STATIC_ROOT", ENV_FILE=str(REPO / ".env.example"))
+    assert out == "False /srv/acclab/static"
+
+
+def test_it_refuses_an_env_file_that_does_not_exist(tmp_path):
+    out = settings_value("settings.DEBUG", ENV_FILE=str(tmp_path / "missing.env"))
+    assert "ENV_FILE names a file that does not exist" in out
+
+
+def test_it_documents_every_variable_it_reads():
+    settings_source = (REPO / "acclab" / "settings.py").read_text(encoding="utf-8")
+    names = r'(?:os\.environ\.get|env(?:bool|int|list))\(\s*"([A-Z][A-Z0-9_]+)"'
+    read = set(re.findall(names, settings_source)) | {"DATABASE_URL"}  # dj-database-url reads DATABASE_URL
+    example = (REPO / ".env.example").read_text(encoding="utf-8")
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("## Configuration") :]
+    table = table[: table.index("\n## ")]
+    assert read - set(re.findall(r"^#? ?([A-Z][A-Z0-9_]+)=", example, re.M)) == set()
+    assert (read | {"ACCLAB_ADDR"}) - set(re.findall(r"`([A-Z][A-Z0-9_]+)`", table)) == set()
