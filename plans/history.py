@@ -200,14 +200,11 @@ def restore_revision(plan, version, user):
         for link in plan.blog_links.all():
             before = reviewed.get(link.pk)
             if before is None or before.url != link.url:
-                before = BlogLink(status=BlogLink.Status.PENDING)
-            link.status, link.reviewed_by_id, link.reviewed_at, link.review_note = (
-                before.status,
-                before.reviewed_by_id,
-                before.reviewed_at,
-                before.review_note,
-            )
-            link.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_note"])
+                link.reset_review()
+            else:
+                for name in BlogLink.REVIEW_ATTNAMES:
+                    setattr(link, name, getattr(before, name))
+            link.save(update_fields=BlogLink.REVIEW_ATTNAMES)
         reversion.set_user(user)
         reversion.set_comment(_("Restored the version of %(when)s.") % {"when": when(version)})
         reversion.add_to_revision(plan)

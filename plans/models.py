@@ -707,6 +707,15 @@ class BlogLink(PlanChild):
     def __str__(self) -> str:
         return self.title or self.url
 
+    # A reviewer's decision, as stored: what a restore or an edited URL keeps or clears together.
+    REVIEW_ATTNAMES = ("status", "reviewed_by_id", "reviewed_at", "review_note")
+
+    def reset_review(self) -> None:
+        """Forget the reviewer's decision (unsaved): an edited or restored URL is a new link that nobody has
+        reviewed, and an approval of the old address does not cover it."""
+        self.status, self.review_note = self.Status.PENDING, ""
+        self.reviewed_by, self.reviewed_at = None, None
+
     def _review(self, by, action, note=""):
         changes = {"reviewed_by": by, "reviewed_at": timezone.now(), "review_note": (note or "").strip()}
         return make_transition(self, by, action, note, changes=changes)

@@ -113,7 +113,7 @@ class BlogLinkAdmin(admin.ModelAdmin):
         if not change and not permissions.can_add_blog_link(request.user, obj.plan):
             raise PermissionDenied
         if change and "url" in form.changed_data:
-            obj.status, obj.reviewed_by, obj.reviewed_at = BlogLink.Status.PENDING, None, None
+            obj.reset_review()
         super().save_model(request, obj, form, change)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):

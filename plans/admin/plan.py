@@ -86,17 +86,7 @@ class PlanAdmin(admin.ModelAdmin):
         ("datasources", admin.RelatedOnlyFieldListFilter),
         ("sdgs", admin.RelatedOnlyFieldListFilter),
     ]
-    search_fields = [
-        "title",
-        "challenge_statement",
-        "background",
-        "value_proposition",
-        "tweet_summary",
-        "early_leads",
-        "handover_details",
-        "why_data",
-        "why_methods",
-    ]
+    search_fields = ["title", *catalogue.TEXT_ANSWER_FIELDS]
     date_hierarchy = "published_at"
     readonly_fields = ALWAYS_READONLY
     save_on_top = True
@@ -187,7 +177,7 @@ class PlanAdmin(admin.ModelAdmin):
                 link = link_form.instance
                 # An edited link is a new link: its earlier approval does not cover the new address.
                 if link.pk and link_form.has_changed() and "url" in link_form.changed_data:
-                    link.status, link.reviewed_by, link.reviewed_at = BlogLink.Status.PENDING, None, None
+                    link.reset_review()
         super().save_formset(request, form, formset, change)
 
     # -- revisions: one per admin save, made after the children and tags are saved
