@@ -89,10 +89,6 @@ class SectionDef:
     translations: dict[str, tuple[str, ...]] = field(default_factory=dict)
     repeated: bool = False  # one section per learning question
 
-    @property
-    def headings(self) -> tuple[str, ...]:
-        return (self.heading, *(h for names in self.translations.values() for h in names))
-
 
 @dataclass(frozen=True)
 class Template:
@@ -683,11 +679,3 @@ def detect_template(prompt_keys: set[str], section_keys: set[str]) -> str:
     if closing:
         return "closing_v2" if v2 else "closing_v1"
     return "opening"
-
-
-def section_for(template_key: str, section_key: str) -> SectionDef | None:
-    """The template's definition of a section (the closing forms share keys but not prompts)."""
-    for section in template(template_key).sections:
-        if section.key == section_key:
-            return section
-    return None
