@@ -5,6 +5,7 @@ No requests are answered here: plans/views.py fetches, caches and renders; this 
 from collections import Counter
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Count
 from django.http import HttpRequest
@@ -204,7 +205,10 @@ def _bars(rows, total=None):
 def _element_counts(queryset, column: str) -> Counter:
     """How many rows of `queryset` hold each value of their JSON list `column`, counted by the database
     (decoding the lists in Python cost 0.1 s at 10,000 plans)."""
-    sql, params = queryset.order_by().values("pk").query.sql_with_params()
+    try:
+        sql, params = queryset.order_by().values("pk").query.sql_with_params()
+    except EmptyResultSet:  # e.g. a search that keeps no word (`q=-1`): Django knows there is no row
+        return Counter()
     table = queryset.model._meta.db_table
     if connection.vendor == "postgresql":
         each, is_list = (
