@@ -95,7 +95,12 @@ def insert(model, rows: list[dict]) -> None:
         # COPY streams every row in one round trip, adapted by psycopg in C: a multi-row INSERT spent
         # about as long turning its thousands of placeholders into a query as PostgreSQL spent running it.
         table = connection.ops.quote_name(model._meta.db_table)
-        with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        # The driver's own cursor: its errors become Django's (IntegrityError…) only through this wrapper,
+        # and the importer reports a file that fails by catching those.
+        with (
+            connection.wrap_database_errors,
+            cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+        ):
             for row in values:
                 copy.write_row(row)
 
