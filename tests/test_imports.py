@@ -27,7 +27,9 @@ def _imports(path) -> set[str]:
 def test_it_imports_the_app_modules_without_a_cycle():
     files = [p for p in (REPO / "plans").rglob("*.py") if "migrations" not in p.parts]
     modules = {_module(p): p for p in files}
-    graph = {name: {m for m in _imports(path) if m in modules and m != name} for name, path in modules.items()}
+    graph = {
+        name: {m for m in _imports(path) if m in modules and m != name} for name, path in modules.items()
+    }
     try:
         order = list(TopologicalSorter(graph).static_order())
     except CycleError as exc:
