@@ -35,7 +35,9 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_safe
 
 from plans import catalogue as cat
+from plans.api.serializers import PlanDetailSerializer, PlanSummarySerializer, tag_order
 from plans.archive.dump import UnwritableLayout, archive_file, unique_name
+from plans.filters import PlanFilter
 from plans.models import BlogLink, Plan
 from plans.validators import link_url, valid_coordinates
 
@@ -63,8 +65,6 @@ def prefetch(queryset: QuerySet, *, layout: bool = False) -> QuerySet:
 
 def filtered_plans(data) -> QuerySet:
     """Published plans matching the list's query parameters (`request.GET`), in the list's order."""
-    from plans.filters import PlanFilter
-
     return PlanFilter(data, queryset=Plan.objects.published()).sorted()
 
 
@@ -103,8 +103,6 @@ CHILD_SEPARATOR = "\n\n"
 
 
 def _tags(name: str) -> Callable[[Plan], str]:
-    from plans.api.serializers import tag_order
-
     # Sorted like the API's lists: taggit's prefetch leaves the order to the database.
     return lambda plan: TAG_SEPARATOR.join(t.name for t in sorted(getattr(plan, name).all(), key=tag_order))
 
@@ -252,8 +250,6 @@ def _dumps(data) -> bytes:
 def json_pieces(queryset: QuerySet, request: HttpRequest | None) -> Iterator[bytes]:
     """{"count": n, "results": [plan, …]}: the API's list shape, with the whole plan as in the API's
     detail."""
-    from plans.api.serializers import PlanDetailSerializer
-
     yield b'{"count": ' + str(queryset.count()).encode() + b', "results": ['
     first = True
     for chunk in iter_chunks(queryset):
@@ -267,8 +263,6 @@ def json_pieces(queryset: QuerySet, request: HttpRequest | None) -> Iterator[byt
 def geojson_pieces(queryset: QuerySet, request: HttpRequest | None) -> Iterator[bytes]:
     """A FeatureCollection with a Point per plan; a plan without coordinates keeps its feature with a
     null geometry (allowed by RFC 7946), so that the file still lists every plan of the list."""
-    from plans.api.serializers import PlanSummarySerializer
-
     yield b'{"type": "FeatureCollection", "features": ['
     first = True
     for chunk in iter_chunks(queryset):
@@ -377,7 +371,5 @@ def _published_plan(slug: str) -> Plan:
 
 @require_safe
 def plan_json(request: HttpRequest, slug: str) -> JsonResponse:
-    from plans.api.serializers import PlanDetailSerializer
-
     data = PlanDetailSerializer(_published_plan(slug), context={"request": request}).data
     return JsonResponse(data, json_dumps_params={"ensure_ascii": False})

@@ -42,6 +42,8 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from plans.catalogue import TEXT_ANSWER_FIELDS
+from plans.models import Lab, Plan
+from plans.parts import CHILDREN, TAG_VOCABULARIES, VOCABULARY_NAMES, vocabulary
 from plans.sanitise import flatten
 
 TABLE = "plans_searchindex"
@@ -87,8 +89,6 @@ def document(plan) -> tuple[str, str]:
 
 def _prefetch(qs):
     """What `document()` reads: every part of a plan but its reviewed children (blog links)."""
-    from plans.parts import CHILDREN, VOCABULARY_NAMES
-
     children = [c.related_name for c in CHILDREN if not c.reviewed]
     return qs.select_related("lab").prefetch_related(*children, *VOCABULARY_NAMES)
 
@@ -106,8 +106,6 @@ RANKING = (
 
 def update_index(plan_ids: Iterable[int]) -> None:
     """(Re)build the index rows of these plans; ids of deleted plans lose their row."""
-    from plans.models import Plan
-
     ids = sorted({int(i) for i in plan_ids})
     if not ids:
         return
@@ -147,8 +145,6 @@ def _write(ids: list[int], rows: list[tuple[int, str, str]]) -> None:
 def rebuild() -> int:
     """Rebuild the whole index (`manage.py rebuild_search_index`) in one transaction, so that searches use
     the old index until the new one is complete; returns the number of plans indexed."""
-    from plans.models import Plan
-
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute(f"DELETE FROM {TABLE}")
@@ -364,8 +360,6 @@ def _through_changed(sender, instance, raw=False, **kwargs):
 def _m2m_changed(sender, instance, action, reverse=False, pk_set=None, **kwargs):
     if action not in {"post_add", "post_remove", "post_clear"}:
         return
-    from plans.models import Plan
-
     if isinstance(instance, Plan):
         update_index([instance.pk])
     elif pk_set:  # changed from the tag's or the SDG's side
@@ -387,9 +381,6 @@ def connect() -> None:
     """Connect the receivers that keep the index current (called by `PlansConfig.ready()`). Children and
     vocabularies come from `plans.parts`; reviewed children (blog links) are not indexed: a URL is not the
     plan's words, and a pending one must not make a plan findable."""
-    from plans.models import Lab, Plan
-    from plans.parts import CHILDREN, TAG_VOCABULARIES, vocabulary
-
     post_save.connect(_lab_saved, sender=Lab, dispatch_uid="search-lab-saved")
     post_save.connect(_plan_saved, sender=Plan, dispatch_uid="search-plan-saved")
     post_delete.connect(_plan_deleted, sender=Plan, dispatch_uid="search-plan-deleted")
