@@ -27,6 +27,13 @@ class Child:
     reviewed: bool = False
     # Fields holding answers that pages show as HTML: sanitised once when saved (plans/sanitise.py).
     answer_fields: tuple[str, ...] = ()
+    # Other fields whose words the full-text index holds (plans/search.py), before the answers.
+    also_indexed: tuple[str, ...] = ()
+
+    @property
+    def indexed_fields(self) -> tuple[str, ...]:
+        """What the search index reads of each row; reviewed rows (blog links) are never indexed."""
+        return () if self.reviewed else (*self.also_indexed, *self.answer_fields)
 
     @cached_property
     def model(self) -> type[Model]:
@@ -62,7 +69,7 @@ class Vocabulary:
 CHILDREN: tuple[Child, ...] = (
     Child("Insight", "insights", answer_fields=("text",)),
     Child("Barrier", "barriers", answer_fields=("text",)),
-    Child("Partnership", "partnerships", answer_fields=("description",)),
+    Child("Partnership", "partnerships", answer_fields=("description",), also_indexed=("name",)),
     Child("LearningQuestion", "learning_questions", answer_fields=("question", "methods_usage", "data_gaps")),
     Child("Evidence", "evidence", answer_fields=("text",)),
     Child("BlogLink", "blog_links", reviewed=True),

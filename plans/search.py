@@ -43,7 +43,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from plans.catalogue import TEXT_ANSWER_FIELDS
 from plans.models import Lab, Plan
-from plans.parts import CHILDREN, TAG_VOCABULARIES, VOCABULARY_NAMES, vocabulary
+from plans.parts import CHILDREN, TAG_VOCABULARIES, VOCABULARIES, VOCABULARY_NAMES, vocabulary
 from plans.sanitise import flatten
 
 TABLE = "plans_searchindex"
@@ -69,27 +69,17 @@ def document(plan) -> tuple[str, str]:
     parts = [getattr(plan, name) for name in PLAN_TEXT_FIELDS]
     if plan.lab_id:
         parts.append(plan.lab.name)
-    parts += [i.text for i in plan.insights.all()]
-    parts += [b.text for b in plan.barriers.all()]
-    for p in plan.partnerships.all():
-        parts += [p.name, p.description]
-    for q in plan.learning_questions.all():
-        parts += [q.question, q.methods_usage, q.data_gaps]
-    for e in plan.evidence.all():
-        parts.append(e.text)
-    for a in plan.extra_answers.all():
-        parts.append(a.answer)
-    parts += [t.name for t in plan.methods.all()]
-    parts += [t.name for t in plan.datasources.all()]
-    parts += [t.name for t in plan.thematic_areas.all()]
-    parts += [s.name for s in plan.sdgs.all()]
+    for child in CHILDREN:  # plans/parts.py says which fields of which rows hold words
+        for row in getattr(plan, child.related_name).all() if child.indexed_fields else ():
+            parts += [getattr(row, name) for name in child.indexed_fields]
+    parts += [tag.name for v in VOCABULARIES for tag in getattr(plan, v.name).all()]
     body = "\n".join(plain(p) for p in parts if p and p.strip())
     return plain(plan.title), body
 
 
 def _prefetch(qs):
     """What `document()` reads: every part of a plan but its reviewed children (blog links)."""
-    children = [c.related_name for c in CHILDREN if not c.reviewed]
+    children = [c.related_name for c in CHILDREN if c.indexed_fields]
     return qs.select_related("lab").prefetch_related(*children, *VOCABULARY_NAMES)
 
 
@@ -384,7 +374,7 @@ def connect() -> None:
     post_save.connect(_lab_saved, sender=Lab, dispatch_uid="search-lab-saved")
     post_save.connect(_plan_saved, sender=Plan, dispatch_uid="search-plan-saved")
     post_delete.connect(_plan_deleted, sender=Plan, dispatch_uid="search-plan-deleted")
-    for child in (c.model for c in CHILDREN if not c.reviewed):
+    for child in (c.model for c in CHILDREN if c.indexed_fields):
         post_save.connect(_child_changed, sender=child, dispatch_uid=f"search-{child.__name__}-saved")
         post_delete.connect(_child_changed, sender=child, dispatch_uid=f"search-{child.__name__}-deleted")
     for v in TAG_VOCABULARIES:
