@@ -22,7 +22,8 @@ from django.utils.text import slugify
 
 from plans.archive.dump import PLAN_FIELDS, PREFETCH, plan_content
 from plans.archive.mapping import CHILDREN as COLLECTIONS
-from plans.archive.mapping import TAG_KEYS, TEXT_FIELDS, empty_content
+from plans.archive.mapping import TAG_KEYS, TEXT_FIELDS, child_part, empty_content
+from plans.parts import TAG_VOCABULARIES, vocabulary
 from plans.sanitise import answer_fields, answers_html
 
 KINDS = {"opening": "opening", "closing_v1": "closing", "closing_v2": "closing", "hybrid": "hybrid"}
@@ -125,14 +126,10 @@ class Loader:
     """Writes the content of parsed files to the database, remembering lookups between files."""
 
     def __init__(self, status: str = "published"):
-        from plans.models import SDG, DatasourceTag, Lab, MethodTag, Plan, ThematicAreaTag
+        from plans.models import SDG, Lab, Plan
 
         self.status = status
-        self.tag_models = {
-            "methods": MethodTag,
-            "datasources": DatasourceTag,
-            "thematic_areas": ThematicAreaTag,
-        }
+        self.tag_models = {v.name: v.tag_model for v in TAG_VOCABULARIES}
         self.tags: dict[str, dict[str, int]] = {}
         self.tag_slugs: dict[str, set[str]] = {}
         for key, model in self.tag_models.items():
@@ -325,37 +322,18 @@ class Loader:
 
     @staticmethod
     def _clear(obj, keys) -> None:
-        related = {
-            "methods": "methods",
-            "datasources": "datasources",
-            "thematic_areas": "thematic_areas",
-            "insights": "insights",
-            "barriers": "barriers",
-            "partners": "partnerships",
-            "learning_questions": "learning_questions",
-            "evidence": "evidence",
-            "blog_links": "blog_links",
-            "extra_answers": "extra_answers",
-        }
         for key in keys:
             if key == "sdgs":
                 obj.sdgs.through.objects.filter(plan_id=obj.pk).delete()
             elif key in TAG_KEYS:
                 getattr(obj, key).through.objects.filter(content_object_id=obj.pk).delete()
             else:
-                getattr(obj, related[key]).all().delete()
+                getattr(obj, child_part(key).related_name).all().delete()
 
     def _write_tags(self, items: list[tuple[int, dict]], keys) -> None:
-        from plans.models import Plan, TaggedDatasource, TaggedMethod, TaggedThematicArea
-
-        through = {
-            "methods": TaggedMethod,
-            "datasources": TaggedDatasource,
-            "thematic_areas": TaggedThematicArea,
-        }
         for key in keys:
+            model = vocabulary(key).through
             if key == "sdgs":
-                model = Plan.sdgs.through
                 rows = [
                     {"plan_id": pk, "sdg_id": self.sdgs[n]}
                     for pk, c in items
@@ -363,7 +341,6 @@ class Loader:
                     if n in self.sdgs
                 ]
             else:
-                model = through[key]
                 ids = self.tag_ids(key, [name for _, c in items for name in c[key]])
                 pairs = dict.fromkeys((pk, ids[name]) for pk, c in items for name in c[key])  # once each
                 rows = [{"content_object_id": pk, "tag_id": tag_id} for pk, tag_id in pairs]
@@ -371,34 +348,16 @@ class Loader:
                 insert(model, rows)
 
     def _write_children(self, items: list[tuple[int, dict]], keys, reviews: dict | None = None) -> None:
-        from plans.models import (
-            Barrier,
-            BlogLink,
-            Evidence,
-            ExtraAnswer,
-            Insight,
-            LearningQuestion,
-            Partnership,
-        )
-
-        models = {
-            "insights": Insight,
-            "barriers": Barrier,
-            "partners": Partnership,
-            "learning_questions": LearningQuestion,
-            "evidence": Evidence,
-            "blog_links": BlogLink,
-            "extra_answers": ExtraAnswer,
-        }
         for key in keys:
+            model = child_part(key).model
             rows = []
             for pk, content in items:
                 rows += self._rows(key, pk, content, reviews)
-            fields = answer_fields(models[key])
+            fields = answer_fields(model)
             for row in rows:  # pages never sanitise: the clean HTML is made here, once
                 row["answers_html"] = answers_html(row, fields)
             if rows:
-                insert(models[key], rows)
+                insert(model, rows)
 
     @staticmethod
     def _rows(key: str, pk: int, content: dict, reviews: dict | None) -> list[dict]:

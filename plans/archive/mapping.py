@@ -26,6 +26,7 @@ import re
 from collections.abc import Iterator
 
 from plans import catalogue as cat
+from plans import parts
 from plans.archive.document import Document, Group, Item, Section
 from plans.archive.text import (
     IMAGE_RE,
@@ -38,7 +39,6 @@ from plans.archive.text import (
     paragraphs,
     squash,
 )
-from plans.parts import TAG_VOCABULARIES
 from plans.validators import link_url
 
 LAYOUT_VERSION = 1
@@ -55,17 +55,18 @@ META_FIELDS = {
     "form_version": "opening",
     "language": "en",
 }
-TAG_KEYS = tuple(v.name for v in TAG_VOCABULARIES)
-# The content's child lists (plans/parts.py CHILDREN, partners under the name the forms give them).
-CHILDREN = (
-    "insights",
-    "barriers",
-    "partners",
-    "learning_questions",
-    "evidence",
-    "blog_links",
-    "extra_answers",
-)
+TAG_KEYS = tuple(v.name for v in parts.TAG_VOCABULARIES)
+# The content's child lists: one per kind of a plan's parts (plans/parts.py), named by its related name,
+# but for partners, as the forms call them.
+_CONTENT_KEYS = {"partnerships": "partners"}
+CHILDREN = tuple(_CONTENT_KEYS.get(c.related_name, c.related_name) for c in parts.CHILDREN)
+
+
+def child_part(key: str) -> parts.Child:
+    """The kind of child rows a content child list holds."""
+    return next(c for c in parts.CHILDREN if _CONTENT_KEYS.get(c.related_name, c.related_name) == key)
+
+
 SECTORS = {
     "academic": "Academic",
     "private": "Private sector",
