@@ -6,6 +6,7 @@ from importlib import import_module
 import pytest
 from django.utils import timezone
 
+from plans import search
 from plans.models import SDG, BlogLink, Evidence, Lab, Plan
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -17,6 +18,11 @@ WCAG21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 @pytest.fixture
 def site(lab_a, lab_b):
+    with search.batch():  # index each plan once, not after each tag: most of the time it takes
+        return _site(lab_a, lab_b)
+
+
+def _site(lab_a, lab_b):
     # Transactional tests flush the tables between tests, SDG rows of the data migration included.
     for number, name, colour in import_module("plans.migrations.0002_sdgs").SDGS:
         SDG.objects.update_or_create(number=number, defaults={"name": name, "colour": colour})
