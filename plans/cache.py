@@ -9,8 +9,8 @@ With `REDIS_URL` the entries are shared between workers; without it each process
 which is still correct because the version comes from the database.
 """
 
-from collections.abc import Callable
-from functools import wraps
+from collections.abc import Callable, Iterable
+from functools import partial, wraps
 from hashlib import blake2b
 from typing import Any
 
@@ -65,21 +65,41 @@ def get_or_compute(
     return value
 
 
-def public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Cache a public page for anonymous GET requests, keyed by content version, language, URL and the
-    Accept header (the API answers JSON or its browsable HTML from one URL).
+def public_page(
+    view: Callable[..., HttpResponse] | None = None,
+    *,
+    params: Iterable[str] = (),
+    variant: Callable[[HttpRequest], str | None] | None = None,
+):
+    """Cache a public page for anonymous GET requests, keyed by content version, language, scheme, host,
+    path, the query parameters the page reads (`params`, in `filters.canonical_query`'s form) and
+    `variant(request)` (the API's negotiated format; `None` means "do not cache this one"). Use as
+    `@public_page` for a page without parameters, or `@public_page(params=…)`.
+
+    Every unknown parameter (`?utm_x=<random>`) used to make a new entry: now the page is rendered from
+    the normalised request itself, so what is stored depends on nothing outside its key (no link on it
+    keeps a parameter of the request that filled the cache).
 
     Signed-in users (authors, reviewers) always get a fresh render: they may see previews and their own
     messages. Responses that set cookies (a CSRF token, a session) are never cached, so no one's token is
     served to someone else.
     """
+    if view is None:
+        return partial(public_page, params=params, variant=variant)
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if request.method not in ("GET", "HEAD") or request.user.is_authenticated:
             return view(request, *args, **kwargs)
-        accept = request.headers.get("Accept", "")
-        key = _key("page", current_version(request), f"{request.get_full_path()}|{accept}")
+        from plans.filters import canonical_query
+
+        request.GET = canonical_query(request.GET, params)
+        request.META["QUERY_STRING"] = request.GET.urlencode()
+        kind = variant(request) if variant else ""
+        if kind is None:
+            return view(request, *args, **kwargs)
+        address = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
+        key = _key("page", current_version(request), f"{address}|{kind}")
         hit = cache.get(key)
         if hit is not None:
             content, content_type = hit

@@ -48,9 +48,9 @@ LANGUAGES = {
 
 class ValuesField(forms.MultipleChoiceField):
     """The submitted values of one facet, cleaned one by one by `coerce`, which raises ValueError for a
-    value that can match no plan (malformed, out of the column's range, holding a NUL byte that PostgreSQL
-    refuses): such a value is dropped, never the whole filter. `None` means "nothing submitted" (no
-    filter); an empty list means "values submitted, none usable" (the filter matches nothing)."""
+    value that can match no plan (malformed, out of the column's range): such a value is dropped, never the
+    whole filter. `None` means "nothing submitted" (no filter); an empty list means "values submitted,
+    none usable" (the filter matches nothing). NUL bytes never get here (`plans.middleware`)."""
 
     def __init__(self, *args, coerce: Callable[[str], object] = str, **kwargs):
         self.coerce = coerce
@@ -67,12 +67,6 @@ class ValuesField(forms.MultipleChoiceField):
             except ValueError:
                 continue
         return list(dict.fromkeys(kept))
-
-
-def _text(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("a NUL byte matches no stored text")
-    return value
 
 
 def _number_of(model, name: str) -> Callable[[str], int]:
@@ -100,7 +94,7 @@ class ValuesFilter(filters.MultipleChoiceFilter):
 
     field_class = ValuesField
 
-    def __init__(self, *args, coerce: Callable[[str], object] = _text, **kwargs):
+    def __init__(self, *args, coerce: Callable[[str], object] = str, **kwargs):
         kwargs.setdefault("distinct", False)
         super().__init__(*args, coerce=coerce, **kwargs)
 
@@ -230,15 +224,35 @@ class Facet:
 
 
 def _values(data, name) -> list[str]:
-    """The submitted values of one parameter, stripped and sorted; a NUL byte matches nothing (and
-    PostgreSQL refuses it), so such a value is dropped here as the FilterSet drops it."""
+    """The submitted values of one parameter, stripped, de-duplicated and sorted."""
     values = data.getlist(name) if hasattr(data, "getlist") else data.get(name, [])
     values = [values] if isinstance(values, str) else list(values)
-    return sorted({v.strip() for v in values if v and v.strip() and "\x00" not in v})
+    return sorted({v.strip() for v in values if v and v.strip()})
 
 
 def _selected(data, name) -> set[str]:
     return set(_values(data, name))
+
+
+# The parameters each kind of public page reads (`cache.public_page` keys cached pages on these only).
+FILTER_PARAMETERS = ("q", *FACETS)
+LIST_PARAMETERS = (*FILTER_PARAMETERS, "sort", "page")
+
+
+def canonical_query(data, names) -> QueryDict:
+    """The parameters `names` of `data` in one form for every way of asking the same thing: unknown
+    parameters dropped, names sorted, a facet's values de-duplicated and sorted (they are OR-ed), page
+    numbers as plain integers; any other parameter keeps its last value, the one Django's `get` (and so
+    every form) reads. Nothing else changes: the page and the API read it exactly as the original."""
+    pairs = []
+    for name in sorted(set(names)):
+        values = sorted(set(data.getlist(name))) if name in FACETS else data.getlist(name)[-1:]
+        if name in {"page", "page_size"} and values and values[0].isascii() and values[0].isdigit():
+            values = [str(int(values[0]))]
+        if name == "page" and values == ["1"]:
+            values = []  # the first page is the page without a number
+        pairs += [(name, value) for value in values]
+    return QueryDict(urlencode(pairs))
 
 
 def filter_params(data, without: str = "") -> list[tuple[str, str]]:

@@ -71,7 +71,7 @@ def _facets(request: HttpRequest, base) -> list:
 
 
 @require_GET
-@cache.public_page
+@cache.public_page(params=filters.LIST_PARAMETERS)
 def plan_list(request: HttpRequest) -> HttpResponse:
     base = public_plans(request)
     filterset = filters.PlanFilter(request.GET, queryset=base)
@@ -113,7 +113,7 @@ def _located(request: HttpRequest, base):
 
 
 @require_GET
-@cache.public_page
+@cache.public_page(params=filters.FILTER_PARAMETERS)
 def plan_map(request: HttpRequest) -> HttpResponse:
     """The map page holds counts only: its script fetches the pins from `map_pins` with the same filters
     (10,000 pins embedded in the page were 2.9 MB of HTML to render on every uncached request)."""
@@ -138,7 +138,7 @@ def plan_map(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @gzip_page  # outside the page cache: cached once, compressed for each client that accepts it
-@cache.public_page
+@cache.public_page(params=filters.FILTER_PARAMETERS)
 def map_pins(request: HttpRequest) -> JsonResponse:
     """The map's pins, filtered as the map page is, as compact rows `[lat, lng, slug, title, kind, country,
     year]` (190 bytes a plan, 1.9 MB at 10,000, about a sixth of that gzipped), with the detail URL pattern
@@ -159,7 +159,7 @@ def map_pins(request: HttpRequest) -> JsonResponse:
 
 
 @require_GET
-@cache.public_page
+@cache.public_page(params=filters.FILTER_PARAMETERS)
 def stats(request: HttpRequest) -> HttpResponse:
     base = public_plans(request)
     filterset = filters.PlanFilter(request.GET, queryset=base)

@@ -1,5 +1,8 @@
 """The page cache serves anonymous readers only what is the same for all of them."""
 
+import secrets
+
+import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
@@ -79,3 +82,43 @@ def test_it_shares_facets_and_statistics_between_users(client, reviewer, focal_p
     client.get("/stats/")
     client.get("/plans/")
     assert len(_entries() - cached) == 2  # their pages only (the page cache is for anonymous readers)
+
+
+# ------------------------------------------------------------------ page keys
+
+
+@pytest.mark.parametrize("url", ["/", "/plans/", "/map/", "/map/pins.json", "/stats/", "/api/plans/"])
+def test_it_keeps_one_entry_for_requests_that_differ_only_in_unknown_parameters(client, plan_factory, url):
+    plan_factory(title="Published", status="published")
+    client.get(url, {"utm_first": "x"})
+    cached = _entries()  # the page's entry, and those of its facets and statistics
+    for n in range(50):
+        response = client.get(url, {f"utm_{secrets.token_hex(4)}": secrets.token_hex(8), "n": n})
+        assert response.status_code == 200
+        assert response["X-Cache"] == "hit"
+    assert _entries() == cached
+
+
+def test_it_keys_pages_on_normalised_parameters(client, plan_factory):
+    plan_factory(title="Published", status="published", country="Peru", year=2021)
+    first = client.get("/plans/?country=Peru&year=2021&utm_campaign=a")
+    assert first["X-Cache"] == "miss"
+    for same in (
+        "/plans/?year=2021&country=Peru",
+        "/plans/?country=Peru&year=2021&year=2021&fbclid=x&page=01",
+    ):
+        response = client.get(same)
+        assert response["X-Cache"] == "hit"
+        assert response.content == first.content
+    # What a cached page shows (its links) depends only on its key: no unknown parameter is kept in them.
+    assert b"utm_campaign" not in first.content
+    assert client.get("/plans/?country=Peru&year=2022")["X-Cache"] == "miss"
+
+
+def test_it_keys_pages_on_the_scheme_and_host(client, plan_factory):
+    plan_factory(title="Published", status="published")
+    assert client.get("/api/plans/")["X-Cache"] == "miss"
+    secure = client.get("/api/plans/", secure=True)
+    assert secure["X-Cache"] == "miss"
+    assert secure.json()["results"][0]["url"].startswith("https://")
+    assert client.get("/api/plans/", HTTP_HOST="localhost")["X-Cache"] == "miss"

@@ -5,15 +5,18 @@ only and no e-mail unless the site publishes them."""
 from django.http import Http404
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
-from django_filters import filters as django_filters
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.contrib.django_filters import DjangoFilterExtension
 from drf_spectacular.plumbing import build_basic_type
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, viewsets
+from rest_framework.exceptions import NotAcceptable
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from plans import cache
 from plans.api.serializers import (
@@ -26,7 +29,7 @@ from plans.api.serializers import (
     TagCountSerializer,
 )
 from plans.downloads import prefetch
-from plans.filters import PlanFilter, counts
+from plans.filters import LIST_PARAMETERS, AnyOfFilter, PlanFilter, counts
 from plans.models import SDG, DatasourceTag, MethodTag, Plan, ThematicAreaTag
 
 VOCABULARIES = {
@@ -64,8 +67,8 @@ class PlanFilterSchema(DjangoFilterExtension):
     priority = 1
 
     def _get_schema_from_model_field(self, auto_schema, filter_field, model):
-        if isinstance(filter_field, django_filters.ModelMultipleChoiceFilter):
-            by_number = filter_field.field_name.endswith("__number")
+        if isinstance(filter_field, AnyOfFilter):
+            by_number = filter_field.to_field_name == "number"
             return build_basic_type(OpenApiTypes.INT if by_number else OpenApiTypes.STR)
         return super()._get_schema_from_model_field(auto_schema, filter_field, model)
 
@@ -73,6 +76,19 @@ class PlanFilterSchema(DjangoFilterExtension):
 # Every status the API answers is documented: a client (and schemathesis in CI) can rely on the schema.
 INVALID = OpenApiResponse(OpenApiTypes.OBJECT, description=_("Each invalid parameter with its reasons."))
 NOT_FOUND = OpenApiResponse(ErrorSerializer, description=_("No such page, plan or vocabulary."))
+
+
+def negotiated_format(request) -> str | None:
+    """The page cache's variant for the API: the representation DRF will answer with (`json`, or `api` for
+    the browsable HTML), not the raw Accept header, in which any client could invent a new cache entry per
+    request. None (no caching) when nothing is acceptable (DRF answers 406) or the client asked for a
+    variant of a format (`application/json; indent=4`)."""
+    renderers = [renderer() for renderer in api_settings.DEFAULT_RENDERER_CLASSES]
+    try:
+        renderer, media_type = DefaultContentNegotiation().select_renderer(Request(request), renderers)
+    except NotAcceptable:
+        return None
+    return None if ";" in media_type else renderer.format
 
 
 @extend_schema_view(
@@ -94,8 +110,11 @@ NOT_FOUND = OpenApiResponse(ErrorSerializer, description=_("No such page, plan o
     ),
 )
 # Serialising 50 whole plans costs tens of milliseconds: anonymous responses are cached like the public pages
-# (content-versioned, so never stale).
-@method_decorator(cache.public_page, name="dispatch")
+# (content-versioned, so never stale), on the parameters the list reads.
+@method_decorator(
+    cache.public_page(params=(*LIST_PARAMETERS, "page_size", "format"), variant=negotiated_format),
+    name="dispatch",
+)
 class PlanViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Plan.objects.published()
     lookup_field = "slug"
