@@ -88,6 +88,9 @@ class SectionDef:
     prompts: tuple[Prompt, ...] = ()
     translations: dict[str, tuple[str, ...]] = field(default_factory=dict)
     repeated: bool = False  # one section per learning question
+    # The tag vocabularies (plans/parts.py) that classify what this section asks about. The archive
+    # carries tags as metadata, not as answers; the admin shows them with their section.
+    vocabularies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -222,6 +225,7 @@ CLASSIFICATION = SectionDef(
     _("Challenge classification"),
     (),
     {"fr": ("Classement du défi", "Classement des défis"), "es": ("Clasificación del desafío",)},
+    vocabularies=("thematic_areas", "sdgs"),
 )
 PARTNER_NAME = _p(
     "partner_name",
@@ -448,6 +452,7 @@ DATA_METHODS = SectionDef(
         ),
     ),
     {"fr": ("Données et méthodes",), "es": ("Datos y métodos",)},
+    vocabularies=("methods", "datasources"),
 )
 PARTNERS_V1 = SectionDef(
     "partners",
@@ -583,6 +588,18 @@ TEMPLATES: dict[str, Template] = {
 _FORMS_IN_ORDER = (TEMPLATES["opening"], TEMPLATES["closing_v2"], TEMPLATES["closing_v1"])
 
 
+# Target kinds whose answer is one field of Plan named by the target (the time split is four: TIME_FIELDS).
+PLAN_FIELD_KINDS = (FIELD, PARTNERS, CHOICE, CHECKLIST)
+TIME_FIELDS = tuple(p.target.name for p in TIME_PROMPTS)  # the learning-cycle time split, in stage order
+
+
+def plan_fields(prompt: Prompt) -> tuple[str, ...]:
+    """The fields of Plan that hold a prompt's answer: none for answers stored in child rows."""
+    if prompt.target.kind == TIME:
+        return TIME_FIELDS
+    return (prompt.target.name,) if prompt.target.kind in PLAN_FIELD_KINDS and not prompt.in_group else ()
+
+
 def _fields(*kinds: str) -> tuple[str, ...]:
     return tuple(
         dict.fromkeys(p.target.name for t in _FORMS_IN_ORDER for p in t.prompts() if p.target.kind in kinds)
@@ -593,17 +610,10 @@ def _fields(*kinds: str) -> tuple[str, ...]:
 TEXT_ANSWER_FIELDS = _fields(FIELD, PARTNERS)
 CHOICE_FIELDS = _fields(CHOICE)  # one option value each (the challenge type)
 CHECKLIST_FIELDS = _fields(CHECKLIST)  # lists of option values (the handover process)
-TIME_FIELDS = tuple(p.target.name for p in TIME_PROMPTS)  # the learning-cycle time split, in stage order
 # Every field of Plan holding an answer to the forms, the time split where its question stands: the
 # downloads' columns, the API's and the archive dump's answer fields.
 ANSWER_FIELDS = tuple(
-    dict.fromkeys(
-        name
-        for t in _FORMS_IN_ORDER
-        for p in t.prompts()
-        for name in (TIME_FIELDS if p.target.kind == TIME else (p.target.name,))
-        if name in (*TEXT_ANSWER_FIELDS, *CHOICE_FIELDS, *CHECKLIST_FIELDS, *TIME_FIELDS)
-    )
+    dict.fromkeys(name for t in _FORMS_IN_ORDER for p in t.prompts() for name in plan_fields(p))
 )
 
 

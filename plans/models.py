@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from taggit.managers import TaggableManager
 from taggit.models import TagBase, TaggedItemBase
 
-from plans import choices, notifications, permissions, workflow
+from plans import catalogue, choices, notifications, permissions, workflow
 from plans.choices import STAGES  # noqa: F401  (re-exported: forms and the archive code name it here)
 from plans.parts import CHILDREN, VOCABULARY_NAMES
 from plans.uploads import UploadField
@@ -478,7 +478,7 @@ class Plan(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("plans:detail", kwargs={"slug": self.slug})
 
-    TIME_FIELDS = ("time_sense", "time_explore", "time_test", "time_grow")
+    TIME_FIELDS = catalogue.TIME_FIELDS  # the learning-cycle time split, in stage order
 
     @property
     def time_split(self) -> list[int | None]:

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from plans import search
 from plans.admin.fieldsets import content_fieldsets, section_fields
-from plans.catalogue import TEXT_ANSWER_FIELDS, template
+from plans.catalogue import ANSWER_FIELDS, template
 from plans.models import (
     SDG,
     BlogLink,
@@ -21,6 +21,7 @@ from plans.models import (
     validate_archive_layout,
     validate_source_file,
 )
+from plans.parts import VOCABULARY_NAMES
 from tests.conftest import FIXTURES
 
 INLINE_PREFIXES = [
@@ -341,11 +342,16 @@ def test_it_shows_a_read_only_plan_with_readable_checklist_answers(client, revie
 
 def test_it_derives_the_plan_fieldsets_from_the_catalogue():
     placed = [f for _name, options in content_fieldsets(None) for f in options["fields"]]
-    assert set(TEXT_ANSWER_FIELDS) <= set(placed)
+    flat = [name for f in placed for name in ((f,) if isinstance(f, str) else f)]
+    # Every answer field of the forms and every vocabulary, nothing else, each once.
+    assert sorted(flat) == sorted([*ANSWER_FIELDS, *VOCABULARY_NAMES])
     assert len(placed) == len(set(placed))  # each field once, even where templates share sections
     closing = [str(name) for name, _options in content_fieldsets("closing_v1")]
     with_fields = [str(s.label) for s in template("closing_v1").sections if section_fields(s)]
     assert closing[: len(with_fields)] == with_fields
+    opening = {str(name): options["fields"] for name, options in content_fieldsets("opening")}
+    assert opening["Challenge statement"][:2] == ["challenge_type", "challenge_statement"]
+    assert opening["Challenge classification"] == ["thematic_areas", "sdgs"]
 
 
 # ---------------------------------------------------------------- archive fields (issue 12, finding 3)

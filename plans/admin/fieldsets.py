@@ -8,11 +8,6 @@ nothing an import brought is out of reach.
 from django.utils.translation import gettext_lazy as _
 
 from plans import catalogue
-from plans.models import Plan
-
-# The learning-cycle time split: one row of four fields, in the order of the form's stages.
-TIME_FIELDS = tuple(p.target.name for p in catalogue.TIME_PROMPTS)
-PLAN_FIELDS = frozenset(f.name for f in Plan._meta.get_fields())
 
 META_FIELDSETS = [
     (None, {"fields": ["title", "kind", "form_version", "lab", "year", "language", "opened_version"]}),
@@ -33,12 +28,6 @@ TAIL_FIELDSETS = [
         },
     ),
 ]
-# Questions of the admin that the archive's prompts do not carry: shown with the section they belong to.
-SECTION_EXTRAS = {
-    "challenge_statement": ["challenge_type"],
-    "challenge_classification": ["thematic_areas", "sdgs"],
-    "data_methods": ["methods", "datasources"],
-}
 LEARNINGS_HELP = _(
     "Key insights, barriers and blog links are listed below. The time split is empty or adds up to 100 %."
 )
@@ -47,17 +36,13 @@ ALL_TEMPLATES = ("opening", "closing_v2", "closing_v1", "hybrid")
 
 
 def section_fields(section) -> list:
-    """The Plan fields a section of the form fills, in prompt order: a prompt whose answer is a field of
-    Plan gives that field, the time split gives its row of four, then the section's admin-only extras."""
+    """The Plan fields a section of the form fills, in prompt order (the time split as one row of four),
+    then the tag vocabularies that classify it."""
     fields = []
     for prompt in section.prompts:
-        name = prompt.target.name
-        if prompt.target.kind == catalogue.TIME:
-            fields.append(TIME_FIELDS)
-        elif not prompt.in_group and name in PLAN_FIELDS:
-            fields.append(name)
-    fields += SECTION_EXTRAS.get(section.key, [])
-    return list(dict.fromkeys(fields))
+        names = catalogue.plan_fields(prompt)
+        fields += [names] if len(names) > 1 else names  # the time split's four fields stand on one row
+    return list(dict.fromkeys([*fields, *section.vocabularies]))
 
 
 def _sections(template_keys):
