@@ -6,21 +6,72 @@ so the next request in *any* worker computes new keys and misses; old entries si
 version costs one primary-key query per request, far cheaper than rendering a page.
 
 With `REDIS_URL` the entries are shared between workers; without it each process keeps its own (LocMem),
-which is still correct because the version comes from the database.
+which is still correct because the version comes from the database. A Redis that does not answer is a
+cache miss, never an error (`RedisCache`).
 """
 
+import logging
+import time
 from collections.abc import Callable, Iterable
 from functools import partial, wraps
 from hashlib import blake2b
 from typing import Any
 
 from django.core.cache import cache
+from django.core.cache.backends import redis as django_redis
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import get_language
+from redis.exceptions import RedisError
 
 PAGE_TIMEOUT = 60 * 60  # entries of an old version are dead weight: let them age out within the hour
+RETRY_SECONDS = 5  # after a failure, how long the cache is skipped before Redis is tried again
+
+log = logging.getLogger(__name__)
+
+
+def _tolerant(method: Callable, fallback: Callable) -> Callable:
+    @wraps(method)
+    def call(self, *args, **kwargs):
+        if time.monotonic() < RedisCache.down_until:
+            return fallback(*args, **kwargs)
+        try:
+            return method(self, *args, **kwargs)
+        except (RedisError, OSError) as exc:  # refused, timed out, reset, out of memory…
+            RedisCache.down_until = time.monotonic() + RETRY_SECONDS
+            log.warning("Cache unavailable (%r): serving uncached for %s s", exc, RETRY_SECONDS)
+            return fallback(*args, **kwargs)
+
+    return call
+
+
+class RedisCache(django_redis.RedisCache):
+    """Django's Redis cache, for which a Redis that does not answer is a miss, not an error: with Redis down
+    every public page and the API used to answer 500. Every error of the client is caught here, once for
+    every user of the cache (pages, facets, statistics), and logged; the process then skips the cache for
+    RETRY_SECONDS (one failed attempt per worker, not one per call, when Redis hangs instead of refusing)
+    and tries again, so recovery needs no restart. `incr`/`decr` keep their errors: nothing here counts."""
+
+    down_until = 0.0  # per process: time.monotonic() before which Redis is not tried
+
+    get = _tolerant(django_redis.RedisCache.get, lambda key, default=None, version=None: default)
+    get_many = _tolerant(django_redis.RedisCache.get_many, lambda keys, version=None: {})
+    has_key = _tolerant(django_redis.RedisCache.has_key, lambda key, version=None: False)
+    add = _tolerant(django_redis.RedisCache.add, lambda *args, **kwargs: False)
+    set = _tolerant(django_redis.RedisCache.set, lambda *args, **kwargs: None)
+    set_many = _tolerant(django_redis.RedisCache.set_many, lambda data, *args, **kwargs: list(data))
+    touch = _tolerant(django_redis.RedisCache.touch, lambda *args, **kwargs: False)
+    delete = _tolerant(django_redis.RedisCache.delete, lambda *args, **kwargs: False)
+    delete_many = _tolerant(django_redis.RedisCache.delete_many, lambda *args, **kwargs: None)
+    clear = _tolerant(django_redis.RedisCache.clear, lambda: None)
+
+    def available(self) -> bool:
+        """Whether Redis answers now (a real round trip, whatever `down_until` says): for /healthz."""
+        try:
+            return bool(self._cache.get_client().ping())
+        except (RedisError, OSError):
+            return False
 
 
 def current_version(request: HttpRequest | None = None) -> int:

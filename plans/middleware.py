@@ -1,9 +1,17 @@
 """Robustness at the request boundary: input no view can use, and a database that does not answer."""
 
+import logging
+import sys
 from collections.abc import Callable
 from urllib.parse import urlencode
 
+from django.core.signals import got_request_exception
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import render
+from django.utils.cache import add_never_cache_headers
+
+log = logging.getLogger(__name__)
 
 
 def drop_nul_bytes(get_response: Callable[[HttpRequest], HttpResponse]):
@@ -18,3 +26,50 @@ def drop_nul_bytes(get_response: Callable[[HttpRequest], HttpResponse]):
         return get_response(request)
 
     return middleware
+
+
+RETRY_AFTER = "30"  # seconds: a database restart or fail-over, not a long outage
+
+
+def _unreachable(exception: BaseException | None) -> bool:
+    return isinstance(exception, OperationalError | InterfaceError)
+
+
+def _note_unreachable_database(sender, request: HttpRequest | None = None, **kwargs) -> None:
+    # Sent while Django handles an exception no view caught (a middleware's, e.g. reading the session).
+    if request is not None and _unreachable(sys.exc_info()[1]):
+        request.database_unreachable = True
+
+
+class DatabaseUnavailable:
+    """A database that does not answer (refused, reset, gone while a connection was reused) makes a clean
+    503 with Retry-After and a short translatable page, instead of the 500 page and its "we logged an
+    error": the site is not broken, it is waiting. Nothing is kept between requests, so the first request
+    after the database is back is served normally (Django reconnects by itself). Errors are still logged.
+
+    What views raise (pages, the API, the admin, templates rendered after the view) is caught here; what a
+    middleware inside this one raises (reading a signed-in reader's session) has already become the 500
+    page, which is replaced. A download that already started streaming cannot change its status any more."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+        got_request_exception.connect(_note_unreachable_database, dispatch_uid="plans-database-unreachable")
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if getattr(request, "database_unreachable", False) and response.status_code == 500:
+            return self.unavailable(request)
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not _unreachable(exception):
+            return None
+        log.error("Database unavailable: %r", exception)
+        return self.unavailable(request)
+
+    @staticmethod
+    def unavailable(request: HttpRequest) -> HttpResponse:
+        response = render(request, "503.html", status=503)
+        response["Retry-After"] = RETRY_AFTER
+        add_never_cache_headers(response)
+        return response

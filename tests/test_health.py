@@ -1,6 +1,17 @@
-"""/healthz is a real check that stays cheap."""
+"""/healthz is a real check that stays cheap, reports the database and the cache apart, and a database or
+cache outage degrades the site (503 with Retry-After, or uncached pages) instead of breaking it."""
 
-from plans import health
+from contextlib import contextmanager
+
+import pytest
+from django.db import connections
+from django.db.utils import load_backend
+from django.test import Client, override_settings
+
+from acclab.settings import redis_cache
+from plans import cache, health
+
+CLOSED_PORT = 1  # nothing listens on port 1 of the loopback: connections are refused at once
 
 
 def test_it_answers_ok_with_one_query(db, client, django_assert_num_queries):
@@ -8,7 +19,7 @@ def test_it_answers_ok_with_one_query(db, client, django_assert_num_queries):
     with django_assert_num_queries(1):
         response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.content == b"ok\n"
+    assert response.json() == {"database": "ok", "cache": "ok"}
     assert "no-cache" in response["Cache-Control"]
 
 
@@ -16,9 +27,114 @@ def test_it_reports_unapplied_migrations(db, client, monkeypatch):
     monkeypatch.setattr(health, "_unapplied", 2)
     response = client.get("/healthz")
     assert response.status_code == 503
-    assert b"2 unapplied migrations" in response.content
+    assert response.json()["database"] == "2 unapplied migrations"
 
 
 def test_it_finds_no_unapplied_migrations_on_a_migrated_database(db, monkeypatch):
     monkeypatch.setattr(health, "_unapplied", None)
     assert health.check_migrations() == 0
+
+
+# ------------------------------------------------------------------ cache outage
+
+
+@pytest.fixture
+def redis_down(monkeypatch):
+    """The production cache backend pointed at a port where no Redis listens."""
+    monkeypatch.setattr(cache.RedisCache, "down_until", 0.0)
+    with override_settings(CACHES={"default": redis_cache(f"redis://127.0.0.1:{CLOSED_PORT}/0")}):
+        yield
+
+
+@pytest.mark.parametrize("url", ["/", "/plans/", "/plans/?q=water", "/map/", "/map/pins.json", "/stats/"])
+def test_it_serves_pages_uncached_while_the_cache_is_down(client, plan_factory, redis_down, url):
+    plan = plan_factory(title="Water kiosks", status="published")
+    for _ in range(2):
+        response = client.get(url)
+        assert response.status_code == 200
+        assert response["X-Cache"] == "miss"
+    assert client.get(plan.get_absolute_url()).status_code == 200
+    assert client.get("/api/plans/", HTTP_ACCEPT="application/json").json()["count"] == 1
+
+
+def test_it_says_the_cache_is_down_but_the_site_serves(db, client, redis_down):
+    health.check_migrations()
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"database": "ok", "cache": "down"}
+
+
+def test_it_tries_the_cache_again_after_a_failure(db, client, redis_down, monkeypatch):
+    client.get("/")
+    assert cache.RedisCache.down_until > 0  # the failure was noticed, and the cache is skipped for a while
+    monkeypatch.setattr(cache, "RETRY_SECONDS", 0)
+    cache.RedisCache.down_until = 0.0  # the pause is over: the next request tries Redis again
+    with override_settings(CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}):
+        client.get("/")
+        assert client.get("/")["X-Cache"] == "hit"
+
+
+# ------------------------------------------------------------------ database outage
+
+
+@contextmanager
+def unreachable_database():
+    """The default connection replaced by a real one to a database that cannot be reached: PostgreSQL on a
+    closed port, SQLite in a directory that does not exist. The test's own connection is put back after."""
+    original = connections["default"]
+    settings = dict(original.settings_dict)
+    if original.vendor == "sqlite":
+        settings["NAME"] = "/nonexistent/directory/db.sqlite3"
+    else:
+        settings.update(HOST="127.0.0.1", PORT=str(CLOSED_PORT))
+    connections["default"] = load_backend(settings["ENGINE"]).DatabaseWrapper(settings, "default")
+    try:
+        yield
+    finally:
+        connections["default"].close()
+        connections["default"] = original
+
+
+@pytest.fixture
+def database_down(db):
+    with unreachable_database():
+        yield
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/", "/plans/", "/plans/some-plan/", "/map/", "/map/pins.json", "/stats/", "/api/plans/"],
+)
+def test_it_answers_503_with_retry_after_while_the_database_is_down(db, client, database_down, url):
+    response = client.get(url)
+    assert response.status_code == 503
+    assert response["Retry-After"] == "30"
+    assert "no-cache" in response["Cache-Control"]
+    if url != "/api/plans/":
+        assert "The site is back in a moment" in response.content.decode()
+
+
+def test_it_says_the_database_is_down(db, client, database_down):
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["database"] == "down: OperationalError"
+    assert response["Retry-After"] == "30"
+
+
+def test_it_serves_again_as_soon_as_the_database_is_back(client, plan_factory):
+    plan_factory(title="Water kiosks", status="published")
+    with unreachable_database():
+        assert client.get("/plans/").status_code == 503
+    response = client.get("/plans/")
+    assert response.status_code == 200
+    assert "Water kiosks" in response.content.decode()
+
+
+def test_it_answers_503_to_a_signed_in_reader_too(reviewer):
+    client = Client(raise_request_exception=False)  # the error reaches Django's handler: it is logged
+    client.force_login(reviewer)  # the session is read from the database, in a middleware
+    with unreachable_database():
+        response = client.get("/plans/")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "30"
+    assert "The site is back in a moment" in response.content.decode()
