@@ -15,6 +15,8 @@ from functools import cached_property
 from django.apps import apps
 from django.db.models import Model
 
+from plans import catalogue
+
 
 @dataclass(frozen=True)
 class Child:
@@ -29,11 +31,20 @@ class Child:
     answer_fields: tuple[str, ...] = ()
     # Other fields whose words the full-text index holds (plans/search.py), before the answers.
     also_indexed: tuple[str, ...] = ()
+    # What the archive file carries of each row, in this order (plans/archive: dump, load, snapshots).
+    archived: tuple[str, ...] = ()
+    # What the forms call these rows, where it is not the related name (the archive content's key).
+    form_name: str = ""
 
     @property
     def indexed_fields(self) -> tuple[str, ...]:
         """What the search index reads of each row; reviewed rows (blog links) are never indexed."""
         return () if self.reviewed else (*self.also_indexed, *self.answer_fields)
+
+    @property
+    def content_key(self) -> str:
+        """The key of these rows' list in a plan's archive content (plans/archive/mapping.py)."""
+        return self.form_name or self.related_name
 
     @cached_property
     def model(self) -> type[Model]:
@@ -67,13 +78,29 @@ class Vocabulary:
 
 
 CHILDREN: tuple[Child, ...] = (
-    Child("Insight", "insights", answer_fields=("text",)),
-    Child("Barrier", "barriers", answer_fields=("text",)),
-    Child("Partnership", "partnerships", answer_fields=("description",), also_indexed=("name",)),
-    Child("LearningQuestion", "learning_questions", answer_fields=("question", "methods_usage", "data_gaps")),
-    Child("Evidence", "evidence", answer_fields=("text",)),
-    Child("BlogLink", "blog_links", reviewed=True),
-    Child("ExtraAnswer", "extra_answers", answer_fields=("answer",)),
+    Child("Insight", "insights", answer_fields=("text",), archived=("text",)),
+    Child("Barrier", "barriers", answer_fields=("text",), archived=("text",)),
+    Child(
+        "Partnership",
+        "partnerships",
+        answer_fields=("description",),
+        also_indexed=("name",),
+        # A partner's fields are the prompts of its four groups, in form order.
+        archived=tuple(p.target.name for p in catalogue.PARTNER_PROMPTS),
+        form_name="partners",
+    ),
+    Child(
+        "LearningQuestion",
+        "learning_questions",
+        answer_fields=("question", "methods_usage", "data_gaps"),
+        archived=tuple(p.target.name for p in catalogue.LEARNING_QUESTION_SECTION.prompts),
+    ),
+    # An uploaded file is written where the archive has an image link (plans/archive/dump.py).
+    Child("Evidence", "evidence", answer_fields=("text",), archived=("kind", "text", "url", "image_url")),
+    Child("BlogLink", "blog_links", reviewed=True, archived=("url",)),
+    Child(
+        "ExtraAnswer", "extra_answers", answer_fields=("answer",), archived=("section", "prompt", "answer")
+    ),
 )
 
 VOCABULARIES: tuple[Vocabulary, ...] = (

@@ -23,6 +23,7 @@ from plans.models import (
     Partnership,
     Plan,
 )
+from plans.parts import CHILDREN
 from tests.conftest import FIXTURES, NORMALISE, needs_corpus
 
 REAL = FIXTURES / "archive" / "real"
@@ -632,3 +633,11 @@ def test_it_tags_a_plan_once_when_a_file_repeats_a_tag(tmp_path):
     assert code == 0
     plan = Plan.objects.get(source_file=OPENING.name)
     assert list(plan.methods.values_list("name", flat=True)).count("Solutions Mapping") == 1
+
+
+def test_it_archives_only_fields_each_child_model_has():
+    """The archive's child fields come from plans/parts.py (partners and learning questions from the
+    catalogue's prompts); the loader writes them back as model fields, so each must be one."""
+    for child in CHILDREN:
+        names = {f.name for f in child.model._meta.get_fields()}
+        assert child.archived and set(child.archived) <= names, child.model_name

@@ -12,7 +12,7 @@ from django.conf import settings
 from plans import catalogue as cat
 from plans.archive.document import Document
 from plans.archive.mapping import META_FIELDS, TAG_KEYS, empty_content, render
-from plans.parts import PREFETCH  # noqa: F401  (re-exported: the archive dumps every part)
+from plans.parts import CHILDREN, PREFETCH  # noqa: F401  (PREFETCH re-exported: the archive dumps every part)
 
 # What the archive carries of a plan's own row: its answers (from the catalogue) and its metadata.
 PLAN_FIELDS = (*cat.ANSWER_FIELDS, *META_FIELDS)
@@ -21,6 +21,16 @@ PLAN_FIELDS = (*cat.ANSWER_FIELDS, *META_FIELDS)
 def _tag_names(manager) -> list[str]:
     # Iterate the (prefetchable) related manager: `names()` ignores prefetch_related.
     return [tag.name for tag in manager.all()]
+
+
+def _archived(row, fields: tuple[str, ...]) -> dict:
+    values = {name: getattr(row, name) for name in fields}
+    for name, value in values.items():
+        if isinstance(value, list):  # a learning question's stages: a copy, edited apart from the row
+            values[name] = list(value)
+    if "image_url" in values and not values["image_url"] and row.file:
+        values["image_url"] = row.file.url  # an uploaded file stands where the archive has an image link
+    return values
 
 
 def plan_content(plan, private: bool = True) -> dict:
@@ -38,41 +48,11 @@ def plan_content(plan, private: bool = True) -> dict:
     for key in TAG_KEYS:
         content[key] = _tag_names(getattr(plan, key))
     content["sdgs"] = [sdg.number for sdg in plan.sdgs.all()]
-    content["insights"] = [{"text": row.text} for row in plan.insights.all()]
-    content["barriers"] = [{"text": row.text} for row in plan.barriers.all()]
-    content["partners"] = [
-        {
-            "name": r.name,
-            "sector": r.sector,
-            "description": r.description,
-            "is_new_and_unusual": r.is_new_and_unusual,
-        }
-        for r in plan.partnerships.all()
-    ]
-    content["learning_questions"] = [
-        {
-            "question": r.question,
-            "stages": list(r.stages or []),
-            "methods_usage": r.methods_usage,
-            "data_gaps": r.data_gaps,
-        }
-        for r in plan.learning_questions.all()
-    ]
-    content["evidence"] = [
-        {
-            "kind": r.kind,
-            "text": r.text,
-            "url": r.url,
-            "image_url": r.image_url or (r.file.url if r.file else ""),
-        }
-        for r in plan.evidence.all()
-    ]
-    content["blog_links"] = [
-        {"url": r.url} for r in plan.blog_links.all() if private or r.status == BlogLink.Status.APPROVED
-    ]
-    content["extra_answers"] = [
-        {"section": r.section, "prompt": r.prompt, "answer": r.answer} for r in plan.extra_answers.all()
-    ]
+    for child in CHILDREN:
+        rows = getattr(plan, child.related_name).all()
+        if child.reviewed and not private:
+            rows = [r for r in rows if r.status == BlogLink.Status.APPROVED]
+        content[child.content_key] = [_archived(row, child.archived) for row in rows]
     return content
 
 

@@ -23,7 +23,7 @@ from django.utils.text import slugify
 from plans.archive.dump import PLAN_FIELDS, PREFETCH, plan_content
 from plans.archive.mapping import CHILDREN as COLLECTIONS
 from plans.archive.mapping import TAG_KEYS, TEXT_FIELDS, child_part, empty_content
-from plans.parts import TAG_VOCABULARIES, vocabulary
+from plans.parts import CHILDREN, TAG_VOCABULARIES, VOCABULARY_NAMES, vocabulary
 from plans.sanitise import answer_fields, answers_html
 
 KINDS = {"opening": "opening", "closing_v1": "closing", "closing_v2": "closing", "hybrid": "hybrid"}
@@ -434,15 +434,6 @@ def index_view(pk: int, content: dict, lab_name: str):
         lab_id=1 if lab_name else None,
         lab=NS(name=lab_name),
         **{name: plan.get(name, "") for name in PLAN_FIELDS},
-        insights=_Rows(NS(**r) for r in content["insights"]),
-        barriers=_Rows(NS(**r) for r in content["barriers"]),
-        partnerships=_Rows(NS(**r) for r in content["partners"]),
-        learning_questions=_Rows(NS(**r) for r in content["learning_questions"]),
-        evidence=_Rows(NS(**r) for r in content["evidence"]),
-        extra_answers=_Rows(NS(**r) for r in content["extra_answers"]),
-        blog_links=_Rows(NS(**r) for r in content["blog_links"]),
-        methods=_Rows(NS(name=n) for n in content["methods"]),
-        datasources=_Rows(NS(name=n) for n in content["datasources"]),
-        thematic_areas=_Rows(NS(name=n) for n in content["thematic_areas"]),
-        sdgs=_Rows(NS(name=n) for n in content["sdgs"]),
+        **{c.related_name: _Rows(NS(**r) for r in content[c.content_key]) for c in CHILDREN},
+        **{name: _Rows(NS(name=n) for n in content[name]) for name in VOCABULARY_NAMES},
     )

@@ -56,15 +56,13 @@ META_FIELDS = {
     "language": "en",
 }
 TAG_KEYS = tuple(v.name for v in parts.TAG_VOCABULARIES)
-# The content's child lists: one per kind of a plan's parts (plans/parts.py), named by its related name,
-# but for partners, as the forms call them.
-_CONTENT_KEYS = {"partnerships": "partners"}
-CHILDREN = tuple(_CONTENT_KEYS.get(c.related_name, c.related_name) for c in parts.CHILDREN)
+# The content's child lists: one per kind of a plan's parts (plans/parts.py).
+CHILDREN = tuple(c.content_key for c in parts.CHILDREN)
 
 
 def child_part(key: str) -> parts.Child:
     """The kind of child rows a content child list holds."""
-    return next(c for c in parts.CHILDREN if _CONTENT_KEYS.get(c.related_name, c.related_name) == key)
+    return next(c for c in parts.CHILDREN if c.content_key == key)
 
 
 SECTORS = {
@@ -77,7 +75,7 @@ SECTORS = {
 }
 NEW_UNUSUAL = {"yes": "Yes", "no": "No"}
 CHOICE_OPTIONS = {p.target.name: p.options for p in cat.PROMPTS.values() if p.target.kind == cat.CHOICE}
-PARTNER_FIELDS = ("name", "sector", "description", "is_new_and_unusual")  # the order of the four groups
+PARTNER_FIELDS = child_part("partners").archived  # the order of the four groups
 _LINK_RE = re.compile(r"^\[(?P<a>.+)\]\((?P<b>.+)\)$", re.DOTALL)
 _SDG_RE = re.compile(r"^\s*(\d{1,2})\s*\.")
 _LANGUAGES = ("fr", "es")
