@@ -23,7 +23,7 @@ This module imports nothing from Django but the lazy translation marker, so the 
 import functools
 import html
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.utils.translation import gettext_lazy as _
 
@@ -391,11 +391,10 @@ LEARNINGS_V1 = SectionDef(
     ),
     {"fr": ("Enseignements sur votre défi",), "es": ("Aprendizajes sobre tu desafío",)},
 )
-LEARNINGS_V2 = SectionDef(
-    "learnings",
-    "Learnings on your challenge",
-    _("Learnings on your challenge"),
-    (
+# The same sections as before (key, heading, translations), asking other questions.
+LEARNINGS_V2 = replace(
+    LEARNINGS_V1,
+    prompts=(
         _p(
             "insights_v2",
             "What are the top key insights you generated about your learning challenge during this Action "
@@ -427,7 +426,6 @@ LEARNINGS_V2 = SectionDef(
             BLOGS,
         ),
     ),
-    LEARNINGS_V1.translations,
 )
 DATA_METHODS = SectionDef(
     "data_methods",
@@ -454,11 +452,9 @@ DATA_METHODS = SectionDef(
     {"fr": ("Données et méthodes",), "es": ("Datos y métodos",)},
     vocabularies=("methods", "datasources"),
 )
-PARTNERS_V1 = SectionDef(
-    "partners",
-    "Partners",
-    _("Partners"),
-    (
+PARTNERS_V1 = replace(
+    PARTNERS_OPENING,
+    prompts=(
         _p(
             "partners_civil_society",
             "If applicable, what civil society organisations did you actually work with and what did you do "
@@ -508,13 +504,10 @@ PARTNERS_V1 = SectionDef(
             "partners_un",
         ),
     ),
-    PARTNERS_OPENING.translations,
 )
-PARTNERS_V2 = SectionDef(
-    "partners",
-    "Partners",
-    _("Partners"),
-    (
+PARTNERS_V2 = replace(
+    PARTNERS_OPENING,
+    prompts=(
         _p(
             "partners_worked_with",
             f"Please indicate what partners you have actually worked with for this learning challenge.{NBSP}",
@@ -523,7 +516,6 @@ PARTNERS_V2 = SectionDef(
             "partners_overview",
         ),
     ),
-    PARTNERS_OPENING.translations,
 )
 BLANK = SectionDef("blank", "", _("(untitled section)"))
 BONUS = _p(

@@ -294,6 +294,19 @@ def test_it_rejects_a_single_link_only_with_a_note(client, reviewer, plan_factor
     assert (link.status, link.review_note, link.reviewed_by) == ("rejected", "Broken link", reviewer)
 
 
+def test_it_leads_the_admin_pages_breadcrumbs_to_their_model_list(client, reviewer, plan_factory):
+    link = plan_factory().blog_links.create(url="https://example.org/x")
+    client.force_login(reviewer)
+    pages = {
+        reverse("admin:plans_plan_review_queue"): reverse("admin:plans_plan_changelist"),
+        reverse("admin:plans_bloglink_reject", args=[link.pk]): reverse("admin:plans_bloglink_changelist"),
+    }
+    for page, changelist in pages.items():
+        body = client.get(page).content.decode()
+        crumbs = body[body.index('<ol class="breadcrumbs">') : body.index("</ol>")]
+        assert f'href="{changelist}"' in crumbs and 'aria-current="page"' in crumbs
+
+
 def test_it_lets_a_focal_point_add_a_blog_link_to_a_published_plan(client, focal_point, plan_factory):
     plan = plan_factory(status=Plan.Status.PUBLISHED)
     client.force_login(focal_point)

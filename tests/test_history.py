@@ -93,6 +93,11 @@ def test_it_compares_two_revisions(client, focal_point, plan_factory):
     assert response.status_code == 200
     for text in ["First title", "Second title", "Insight one", "Insight two", "Ethnography", "Mapping"]:
         assert text in body
+    crumbs = body[body.index('<ol class="breadcrumbs">') : body.index("</ol>")]
+    assert (
+        reverse("admin:plans_plan_changelist") in crumbs
+        and reverse("admin:plans_plan_history", args=[plan.pk]) in crumbs
+    )
     table = body[body.index('class="changes"') :]
     assert table.index("First title") < table.index("Second title")  # older on the left, whatever the order
 

@@ -6,6 +6,19 @@ equivalent to its source; decoding happens once, in `mapping`.
 
 from dataclasses import dataclass, field
 
+# The `[[key:value]]` metadata keys of the format, in the order files write them.
+META_KEYS = (
+    "focal_point",
+    "year",
+    "type",
+    "datasources",
+    "methods",
+    "sdgs",
+    "thematic_areas",
+    "country",
+    "latlng",
+)
+
 
 @dataclass
 class Group:

@@ -27,7 +27,7 @@ from collections.abc import Iterator
 
 from plans import catalogue as cat
 from plans import parts
-from plans.archive.document import Document, Group, Item, Section
+from plans.archive.document import META_KEYS, Document, Group, Item, Section
 from plans.archive.text import (
     IMAGE_RE,
     decode_line,
@@ -79,17 +79,6 @@ PARTNER_FIELDS = child_part("partners").archived  # the order of the four groups
 _LINK_RE = re.compile(r"^\[(?P<a>.+)\]\((?P<b>.+)\)$", re.DOTALL)
 _SDG_RE = re.compile(r"^\s*(\d{1,2})\s*\.")
 _LANGUAGES = ("fr", "es")
-META_ORDER = (
-    "focal_point",
-    "year",
-    "type",
-    "datasources",
-    "methods",
-    "sdgs",
-    "thematic_areas",
-    "country",
-    "latlng",
-)
 
 
 def _empty_answer(name: str):
@@ -428,12 +417,12 @@ def _meta_lines(content: dict, layout: dict, sdg_names: dict[int, str]) -> list[
     raw = [tuple(pair) for pair in layout.get("meta", [])]
     found = empty_content()
     _meta_content(Document([], raw), found)
-    keys = list(dict.fromkeys([k for k, _ in raw] + [k for k in META_ORDER if _meta_values(k, content)]))
-    keys.sort(key=lambda k: META_ORDER.index(k) if k in META_ORDER else len(META_ORDER))
+    keys = list(dict.fromkeys([k for k, _ in raw] + [k for k in META_KEYS if _meta_values(k, content)]))
+    keys.sort(key=lambda k: META_KEYS.index(k) if k in META_KEYS else len(META_KEYS))
     pairs: list[tuple[str, str]] = []
     for key in keys:
         source = [(k, v) for k, v in raw if k == key]
-        if key not in META_ORDER or sorted(_meta_values(key, found)) == sorted(_meta_values(key, content)):
+        if key not in META_KEYS or sorted(_meta_values(key, found)) == sorted(_meta_values(key, content)):
             if key != "type" or source:
                 pairs += source
                 continue

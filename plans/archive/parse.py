@@ -7,24 +7,22 @@ raised as `ArchiveError(line, message)`; what can be recovered without loss is r
 
 import re
 
-from plans.archive.document import ArchiveError, Document, Group, Item, Problem, Section, gettext_noop
+from plans.archive.document import (
+    META_KEYS,
+    ArchiveError,
+    Document,
+    Group,
+    Item,
+    Problem,
+    Section,
+    gettext_noop,
+)
 from plans.archive.text import GROUP_CLOSE, GROUP_OPEN, is_blank, is_heading
 
 _ = gettext_noop
 TRUNCATED = _('truncated group: <div class="group"> is never closed')
 MAX_BYTES = 2 * 1024 * 1024  # the largest real plan is 46 KB; anything this big is not a plan
 META_RE = re.compile(r"^\[\[([^:\]\n]+):(.*)\]\]$")
-KNOWN_KEYS = (
-    "focal_point",
-    "year",
-    "type",
-    "datasources",
-    "methods",
-    "sdgs",
-    "thematic_areas",
-    "country",
-    "latlng",
-)
 
 
 def decode(data: bytes) -> str:
@@ -68,7 +66,7 @@ def parse(text: str) -> tuple[Document, list[Problem]]:
         match = META_RE.match(line.rstrip(" \t\u00a0"))
         if match:
             key = match.group(1).strip()
-            if key not in KNOWN_KEYS:
+            if key not in META_KEYS:
                 warnings.append(Problem(n + 1, _("unknown metadata key %(key)r kept as is"), {"key": key}))
             meta.append((key, match.group(2)))
         elif not meta:
