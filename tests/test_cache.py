@@ -122,3 +122,23 @@ def test_it_keys_pages_on_the_scheme_and_host(client, plan_factory):
     assert secure["X-Cache"] == "miss"
     assert secure.json()["results"][0]["url"].startswith("https://")
     assert client.get("/api/plans/", HTTP_HOST="localhost")["X-Cache"] == "miss"
+
+
+def test_it_keys_the_api_on_the_format_it_answers_not_on_the_accept_header(client, plan_factory):
+    plan_factory(title="Published", status="published")
+    client.get("/api/plans/", HTTP_ACCEPT="application/json")
+    cached = _entries()
+    for _ in range(20):
+        response = client.get("/api/plans/", HTTP_ACCEPT=f"application/json, x/{secrets.token_hex(6)}")
+        assert (response["X-Cache"], response["Content-Type"]) == ("hit", "application/json")
+    assert _entries() == cached
+    browsable = client.get("/api/plans/", HTTP_ACCEPT="text/html")
+    assert (browsable["X-Cache"], browsable["Content-Type"]) == ("miss", "text/html; charset=utf-8")
+    assert client.get("/api/plans/", {"format": "json"}, HTTP_ACCEPT="text/html")["Content-Type"] == (
+        "application/json"
+    )
+    # A variant of a format is answered as asked, and not cached.
+    before = _entries()
+    indented = client.get("/api/plans/", HTTP_ACCEPT="application/json; indent=4")
+    assert indented.content.startswith(b'{\n    "count"') and "X-Cache" not in indented
+    assert _entries() == before
