@@ -22,6 +22,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import tempfile
 import threading
@@ -112,11 +113,12 @@ class Redis:
 @dataclass
 class Load:
     """Client threads requesting `paths` in turn until `stop` is set; every answer is recorded as
-    (time, status), the status being the HTTP code or the name of the connection error."""
+    (time, status, seconds taken), the status being the HTTP code (a 503 without `Retry-After` says so) or
+    the name of the connection error."""
 
     base: str
     paths: list[str]
-    records: list[tuple[float, str]] = field(default_factory=list)
+    records: list[tuple[float, str, float]] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)
     limit: int = 50_000  # requests in all, whatever happens to the clock
 
@@ -128,16 +130,19 @@ class Load:
             while not self.stop.is_set() and len(self.records) < self.limit:
                 url = self.base + self.paths[i % len(self.paths)]
                 i += 1
+                started = time.monotonic()
                 try:
                     with urllib.request.urlopen(url, timeout=TIMEOUT) as response:  # loopback only
                         response.read()
                         status = str(response.status)
                 except urllib.error.HTTPError as exc:
                     status = str(exc.code)
+                    if exc.code == 503 and not exc.headers.get("Retry-After"):
+                        status += " without Retry-After"
                 except (OSError, urllib.error.URLError) as exc:
                     status = type(getattr(exc, "reason", exc)).__name__
                 with lock:
-                    self.records.append((time.monotonic(), status))
+                    self.records.append((time.monotonic(), status, time.monotonic() - started))
                 time.sleep(PAUSE)
 
         self.threads = [threading.Thread(target=client, args=(k * 7,), daemon=True) for k in range(n)]
@@ -161,18 +166,21 @@ class Phase:
     fault_ends: float = 0.0
     end: float = 0.0
 
-    def report(self, records: list[tuple[float, str]]) -> str:
-        during = [s for t, s in records if self.start <= t < self.fault_ends]
-        after = [(t, s) for t, s in records if self.fault_ends <= t < self.end]
-        failed_after = [t for t, s in after if not ok(s)]
+    def report(self, records: list[tuple[float, str, float]]) -> str:
+        during = [r for r in records if self.start <= r[0] < self.fault_ends]
+        after = [r for r in records if self.fault_ends <= r[0] < self.end]
+        failed_after = [t for t, s, _seconds in after if not ok(s)]
         recovery = f"{max(failed_after) - self.fault_ends:.1f} s" if failed_after else "0 s"
 
-        def answers(statuses) -> str:
-            return ", ".join(f"{s}: {n}" for s, n in sorted(Counter(statuses).items())) or "-"
+        def answers(rows) -> str:
+            if not rows:
+                return "-"
+            counts = ", ".join(f"{s}: {n}" for s, n in sorted(Counter(s for _t, s, _d in rows).items()))
+            return f"{counts} (median {statistics.median(d for _t, _s, d in rows) * 1000:.0f} ms)"
 
         return (
             f"{self.name:<22}{len(during) + len(after):>9}   {recovery:>9}   during: {answers(during)}; "
-            f"after: {answers(s for _t, s in after)}"
+            f"after: {answers(after)}"
         )
 
 
