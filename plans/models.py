@@ -19,6 +19,8 @@ from taggit.managers import TaggableManager
 from taggit.models import TagBase, TaggedItemBase
 
 from plans import catalogue, choices, notifications, permissions, workflow
+from plans.archive.mapping import empty_content, render
+from plans.archive.write import write
 from plans.choices import STAGES  # noqa: F401  (re-exported: forms and the archive code name it here)
 from plans.parts import CHILDREN, VOCABULARY_NAMES
 from plans.uploads import UploadField
@@ -230,9 +232,6 @@ def validate_archive_layout(layout) -> None:
     """A layout the exporter can write back to the archive (plans/archive/mapping.py describes the format):
     checked part by part, then written once with empty content. A malformed layout made the plan's archive
     download, the collection ZIP and `export_plans` fail for everybody."""
-    from plans.archive.mapping import empty_content, render
-    from plans.archive.write import write
-
     where = _layout_problem(layout)
     if where is None:
         try:

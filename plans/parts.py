@@ -68,9 +68,7 @@ class Vocabulary:
     def through(self) -> type[Model]:
         if self.through_name:
             return apps.get_model("plans", self.through_name)
-        from plans.models import Plan
-
-        return getattr(Plan, self.name).through
+        return getattr(apps.get_model("plans", "Plan"), self.name).through
 
     @property
     def is_taggit(self) -> bool:

@@ -16,9 +16,13 @@ import re
 from collections import Counter
 
 import nh3
+from django.apps import apps
 from django.db.models.signals import pre_save
 from django.utils.html import linebreaks
 from django.utils.safestring import SafeString, mark_safe
+
+from plans.catalogue import TEXT_ANSWER_FIELDS
+from plans.parts import CHILDREN
 
 ALLOWED_TAGS = {
     "p",
@@ -156,11 +160,7 @@ def answer_html(obj, field: str) -> SafeString:
 def answer_fields(model) -> tuple[str, ...]:
     """The answer fields of a plan or child model whose clean HTML is stored (plans/parts.py names the
     children's)."""
-    from plans.catalogue import TEXT_ANSWER_FIELDS
-    from plans.models import Plan
-    from plans.parts import CHILDREN
-
-    if model is Plan:
+    if model is apps.get_model("plans", "Plan"):
         return TEXT_ANSWER_FIELDS
     return next((c.answer_fields for c in CHILDREN if c.model is model), ())
 
@@ -174,8 +174,5 @@ def _store(sender, instance, update_fields=None, **kwargs):
 def connect() -> None:
     """Sanitise the answers of every plan and child row when it is saved, including raw saves (fixtures,
     revision restores); a save limited to `update_fields` that include answers must list `answers_html`."""
-    from plans.models import Plan
-    from plans.parts import CHILDREN
-
-    for model in (Plan, *(c.model for c in CHILDREN if c.answer_fields)):
+    for model in (apps.get_model("plans", "Plan"), *(c.model for c in CHILDREN if c.answer_fields)):
         pre_save.connect(_store, sender=model, dispatch_uid=f"sanitise-{model.__name__}")

@@ -29,6 +29,8 @@ from django.http import FileResponse, Http404, HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
+from plans import permissions
+
 
 @dataclass(frozen=True)
 class Kind:
@@ -185,8 +187,7 @@ def is_image(name: str) -> bool:
 @require_safe
 def serve(request: HttpRequest, path: str) -> FileResponse:
     """An uploaded file, only for those who may see its plan: 404 otherwise, as for the plan itself."""
-    from plans import permissions
-    from plans.models import Evidence
+    from plans.models import Evidence  # plans.models imports this module (UploadField)
 
     evidence = Evidence.objects.filter(file=path).select_related("plan").first()
     kind = kind_of(path)

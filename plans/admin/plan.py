@@ -23,6 +23,7 @@ from plans.admin.fieldsets import ALWAYS_READONLY, SUPERUSER_FIELDS, plan_fields
 from plans.admin.forms import LearningQuestionForm, PlanAdminForm
 from plans.models import BlogLink, Lab, Plan, PlanEvent
 from plans.parts import CHILDREN
+from plans.presentation import detail_context
 
 # ---------------------------------------------------------------- inlines
 
@@ -296,8 +297,6 @@ class PlanAdmin(admin.ModelAdmin):
         plan = self._plan_or_404(request, object_id)
         if not permissions.can_preview(request.user, plan):
             raise PermissionDenied
-        from plans.presentation import detail_context
-
         # The public page's own context and template: the preview is what the public will see.
         plan = Plan.objects.filter(pk=plan.pk).with_content_for(None).get()
         context = {**detail_context(plan), "preview": True}

@@ -1,7 +1,8 @@
 """ORM → Document: the current state of a plan as an archive document.
 
-Models are imported inside the functions so that `plans.archive` can be imported before the app registry
-is ready (the parser and writer need no Django at all).
+No model is imported at the top (the SDG names are read inside `sdg_names`): `plans.archive` can be imported
+before the app registry is ready (the parser and writer need no Django at all), and `plans.models`
+imports the mapping and the writer to check layouts.
 """
 
 import unicodedata
@@ -12,6 +13,8 @@ from django.conf import settings
 from plans import catalogue as cat
 from plans.archive.document import Document
 from plans.archive.mapping import META_FIELDS, TAG_KEYS, empty_content, render
+from plans.archive.write import write
+from plans.choices import BlogLinkStatus
 from plans.parts import CHILDREN, PREFETCH  # noqa: F401  (PREFETCH re-exported: the archive dumps every part)
 
 # What the archive carries of a plan's own row: its answers (from the catalogue) and its metadata.
@@ -37,8 +40,6 @@ def plan_content(plan, private: bool = True) -> dict:
     """The plan's content in the shape `mapping` uses, read through prefetch-friendly `.all()` calls.
     Without `private`, only what the public may see of it: approved blog links, and the focal-point e-mail
     only when the site publishes e-mails (see `permissions.can_see_private_parts`)."""
-    from plans.models import BlogLink
-
     content = empty_content()
     content["plan"] = {name: getattr(plan, name) for name in PLAN_FIELDS}
     if not (private or settings.PUBLIC_FOCAL_POINT_EMAILS):
@@ -51,7 +52,7 @@ def plan_content(plan, private: bool = True) -> dict:
     for child in CHILDREN:
         rows = getattr(plan, child.related_name).all()
         if child.reviewed and not private:
-            rows = [r for r in rows if r.status == BlogLink.Status.APPROVED]
+            rows = [r for r in rows if r.status == BlogLinkStatus.APPROVED]
         content[child.content_key] = [_archived(row, child.archived) for row in rows]
     return content
 
@@ -101,8 +102,6 @@ def archive_file(plan, *, private: bool, names: dict[int, str] | None = None) ->
     public may see. Read the plan with `PlanQuerySet.with_content_for()` (or every part prefetched).
     Raises UnwritableLayout for a malformed layout, so that callers writing many files skip this one (and
     log it) and a single download answers a clean error: one broken plan never breaks the others."""
-    from plans.archive.write import write
-
     try:
         return archive_name(plan), write(dump(plan, names, private))
     except (AttributeError, IndexError, KeyError, TypeError, ValueError) as exc:

@@ -14,6 +14,7 @@ from typing import TextIO
 from django.db import DatabaseError, transaction
 from django.utils.translation import gettext as _
 
+from plans import cache, search
 from plans.archive.document import ArchiveError, gettext_noop
 from plans.archive.load import Loader, Pending, digest
 from plans.archive.mapping import read
@@ -117,8 +118,6 @@ def import_files(
 
 
 def _import(paths: list[str], status: str, err: TextIO) -> Result:
-    from plans import search
-
     result = Result()
     started = time.perf_counter()
     files = collect(paths)
@@ -226,8 +225,6 @@ def _import(paths: list[str], status: str, err: TextIO) -> Result:
             create(pending)
     progress.clear()
     if result.imported or result.updated:
-        from plans import cache
-
         cache.bump()  # cached public pages carry the content version: they must not show the old plans
     result.seconds = time.perf_counter() - started
     return result

@@ -15,14 +15,17 @@ import datetime
 import hashlib
 import json
 from dataclasses import dataclass
+from types import SimpleNamespace as NS
 
 from django.db import connection
 from django.utils import timezone
 from django.utils.text import slugify
 
+from plans import search
 from plans.archive.dump import PLAN_FIELDS, PREFETCH, plan_content
 from plans.archive.mapping import CHILDREN as COLLECTIONS
 from plans.archive.mapping import TAG_KEYS, TEXT_FIELDS, child_part, empty_content
+from plans.models import SDG, Lab, Plan
 from plans.parts import CHILDREN, TAG_VOCABULARIES, VOCABULARY_NAMES, vocabulary
 from plans.sanitise import answer_fields, answers_html
 
@@ -126,8 +129,6 @@ class Loader:
     """Writes the content of parsed files to the database, remembering lookups between files."""
 
     def __init__(self, status: str = "published"):
-        from plans.models import SDG, Lab, Plan
-
         self.status = status
         self.tag_models = {v.name: v.tag_model for v in TAG_VOCABULARIES}
         self.tags: dict[str, dict[str, int]] = {}
@@ -176,8 +177,6 @@ class Loader:
         return known is not None and known[1] == sha
 
     def lab_id(self, country: str) -> int | None:
-        from plans.models import Lab
-
         if not country:
             return None
         name = f"Accelerator Lab {country}"[:200]
@@ -217,8 +216,6 @@ class Loader:
     def create_many(self, pending: list["Pending"]) -> list[int]:
         """Create the plans of new files with a handful of queries for all of them. Call inside a
         transaction; if it fails, call `forget()` and retry file by file to find the culprit."""
-        from plans.models import Plan
-
         plans = [self._new_plan(p) for p in pending]
         if connection.vendor == "postgresql":
             # COPY with ids from the sequence: bulk_create spent longer quoting kilobytes of answers into
@@ -243,8 +240,6 @@ class Loader:
     def _index(self, plans: list, pending: list["Pending"]) -> None:
         """Full-text index rows for new plans, from the content in hand rather than re-read from the
         database (the search module's own rebuild prefetches every relation again)."""
-        from plans import search
-
         labs = {pk: name for name, pk in self.labs.items()}
         rows = []
         for obj, p in zip(plans, pending, strict=True):
@@ -269,8 +264,6 @@ class Loader:
         return values
 
     def _new_plan(self, p: "Pending"):
-        from plans.models import Plan
-
         plan = p.content["plan"]
         published_at = None
         if self.status == "published":
@@ -291,8 +284,6 @@ class Loader:
     def _update(self, pk: int, p: "Pending") -> bool:
         """Apply the three-way merge; False (and only the file's fingerprint stored) when the file differs
         from the last import in layout only, e.g. blank lines, so that `updated_at` stays."""
-        from plans.models import Plan
-
         new, raw_title, markers, layout = p.content, p.raw_title, p.markers, p.stored_layout()
         obj = Plan.objects.prefetch_related(*PREFETCH).get(pk=pk)
         current = plan_content(obj)
@@ -426,8 +417,6 @@ class _Rows(list):
 def index_view(pk: int, content: dict, lab_name: str):
     """A read-only stand-in for a prefetched Plan built from imported content, for `search.document()`:
     indexing a freshly imported plan then costs no query at all."""
-    from types import SimpleNamespace as NS
-
     plan = content["plan"]
     return NS(
         pk=pk,

@@ -18,6 +18,7 @@ from plans.archive.document import (
     gettext_noop,
 )
 from plans.archive.text import GROUP_CLOSE, GROUP_OPEN, is_blank, is_heading
+from plans.catalogue import match_heading, match_prompt
 
 _ = gettext_noop
 TRUNCATED = _('truncated group: <div class="group"> is never closed')
@@ -48,8 +49,6 @@ def _prompt_text(line: str) -> str:
 
 def parse(text: str) -> tuple[Document, list[Problem]]:
     """Parse the text of one file. Lines are split on "\\n" only: one metadata value holds a bare "\\r"."""
-    from plans.catalogue import match_heading, match_prompt  # the catalogue is pure data, imported late
-
     warnings: list[Problem] = []
     lines = text.replace("\r\n", "\n").split("\n")
     if lines and lines[-1] == "":
