@@ -24,6 +24,18 @@ ROLE_FLAGS = ("is_active", "is_staff", "is_superuser")
 _request: ContextVar[HttpRequest | None] = ContextVar("audit_request", default=None)
 
 
+def _account(verbose_name) -> models.ForeignKey:
+    """An account an event names; emptied when the account is deleted, the row staying."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=verbose_name,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+
 class AuditEvent(models.Model):
     """One security-relevant event. Rows are only ever added: the admin shows them read-only, to
     superusers. `username` keeps the name as typed or as it was, so a row still reads right after the
@@ -39,23 +51,9 @@ class AuditEvent(models.Model):
 
     at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
     kind = models.CharField(_("event"), max_length=30, choices=Kind.choices)
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("user"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    user = _account(_("user"))
     username = models.CharField(_("username"), max_length=150, blank=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("changed by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    actor = _account(_("changed by"))
     ip_address = models.GenericIPAddressField(_("address"), null=True, blank=True)
     detail = models.CharField(_("detail"), max_length=500, blank=True)
 
@@ -162,7 +160,7 @@ def _m2m_receiver(kind: str, label: str, other: str):
 
 def connect() -> None:
     """Connect the receivers (called once from PlansConfig.ready)."""
-    from plans.models import Lab
+    from plans.models import Lab  # plans.models imports this module (AuditEvent)
 
     user_model = get_user_model()
     user_logged_in.connect(_signed_in, dispatch_uid="audit-signed-in")

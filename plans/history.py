@@ -8,6 +8,7 @@ the tests call them directly.
 
 import difflib
 from collections import defaultdict
+from contextlib import contextmanager
 
 import reversion
 from django.db import transaction
@@ -163,6 +164,15 @@ def compare_versions(a, b) -> list[dict]:
 # ---------------------------------------------------------------- restore
 
 
+@contextmanager
+def revision_by(user):
+    """One new revision of a plan's history by `user`, in one transaction with the change it records. The
+    caller adds the plan (`reversion.add_to_revision`) once its parts are saved, and says what changed."""
+    with transaction.atomic(), reversion.create_revision(manage_manually=True):
+        reversion.set_user(user)
+        yield
+
+
 def restore_revision(plan, version, user):
     """Put the plan's content back as it was in `version`, as a new revision by `user`; returns the plan.
 
@@ -176,7 +186,7 @@ def restore_revision(plan, version, user):
     stored = list(version.revision.version_set.select_related("content_type"))
     in_revision = {(v.content_type.model_class(), v.object_id) for v in stored}
     tag_models = {v.tag_model for v in TAG_VOCABULARIES}
-    with transaction.atomic(), reversion.create_revision(manage_manually=True):
+    with revision_by(user):
         kept = {name: getattr(plan, name) for name in KEPT_ON_RESTORE}
         reviewed = {link.pk: link for link in plan.blog_links.all()}
         # Parts the plan has now and did not have then go. (django-reversion's own `revert(delete=True)`
@@ -205,7 +215,6 @@ def restore_revision(plan, version, user):
                 for name in BlogLink.REVIEW_ATTNAMES:
                     setattr(link, name, getattr(before, name))
             link.save(update_fields=BlogLink.REVIEW_ATTNAMES)
-        reversion.set_user(user)
         reversion.set_comment(_("Restored the version of %(when)s.") % {"when": when(version)})
         reversion.add_to_revision(plan)
     return plan

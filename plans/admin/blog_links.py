@@ -5,7 +5,6 @@ import reversion
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -13,7 +12,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from plans import permissions, workflow
+from plans import history, permissions, workflow
 from plans.admin.forms import RejectForm
 from plans.admin.plan import REVIEW_FIELDS
 from plans.models import BlogLink, Lab, Plan, PlanEvent
@@ -119,8 +118,7 @@ class BlogLinkAdmin(admin.ModelAdmin):
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         if request.method == "POST":
             # A blog link is part of its plan's content: its save is a revision of the plan.
-            with transaction.atomic(), reversion.create_revision(manage_manually=True):
-                reversion.set_user(request.user)
+            with history.revision_by(request.user):
                 return super().changeform_view(request, object_id, form_url, extra_context)
         extra_context = extra_context or {}
         if object_id:
