@@ -115,16 +115,23 @@ def _tagged_meta(prefix: str) -> tuple[list[models.Index], list[models.UniqueCon
     )
 
 
-class TaggedMethod(TaggedItemBase):
+class TaggedPlan(TaggedItemBase):
+    """A plan's assignment of one tag of a vocabulary: one concrete subclass (table) per vocabulary."""
+
     content_object = models.ForeignKey("Plan", on_delete=models.CASCADE, db_index=False)
+
+    class Meta:
+        abstract = True
+
+
+class TaggedMethod(TaggedPlan):
     tag = models.ForeignKey(MethodTag, on_delete=models.CASCADE, related_name="tagged_items", db_index=False)
 
     class Meta:
         indexes, constraints = _tagged_meta("taggedmethod")
 
 
-class TaggedDatasource(TaggedItemBase):
-    content_object = models.ForeignKey("Plan", on_delete=models.CASCADE, db_index=False)
+class TaggedDatasource(TaggedPlan):
     tag = models.ForeignKey(
         DatasourceTag, on_delete=models.CASCADE, related_name="tagged_items", db_index=False
     )
@@ -133,8 +140,7 @@ class TaggedDatasource(TaggedItemBase):
         indexes, constraints = _tagged_meta("taggeddatasource")
 
 
-class TaggedThematicArea(TaggedItemBase):
-    content_object = models.ForeignKey("Plan", on_delete=models.CASCADE, db_index=False)
+class TaggedThematicArea(TaggedPlan):
     tag = models.ForeignKey(
         ThematicAreaTag, on_delete=models.CASCADE, related_name="tagged_items", db_index=False
     )
@@ -244,6 +250,13 @@ def validate_archive_layout(layout) -> None:
             code="archive_layout",
             params={"where": where},
         )
+
+
+def _vocabulary(through, verbose_name) -> TaggableManager:
+    """One tag vocabulary of a plan (plans/parts.py lists them), listed by name."""
+    return TaggableManager(
+        through=through, blank=True, ordering=["name"], related_name="plans", verbose_name=verbose_name
+    )
 
 
 class PlanQuerySet(models.QuerySet):
@@ -363,23 +376,9 @@ class Plan(models.Model):
     bonus_answer = models.TextField(_("bonus question"), blank=True)
 
     # Tags
-    methods = TaggableManager(
-        through=TaggedMethod, blank=True, ordering=["name"], related_name="plans", verbose_name=_("methods")
-    )
-    datasources = TaggableManager(
-        through=TaggedDatasource,
-        blank=True,
-        ordering=["name"],
-        related_name="plans",
-        verbose_name=_("data sources"),
-    )
-    thematic_areas = TaggableManager(
-        through=TaggedThematicArea,
-        blank=True,
-        ordering=["name"],
-        related_name="plans",
-        verbose_name=_("thematic areas"),
-    )
+    methods = _vocabulary(TaggedMethod, _("methods"))
+    datasources = _vocabulary(TaggedDatasource, _("data sources"))
+    thematic_areas = _vocabulary(TaggedThematicArea, _("thematic areas"))
     sdgs = models.ManyToManyField(SDG, blank=True, related_name="plans", verbose_name=_("SDGs"))
 
     # Archive fidelity: what the format carries that is not content of its own. Only superusers edit these
