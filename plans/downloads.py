@@ -231,9 +231,13 @@ def xlsx_file(queryset: QuerySet, request: HttpRequest | None):
     sheet = workbook.create_sheet("plans")
     sheet.freeze_panes = "A2"
     sheet.append([name for name, _value in cols])
-    for chunk in iter_chunks(queryset):
-        for plan in chunk:
-            sheet.append([_xlsx_cell(sheet, value(plan)) for _name, value in cols])
+    try:
+        for chunk in iter_chunks(queryset):
+            for plan in chunk:
+                sheet.append([_xlsx_cell(sheet, value(plan)) for _name, value in cols])
+    except BaseException:
+        sheet.close()  # else its row writer fails again when garbage-collected (e.g. the database went away)
+        raise
     out = tempfile.TemporaryFile()
     workbook.save(out)
     out.seek(0)

@@ -10,8 +10,10 @@ served; 200 with "cache": "down" when only the cache is down, because every page
 slower): a load balancer should keep sending traffic, and a monitor can still alert on the body.
 """
 
+import logging
+
 from django.core.cache import cache
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
@@ -19,6 +21,7 @@ from django.views.decorators.cache import never_cache
 from plans.middleware import RETRY_AFTER
 
 _unapplied: int | None = None
+log = logging.getLogger(__name__)
 
 
 def check_migrations() -> int:
@@ -29,6 +32,16 @@ def check_migrations() -> int:
         executor = MigrationExecutor(connection)
         _unapplied = len(executor.migration_plan(executor.loader.graph.leaf_nodes()))
     return _unapplied
+
+
+def check_migrations_at_start() -> None:
+    """A worker's start-up (acclab/wsgi.py): check now, or, when the database does not answer (a worker
+    restarted during an outage), leave it to the first /healthz that reaches the database. A worker that
+    fails to boot makes gunicorn's master stop altogether, and then nothing recovers by itself."""
+    try:
+        check_migrations()
+    except DatabaseError as exc:
+        log.warning("Migrations not checked at start-up, the database does not answer: %r", exc)
 
 
 def _database() -> str:

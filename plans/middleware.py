@@ -3,11 +3,12 @@
 import logging
 import sys
 from collections.abc import Callable
+from itertools import chain
 from urllib.parse import urlencode
 
 from django.core.signals import got_request_exception
 from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import FileResponse, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
 
@@ -49,7 +50,8 @@ class DatabaseUnavailable:
 
     What views raise (pages, the API, the admin, templates rendered after the view) is caught here; what a
     middleware inside this one raises (reading a signed-in reader's session) has already become the 500
-    page, which is replaced. A download that already started streaming cannot change its status any more."""
+    page, which is replaced; a streamed download's first piece is produced here (`started`). Past that
+    piece, a download cut by an outage can only end early."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
@@ -59,6 +61,19 @@ class DatabaseUnavailable:
         response = self.get_response(request)
         if getattr(request, "database_unreachable", False) and response.status_code == 500:
             return self.unavailable(request)
+        if response.streaming and not response.is_async and not isinstance(response, FileResponse):
+            return self.started(request, response)
+        return response
+
+    def started(self, request: HttpRequest, response: StreamingHttpResponse) -> HttpResponse:
+        """A streamed download queries the database while it streams, once its 200 has been sent: its first
+        piece is produced here, while the status can still change."""
+        pieces = iter(response.streaming_content)
+        try:
+            first = next(pieces, None)
+        except (OperationalError, InterfaceError) as exc:
+            return self.process_exception(request, exc)
+        response.streaming_content = pieces if first is None else chain([first], pieces)
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:

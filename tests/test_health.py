@@ -11,6 +11,7 @@ from django.test import Client, override_settings
 from acclab.settings import redis_cache
 from plans import cache, health
 
+DOWNLOADS = [f"/plans/download.{ext}" for ext in ("csv", "xlsx", "json", "geojson", "zip")]
 CLOSED_PORT = 1  # nothing listens on port 1 of the loopback: connections are refused at once
 
 
@@ -103,14 +104,14 @@ def database_down(db):
 
 @pytest.mark.parametrize(
     "url",
-    ["/", "/plans/", "/plans/some-plan/", "/map/", "/map/pins.json", "/stats/", "/api/plans/"],
+    ["/", "/plans/", "/plans/some-plan/", "/map/", "/map/pins.json", "/stats/", "/api/plans/", *DOWNLOADS],
 )
 def test_it_answers_503_with_retry_after_while_the_database_is_down(db, client, database_down, url):
     response = client.get(url)
     assert response.status_code == 503
     assert response["Retry-After"] == "30"
     assert "no-cache" in response["Cache-Control"]
-    if url != "/api/plans/":
+    if not url.startswith(("/api/", "/plans/download")):
         assert "The site is back in a moment" in response.content.decode()
 
 
@@ -138,3 +139,15 @@ def test_it_answers_503_to_a_signed_in_reader_too(reviewer):
     assert response.status_code == 503
     assert response["Retry-After"] == "30"
     assert "The site is back in a moment" in response.content.decode()
+
+
+def test_it_starts_a_worker_while_the_database_is_down_and_checks_migrations_later(db, client, monkeypatch):
+    # A worker that fails to boot makes gunicorn stop altogether: a worker restarted during an outage must
+    # start, and /healthz checks the migrations once the database answers.
+    monkeypatch.setattr(health, "_unapplied", None)
+    with unreachable_database():
+        health.check_migrations_at_start()
+        assert health._unapplied is None
+        assert client.get("/healthz").status_code == 503
+    assert client.get("/healthz").json() == {"database": "ok", "cache": "ok"}
+    assert health._unapplied == 0
