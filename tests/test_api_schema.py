@@ -32,7 +32,9 @@ def conforms(schema, operation: str, response) -> None:
     headers = {name.lower(): [value] for name, value in response.items()}
     answer = schemathesis.Response(response.status_code, headers, response.content, request, 0.0, True)
     documented = schema[operation]["GET"]
-    assert documented.responses.find_by_status_code(response.status_code), f"{response.status_code} undocumented"
+    assert documented.responses.find_by_status_code(response.status_code), (
+        f"{response.status_code} undocumented"
+    )
     documented.validate_response(answer)
 
 
