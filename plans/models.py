@@ -22,6 +22,7 @@ from plans import catalogue, choices, notifications, permissions, workflow
 from plans.archive.mapping import empty_content, render
 from plans.archive.write import write
 from plans.choices import STAGES  # noqa: F401  (re-exported: forms and the archive code name it here)
+from plans.i18n import SDG_NAMES
 from plans.parts import CHILDREN, VOCABULARY_NAMES
 from plans.uploads import UploadField
 from plans.validators import LATITUDE, LONGITUDE, validate_latitude, validate_link_url, validate_longitude
@@ -65,7 +66,12 @@ class SDG(models.Model):
         verbose_name_plural = _("SDGs")
 
     def __str__(self) -> str:
-        return f"{self.number}. {self.name}"
+        return f"{self.number}. {self.display_name}"
+
+    @property
+    def display_name(self) -> str:
+        """The goal's official name in the active language (the database keeps the English one)."""
+        return str(SDG_NAMES.get(self.number, self.name))
 
 
 class LongTagBase(TagBase):
@@ -796,6 +802,23 @@ class ContentVersion(models.Model):
 
     def __str__(self) -> str:
         return str(self.value)
+
+
+class UserPreference(models.Model):
+    """A person's interface language, chosen with set_language (plans.i18n): it sets the language of their
+    admin and of the e-mails they receive, whatever the language of the plans they handle."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preference", verbose_name=_("user")
+    )
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES)
+
+    class Meta:
+        verbose_name = _("user preference")
+        verbose_name_plural = _("user preferences")
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.language}"
 
 
 # The audit log of sign-ins and role changes lives with its receivers and admin in plans/audit.py.

@@ -1,0 +1,109 @@
+"""The three interface languages: the SDGs' official names, the links between a page's language versions,
+the staff member's remembered language (the admin, the sign-in pages, e-mails) and Django's set_language
+view that remembers it.
+
+Public pages live under /fr/… and /es/… with English unprefixed (acclab/urls.py). Django's LocaleMiddleware
+then forces English on every unprefixed path, the admin included: `staff_language` gives those staff pages
+the language the person chose instead (remembered on the user, else the language cookie, else the
+browser's Accept-Language), whatever the language of the plan being edited.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.urls import translate_url
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+from django.views import i18n
+
+# The official UN short names; the database keeps the English one (SDG.name), the catalogues translate
+# these (the French and Spanish official names are in the fr/es catalogues).
+SDG_NAMES = {
+    1: _("No poverty"),
+    2: _("Zero hunger"),
+    3: _("Good health and well-being"),
+    4: _("Quality education"),
+    5: _("Gender equality"),
+    6: _("Clean water and sanitation"),
+    7: _("Affordable and clean energy"),
+    8: _("Decent work and economic growth"),
+    9: _("Industry, innovation and infrastructure"),
+    10: _("Reduced inequalities"),
+    11: _("Sustainable cities and communities"),
+    12: _("Responsible consumption and production"),
+    13: _("Climate action"),
+    14: _("Life below water"),
+    15: _("Life on land"),
+    16: _("Peace, justice and strong institutions"),
+    17: _("Partnerships for the goals"),
+}
+
+# Unprefixed pages for staff: the admin and its sign-in, two-factor and password-reset pages, and the
+# language switch itself. Everything else unprefixed is either English public pages or data (API, downloads).
+STAFF_PATHS = ("/admin/", "/reset/", "/i18n/")
+
+
+@dataclass(frozen=True)
+class LanguageLink:
+    code: str
+    name: str  # in its own language ("Français"), as a reader looking for theirs expects
+    url: str  # the same page in this language (path and query)
+    current: bool
+
+
+def language_links(request: HttpRequest) -> list[LanguageLink]:
+    """The current page in each interface language (translate_url keeps the query string); a page outside
+    the language-prefixed URLs links to itself."""
+    here = translation.get_language()
+    path = request.get_full_path()
+    return [
+        LanguageLink(
+            code, translation.get_language_info(code)["name_local"], translate_url(path, code), code == here
+        )
+        for code, _name in settings.LANGUAGES
+    ]
+
+
+def remembered_language(user) -> str | None:
+    """The interface language `user` chose with set_language, if any (None for anonymous users)."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    from plans.models import UserPreference
+
+    return UserPreference.objects.filter(user=user).values_list("language", flat=True).first()
+
+
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Django's set_language (cookie, and `next` translated to the chosen language), which also remembers
+    the choice on a signed-in user, so that their admin and their e-mails follow it on any device."""
+    response = i18n.set_language(request)
+    language = request.POST.get(i18n.LANGUAGE_QUERY_PARAMETER)
+    if request.method == "POST" and request.user.is_authenticated and language in dict(settings.LANGUAGES):
+        from plans.models import UserPreference
+
+        UserPreference.objects.update_or_create(user=request.user, defaults={"language": language})
+    return response
+
+
+def staff_language(get_response: Callable[[HttpRequest], HttpResponse]):
+    """For the staff pages (STAFF_PATHS), after AuthenticationMiddleware: activate the signed-in user's
+    remembered language, else the cookie's or the browser's, which LocaleMiddleware ignores there because
+    English is unprefixed."""
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        if request.path_info.startswith(STAFF_PATHS):
+            language = remembered_language(request.user) or translation.get_language_from_request(
+                request, check_path=False
+            )
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
+        return get_response(request)
+
+    return middleware
+
+
+def language_of(user) -> str:
+    """The language in which to write to `user`: the one they chose, else the site's default."""
+    return remembered_language(user) or settings.LANGUAGE_CODE
