@@ -1,5 +1,12 @@
-"""The URL map: the admin, the public site (plans namespace), feeds, sitemap and robots.txt."""
+"""The URL map: the admin, the public site (plans namespace), feeds, sitemap and robots.txt.
 
+The public site and its feed are in three languages: English unprefixed at the URLs it always had, French
+under /fr/ and Spanish under /es/ (i18n_patterns). Staff pages (the admin, sign-in) stay unprefixed in the
+language the person chose (plans.i18n.staff_language); data (the API, downloads, media, the sitemap that
+lists every language's URLs) and operations (/healthz, CSP reports, robots.txt) have no language to choose.
+"""
+
+from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
@@ -9,6 +16,7 @@ from plans import views as plan_views
 from plans.feeds import LatestPlansFeed
 from plans.headers import csp_report
 from plans.health import healthz
+from plans.i18n import set_language
 from plans.sitemaps import SITEMAPS
 from plans.uploads import serve as serve_upload
 
@@ -21,12 +29,13 @@ urlpatterns = [
     path("", include("plans.signin_urls")),
     # Authoring and review
     path("admin/", admin.site.urls),
+    # Django's language switch, which also remembers a signed-in person's choice
+    path("i18n/setlang/", set_language, name="set_language"),
     # Operations: load balancers and the benchmarks' floor (one trivial query)
     path("healthz", healthz, name="healthz"),
     # Browsers report Content-Security-Policy violations here (see SECURE_CSP)
     path("csp-report/", csp_report, name="csp-report"),
     # Machine-readable
-    path("feeds/plans/", LatestPlansFeed(), name="feed"),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("robots.txt", plan_views.robots_txt, name="robots"),
     # Open data: the read-only API, and downloads before the public site so that
@@ -35,9 +44,15 @@ urlpatterns = [
     path("", include("plans.download_urls")),
     # Uploaded evidence files, each only for those who may see its plan (MEDIA_URL)
     path("media/<path:path>", serve_upload, name="media"),
+]
+
+urlpatterns += i18n_patterns(
+    # The feed's title and links in the reader's language
+    path("feeds/plans/", LatestPlansFeed(), name="feed"),
     # Public site
     path("", include("plans.urls")),
-]
+    prefix_default_language=False,
+)
 
 handler404 = "plans.views.page_not_found"
 handler500 = "plans.views.server_error"

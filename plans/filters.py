@@ -318,7 +318,7 @@ def facet(name: str, data, queryset: QuerySet) -> Facet:
             result.values.reverse()
     elif name == "sdgs":
         result.values = [
-            FacetValue(str(s.number), f"{s.number}. {s.name}", tally[s.pk], str(s.number) in chosen, s.colour)
+            FacetValue(str(s.number), str(s), tally[s.pk], str(s.number) in chosen, s.colour)
             for s in SDG.objects.filter(pk__in=list(tally)).order_by("number")
         ]
     else:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.http import HttpRequest, HttpResponse
 from django.urls import translate_url
 from django.utils import translation
@@ -49,30 +50,38 @@ STAFF_PATHS = ("/admin/", "/reset/", "/i18n/")
 class LanguageLink:
     code: str
     name: str  # in its own language ("Français"), as a reader looking for theirs expects
-    url: str  # the same page in this language (path and query)
+    url: str  # the same page in this language, with its query (the switcher keeps the reader's filters)
+    alternate: str  # the same page in this language, absolute and without query (hreflang, like canonical)
     current: bool
+    default: bool  # the unprefixed English page: hreflang's x-default
 
 
 def language_links(request: HttpRequest) -> list[LanguageLink]:
-    """The current page in each interface language (translate_url keeps the query string); a page outside
-    the language-prefixed URLs links to itself."""
+    """The current page in each interface language; a page outside the language-prefixed URLs (the 404 of
+    an unknown path) links to itself."""
     here = translation.get_language()
-    path = request.get_full_path()
     return [
         LanguageLink(
-            code, translation.get_language_info(code)["name_local"], translate_url(path, code), code == here
+            code,
+            translation.get_language_info(code)["name_local"],
+            translate_url(request.get_full_path(), code),
+            settings.SITE_URL + translate_url(request.path, code),
+            code == here,
+            code == settings.LANGUAGE_CODE,
         )
         for code, _name in settings.LANGUAGES
     ]
 
 
 def remembered_language(user) -> str | None:
-    """The interface language `user` chose with set_language, if any (None for anonymous users)."""
+    """The interface language `user` chose with set_language, if any (None for anonymous users). Select
+    `preference` with the users when asking for many."""
     if not getattr(user, "is_authenticated", False):
         return None
-    from plans.models import UserPreference
-
-    return UserPreference.objects.filter(user=user).values_list("language", flat=True).first()
+    try:
+        return user.preference.language
+    except ObjectDoesNotExist:
+        return None
 
 
 def set_language(request: HttpRequest) -> HttpResponse:

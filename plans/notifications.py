@@ -14,8 +14,10 @@ from django.core.mail import EmailMessage, mailers
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 
+from plans.i18n import language_of
 from plans.permissions import REVIEW_PERMISSION
 from plans.workflow import REVIEWERS, TRANSITIONS
 
@@ -56,12 +58,23 @@ def focal_points(plan):
 
 
 def plan_event(event) -> int:
-    """Mail the people concerned by `event`; returns the number of messages sent."""
+    """Mail the people concerned by `event`, each in their language; returns the number of messages sent."""
     plan, transition = event.plan, TRANSITIONS[event.action]
     recipients = reviewers() if transition.tells == REVIEWERS else focal_points(plan)
-    addresses = sorted({u.email for u in recipients if u.email and u.pk != event.actor_id})
-    if not addresses:
+    by_address = {
+        u.email: u for u in recipients.select_related("preference") if u.email and u.pk != event.actor_id
+    }
+    if not by_address:
         return 0
+    # One message per recipient: focal points of a lab must not learn each other's addresses from Cc.
+    messages = []
+    for address in sorted(by_address):
+        with translation.override(language_of(by_address[address])):
+            messages.append(_message(event, plan, transition, address))
+    return mailers.default.send_messages(messages)
+
+
+def _message(event, plan, transition, address: str) -> EmailMessage:
     actor = (event.actor.get_full_name() or event.actor.get_username()) if event.actor else _("Someone")
     link = settings.SITE_URL + reverse("admin:plans_plan_change", args=[plan.pk])
     announcement = transition.announcement % {"actor": actor, "plan": plan.title}
@@ -72,6 +85,4 @@ def plan_event(event) -> int:
     if event.comment:
         lines += ["", event.comment]
     lines += ["", link]
-    message = "\n".join(lines)
-    # One message per recipient: focal points of a lab must not learn each other's addresses from Cc.
-    return mailers.default.send_messages([EmailMessage(subject, message, to=[a]) for a in addresses])
+    return EmailMessage(subject, "\n".join(lines), to=[address])

@@ -260,7 +260,7 @@ def statistics(filterset) -> dict:
         "country_count": len(countries),
         "methods": _bars(tags["methods"]),
         "datasources": _bars(tags["datasources"]),
-        "sdgs": _bars([(f"{s.number}. {s.name}", sdg_tally.get(s.pk, 0), s.number, s.colour) for s in sdgs]),
+        "sdgs": _bars([(str(s), sdg_tally.get(s.pk, 0), s.number, s.colour) for s in sdgs]),
         "stages": _bars([(label, stage_counts.get(key, 0)) for key, label in STAGES]),
         "handover": _bars([(handover_labels.get(k, k), n) for k, n in handover.most_common()]),
     }

@@ -1,4 +1,5 @@
-"""The sitemap: the public pages and every published plan."""
+"""The sitemap: the public pages and every published plan, each in every interface language with its
+alternates (hreflang, x-default = the unprefixed English page)."""
 
 from django.contrib.sitemaps import Sitemap
 from django.urls import reverse
@@ -6,7 +7,13 @@ from django.urls import reverse
 from plans.models import Plan
 
 
-class PlanSitemap(Sitemap):
+class LanguagesSitemap(Sitemap):
+    i18n = True
+    alternates = True
+    x_default = True
+
+
+class PlanSitemap(LanguagesSitemap):
     changefreq = "monthly"
     limit = 5000
 
@@ -17,7 +24,7 @@ class PlanSitemap(Sitemap):
         return item.updated_at
 
 
-class PageSitemap(Sitemap):
+class PageSitemap(LanguagesSitemap):
     changefreq = "weekly"
     priority = 0.8
 

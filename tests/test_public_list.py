@@ -23,7 +23,8 @@ def published(plan_factory):
 
 
 def listed(response) -> list[str]:
-    return re.findall(r'<h3 class="plan-card__title"><a href="[^"]*">([^<]*)</a>', response.content.decode())
+    titles = r'<h3 class="plan-card__title"[^>]*><a href="[^"]*">([^<]*)</a>'
+    return re.findall(titles, response.content.decode())
 
 
 @pytest.fixture

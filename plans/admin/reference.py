@@ -27,7 +27,11 @@ class LabAdmin(admin.ModelAdmin):
 class SDGAdmin(admin.ModelAdmin):
     """The 17 goals come from a data migration and are not edited."""
 
-    list_display = ["number", "name", "colour"]
+    list_display = ["number", "official_name", "colour"]
+
+    @admin.display(description=gettext_lazy("name"), ordering="number")
+    def official_name(self, sdg: SDG) -> str:
+        return sdg.display_name  # in the staff member's language; the row keeps the English name
 
     def has_add_permission(self, request):
         return False
