@@ -209,3 +209,13 @@ def test_it_lists_every_language_version_in_the_sitemap_and_translates_the_feed(
     assert 'xml:lang="fr"' in feed and f"http://testserver/fr/plans/{published.slug}/" in feed
     with translation.override("fr"):
         assert translation.gettext("Action Learning Plans of the UNDP Accelerator Labs") in feed
+
+
+@pytest.mark.django_db
+def test_it_mails_a_password_reset_in_the_recipients_language(client, reviewer, mailoutbox):
+    UserPreference.objects.create(user=reviewer, language="fr")
+    client.post("/admin/password_reset/", {"email": "rita@example.org"}, HTTP_ACCEPT_LANGUAGE="en")
+    with translation.override("fr"):
+        expected = translation.gettext("Password reset on %(site_name)s") % {"site_name": "127.0.0.1:8000"}
+    assert [m.subject for m in mailoutbox] == [expected]
+    assert expected.startswith("Réinitialisation")
