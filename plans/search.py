@@ -5,15 +5,17 @@ the children (insights, barriers, partners, learning questions, evidence, other 
 SDG names:
 
 - PostgreSQL: a table with a `tsvector` column (title weighted A, body B) under a GIN index, queried with
-  `websearch_to_tsquery`, ranked with `ts_rank` over a small `ranking` vector (title and the plan's opening,
-  see RANKING);
+  a `tsquery`, ranked with `ts_rank` over a small `ranking` vector (title and the plan's opening);
 - SQLite: an FTS5 virtual table, ranked with `bm25()`.
 
-Excerpts of a page of results, with the query's words highlighted, are cut in Python from the stored body
-(`snippets()`), the same way on both databases.
+Words are analysed in Python for both (see "analysis" below): each plan by its folded words and by their
+Snowball stems in its language, each query in every language, so that a word finds its inflections and
+forms typed without accents, and the same query finds the same plans on both databases. The vectors and
+FTS5 columns hold those analysed words; the queries are built from them (`_query()`).
 
-Both use language-neutral tokenising (PostgreSQL's 'simple' configuration, FTS5's unicode61), so a French
-or Spanish plan is found by its own words. The table is created by migration 0003_search.
+Excerpts of a page of results, with the words that matched highlighted, are cut in Python from the stored
+body (`snippets()`), the same way on both databases. The table is created by migration 0003_search; its
+analysed form by 0019_search_stems.
 
 Keeping it current: `update_index(plan_ids)` rebuilds the rows of those plans. Signal receivers below
 (connected by `PlansConfig.ready()`) call it after every save or delete of a plan, a child row, a tag
@@ -35,6 +37,7 @@ from functools import lru_cache
 from itertools import islice
 
 import nh3
+import snowballstemmer
 from django.db import connection, models, transaction
 from django.db.models.expressions import RawSQL
 from django.db.models.signals import m2m_changed, post_delete, post_save
@@ -64,8 +67,8 @@ def plain(text: str) -> str:
     return html.unescape(text).replace(START, "").replace(STOP, "")
 
 
-def document(plan) -> tuple[str, str]:
-    """(title, body) of one plan, from a plan fetched with `_prefetch()`."""
+def document(plan) -> tuple[str, str, str]:
+    """(title, body, language) of one plan, from a plan fetched with `_prefetch()`."""
     parts = [getattr(plan, name) for name in PLAN_TEXT_FIELDS]
     if plan.lab_id:
         parts.append(plan.lab.name)
@@ -74,7 +77,7 @@ def document(plan) -> tuple[str, str]:
             parts += [getattr(row, name) for name in child.indexed_fields]
     parts += [tag.name for v in VOCABULARIES for tag in getattr(plan, v.name).all()]
     body = "\n".join(plain(p) for p in parts if p and p.strip())
-    return plain(plan.title), body
+    return plain(plan.title), body, plan.language
 
 
 def _prefetch(qs):
@@ -83,15 +86,86 @@ def _prefetch(qs):
     return qs.select_related("lab").prefetch_related(*children, *VOCABULARY_NAMES)
 
 
-# PostgreSQL: what is matched (every word of the plan) and what is ranked. Ranking reads a small vector of
-# the title and the opening of the plan (its name and challenge statement): ranking each match's whole
-# document detoasted ~8 KB per plan and took half a second for a query matching 19,000 of 100,000 plans;
-# over the opening it takes about a quarter of that, and plans that mention the words only further down
-# follow, newest first. SQL expressions over the columns `title` and `body`.
-DOCUMENT = "setweight(to_tsvector('simple', title), 'A') || setweight(to_tsvector('simple', body), 'B')"
-RANKING = (
-    "setweight(to_tsvector('simple', title), 'A') || setweight(to_tsvector('simple', left(body, 1000)), 'B')"
-)
+# ------------------------------------------------------------------ analysis
+#
+# Words are analysed in Python, the same way for both databases, so that a query finds the same plans on
+# each (PostgreSQL's own Snowball configurations and FTS5's tokeniser disagree on what a word is). Every
+# word of a plan is indexed twice at the same place: folded (case and diacritics removed: names and rare
+# words match exactly) and, for a plan in a language with a stemmer, as its stem tagged with that language
+# ("en" + TAG + "farmer" for "Farmers"). A query's words are stemmed in each language and each stem finds
+# only the plans of its language: French stemming turns "farmer" into "farm", which must not find English
+# plans about farms.
+
+# snowballstemmer's algorithm names for Plan.language; plans in other languages are found by their words.
+STEMMERS = {"en": "english", "fr": "french", "es": "spanish"}
+TAG = "\ue002"  # private use (a word character for FTS5, never in a folded word): joins language and stem
+_TERM = re.compile(r"[^\W_]+")  # a word of folded text (FTS5's unicode61 splits on "_" too)
+MAX_TERM = 255  # longer "words" (encoded data) are not indexed: PostgreSQL refuses lexemes over 2 KB
+MAX_POSITION = 16383  # PostgreSQL's highest position; later words share it
+_stemmers = threading.local()  # a Snowball stemmer keeps state between calls: one per thread
+
+
+def folded(text: str) -> str:
+    """Text as the index compares it: case-folded, without diacritics."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+fold = lru_cache(maxsize=50_000)(folded)  # one word at a time (excerpts)
+
+
+def terms(text: str) -> list[str]:
+    """The indexed words of a text, folded, in order."""
+    return [t for t in _TERM.findall(folded(text)) if len(t) <= MAX_TERM]
+
+
+@lru_cache(maxsize=200_000)
+def stem(language: str, term: str) -> str:
+    """The tagged stem of a folded word in a language of STEMMERS. The folded word is stemmed, so that a
+    word typed without its accents ("economia") has the stem of the accented one ("economía")."""
+    stemmers = _stemmers.__dict__
+    if language not in stemmers:
+        stemmers[language] = snowballstemmer.stemmer(STEMMERS[language])
+    return language + TAG + stemmers[language].stemWord(term)
+
+
+def analyse(text: str, language: str) -> tuple[list[str], list[str]]:
+    """(folded words, tagged stems) of a text; stems only for a language of STEMMERS, one per word."""
+    words = terms(text)
+    return words, [stem(language, t) for t in words] if language in STEMMERS else []
+
+
+def tsvector(*parts: tuple[str, str, str]) -> str:
+    """A PostgreSQL tsvector literal of analysed texts, each (text, language, weight), word positions
+    continuing from one text to the next with a gap, so that no phrase spans two texts (as no FTS5 phrase
+    spans two columns). Words and stems share positions: a phrase matches either."""
+    positions: dict[str, list[str]] = {}
+    offset = 0
+    for text, language, weight in parts:
+        words, stems = analyse(text, language)
+        for tokens in (words, stems):
+            for n, token in enumerate(tokens, offset + 1):
+                positions.setdefault(token, []).append(f"{min(n, MAX_POSITION)}{weight}")
+        offset += len(words) + 1
+    # Tokens are letters, digits and TAG: nothing to escape inside the quotes.
+    return " ".join(f"'{token}':{','.join(at)}" for token, at in positions.items())
+
+
+RANKED_OPENING = 1000  # characters of the body in PostgreSQL's ranking vector
+
+
+def index_row(pk: int, title: str, body: str, language: str) -> tuple:
+    """The index row of a plan on the database in use, from its title, body and language."""
+    if connection.vendor == "postgresql":
+        # Ranking reads a small vector of the title and the opening of the plan (its name and challenge
+        # statement): ranking each match's whole document detoasted ~8 KB per plan and took half a second
+        # for a query matching 19,000 of 100,000 plans; over the opening it takes about a quarter of that,
+        # and plans that mention the words only further down follow, newest first.
+        document = tsvector((title, language, "A"), (body, language, "B"))
+        ranking = tsvector((title, language, "A"), (body[:RANKED_OPENING], language, "B"))
+        return pk, title, body, document, ranking
+    (title_words, title_stems), (body_words, body_stems) = analyse(title, language), analyse(body, language)
+    return pk, title, body, *(" ".join(t) for t in (title_words, title_stems, body_words, body_stems))
 
 
 def update_index(plan_ids: Iterable[int]) -> None:
@@ -108,28 +182,34 @@ def update_index(plan_ids: Iterable[int]) -> None:
         _write(chunk, rows)
 
 
-def _write(ids: list[int], rows: list[tuple[int, str, str]]) -> None:
+def _write(ids: list[int], rows: list[tuple[int, str, str, str]], table: str = TABLE) -> None:
+    """Replace the index rows of `ids` with `rows` of (plan id, title, body, language)."""
     marks = ", ".join(["%s"] * len(ids))
+    analysed = [index_row(*row) for row in rows]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(f"DELETE FROM {TABLE} WHERE plan_id IN ({marks})", ids)
-            # One statement for all rows, each text sent once, as three arrays (unnest zips them back).
-            if rows:
+            cursor.execute(f"DELETE FROM {table} WHERE plan_id IN ({marks})", ids)
+            # One statement for all rows, each text sent once, as arrays (unnest zips them back).
+            if analysed:
                 import psycopg  # the PostgreSQL driver, installed wherever this branch runs
 
-                pks, titles, bodies = (list(column) for column in zip(*rows, strict=True))
+                columns = [list(column) for column in zip(*analysed, strict=True)]
                 # Bound by the server (Django's cursors quote values into the SQL text in Python, which
                 # took longer than sending several megabytes of text).
                 with psycopg.Cursor(connection.connection) as raw:
                     raw.execute(
-                        f"INSERT INTO {TABLE} (plan_id, title, body, document, ranking) "
-                        f"SELECT plan_id, title, body, {DOCUMENT}, {RANKING} "
-                        "FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS r (plan_id, title, body)",
-                        [pks, titles, bodies],
+                        f"INSERT INTO {table} (plan_id, title, body, document, ranking) "
+                        "SELECT * FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::tsvector[], "
+                        "%s::tsvector[])",
+                        columns,
                     )
         else:
-            cursor.execute(f"DELETE FROM {TABLE} WHERE rowid IN ({marks})", ids)
-            cursor.executemany(f"INSERT INTO {TABLE} (rowid, title, body) VALUES (%s, %s, %s)", rows)
+            cursor.execute(f"DELETE FROM {table} WHERE rowid IN ({marks})", ids)
+            cursor.executemany(
+                f"INSERT INTO {table} (rowid, title, body, title_words, title_stems, body_words, body_stems) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                analysed,
+            )
 
 
 def rebuild() -> int:
@@ -148,54 +228,99 @@ def rebuild() -> int:
 _TOKEN = re.compile(r'(-?)"([^"]*)"|(\S+)')
 _WORD = re.compile(r"\w+")
 
+Phrase = tuple[str, ...]  # folded words, next to each other in that order
 
-def _terms(q: str) -> tuple[list[str], list[str]]:
-    """(included, excluded) terms of web-search syntax (words, "phrases", -excluded, OR), each a quoted
-    phrase of its words (an OR group in parentheses), so that nothing the user types is query syntax."""
-    include: list[str] = []
-    exclude: list[str] = []
+
+def _terms(q: str) -> tuple[list[list[Phrase]], list[Phrase]]:
+    """(included, excluded) terms of web-search syntax (words, "phrases", -excluded, OR): each included
+    term is a list of phrases of which one must match (more than one after OR). Nothing the user types is
+    query syntax for the databases."""
+    include: list[list[Phrase]] = []
+    exclude: list[Phrase] = []
     pending_or = False
     for m in _TOKEN.finditer(q):
         negate, phrase, bare = m.group(1), m.group(2), m.group(3)
         if bare is not None:
-            if bare == "OR" or bare.lower() == "or":
+            if bare.lower() == "or":
                 pending_or = bool(include)
                 continue
             negate = "-" if bare.startswith("-") and len(bare) > 1 else ""
-            words = _WORD.findall(bare)
+            words = tuple(terms(bare))
         else:
-            words = _WORD.findall(phrase)
+            words = tuple(terms(phrase))
         if not words:
             continue
-        term = '"' + " ".join(words) + '"'
         if negate:
-            exclude.append(term)
+            exclude.append(words)
         elif pending_or:
-            include[-1] = f"({include[-1]} OR {term})"
+            include[-1].append(words)
             pending_or = False
         else:
-            include.append(term)
+            include.append([words])
     return include, exclude
+
+
+def _forms(language: str, term: str) -> set[str]:
+    """The stems a query word looks for in plans of a language: its stem, the word itself as a stem, and
+    its stem's stem. Snowball stems some singulars shorter than their plurals (Spanish "mujer" → "muj",
+    "mujeres" → "mujer"; "joven" → "jov", "jóvenes" → "joven"): each form then still finds the other."""
+    own = stem(language, term)
+    return {own, language + TAG + term, stem(language, own.partition(TAG)[2])}
+
+
+def _alternatives(phrase: Phrase) -> list[tuple[str, tuple[str, ...]]]:
+    """What may match a phrase: ("words", its folded words), or ("stems", stems of one language). A lone
+    word has every form of `_forms`; a longer phrase the stem of each word (forms of each word would
+    multiply)."""
+    found = [("words", phrase)]
+    for language in STEMMERS:
+        if len(phrase) == 1:
+            found += [("stems", (form,)) for form in sorted(_forms(language, phrase[0]))]
+        else:
+            found.append(("stems", tuple(stem(language, t) for t in phrase)))
+    return found
+
+
+def _fts5_any(phrases: list[Phrase]) -> str:
+    columns = {"words": "{title_words body_words}", "stems": "{title_stems body_stems}"}
+    return (
+        "("
+        + " OR ".join(f'{columns[k]} : "{" ".join(t)}"' for p in phrases for k, t in _alternatives(p))
+        + ")"
+    )
+
+
+def _tsquery_any(phrases: list[Phrase]) -> str:
+    return (
+        "("
+        + " | ".join(
+            " <-> ".join(f"'{t}'" for t in tokens) for p in phrases for _, tokens in _alternatives(p)
+        )
+        + ")"
+    )
+
+
+def _query(include: list[list[Phrase]], exclude: list[Phrase]) -> str:
+    """The database's query (FTS5 MATCH or tsquery) for terms with at least one to include."""
+    if connection.vendor == "postgresql":
+        return " & ".join([*map(_tsquery_any, include), *(f"!{_tsquery_any([p])}" for p in exclude)])
+    query = " AND ".join(map(_fts5_any, include))
+    for phrase in exclude:
+        query = f"({query}) NOT {_fts5_any([phrase])}"
+    return query
 
 
 def fts5_query(q: str) -> str:
     """A safe FTS5 query for the web-search query `q`; empty when it includes no word."""
     include, exclude = _terms(q)
-    if not include:
-        return ""
-    query = " AND ".join(include)
-    for term in exclude:
-        query = f"({query}) NOT {term}"
-    return query
+    return _query(include, exclude) if include else ""
 
 
-def _matching(q: str) -> RawSQL:
-    """Ids of the plans whose index row matches the web-search query `q` (with words to include)."""
+def _matching(query: str) -> RawSQL:
+    """Ids of the plans whose index row matches a query of `_query()`."""
     if connection.vendor == "postgresql":
-        return RawSQL(
-            f"SELECT plan_id FROM {TABLE} WHERE document @@ websearch_to_tsquery('simple', %s)", [q]
-        )
-    return RawSQL(f"SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH %s", [fts5_query(q)])
+        return RawSQL(f"SELECT plan_id FROM {TABLE} WHERE document @@ %s::tsquery", [query])
+    return RawSQL(f"SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH %s", [query])
 
 
 def search(queryset: models.QuerySet, q: str) -> models.QuerySet:
@@ -203,62 +328,58 @@ def search(queryset: models.QuerySet, q: str) -> models.QuerySet:
     better). An empty or wordless query matches nothing; a query of excluded words only (`-water`) matches
     every plan without them, unranked, the same on both databases. Lists show an excerpt of the page they
     show with `snippets()`."""
-    q = (q or "").strip()
-    include, exclude = _terms(q)
+    include, exclude = _terms((q or "").strip())
     unranked = models.Value(0.0, output_field=models.FloatField())
     if not include:
         if not exclude:  # nothing searchable typed: no match, but the same annotation for callers
             return queryset.none().annotate(search_rank=unranked)
-        return queryset.exclude(pk__in=_matching(" OR ".join(exclude))).annotate(search_rank=unranked)
+        return queryset.exclude(pk__in=_matching(_query([exclude], []))).annotate(search_rank=unranked)
+    query = _query(include, exclude)
     if connection.vendor == "postgresql":
         # No length normalisation: the ranking vector is bounded (title and 1,000 characters).
         rank = RawSQL(
-            f"SELECT ts_rank(ranking, websearch_to_tsquery('simple', %s)) FROM {TABLE} s "
-            "WHERE s.plan_id = plans_plan.id",
-            [q],
+            f"SELECT ts_rank(ranking, %s::tsquery) FROM {TABLE} s WHERE s.plan_id = plans_plan.id",
+            [query],
             output_field=models.FloatField(),
         )
     else:
         # bm25() in a subquery correlated on the plan re-runs the whole MATCH for every row (0.6 s for 4,000
         # matches at 10,000 plans). `LIMIT -1` keeps SQLite from flattening the inner query, so it is
-        # computed once and looked up through an automatic index (15 ms for the same query).
+        # computed once and looked up through an automatic index (15 ms for the same query). Weights:
+        # title, body (not indexed), then the title's words and stems (10) and the body's (1).
         rank = RawSQL(
-            f"SELECT r.rank FROM (SELECT rowid AS plan_id, -bm25({TABLE}, 10.0, 1.0) AS rank FROM {TABLE} "
-            f"WHERE {TABLE} MATCH %s LIMIT -1) r WHERE r.plan_id = plans_plan.id",
-            [fts5_query(q)],
+            f"SELECT r.rank FROM (SELECT rowid AS plan_id, -bm25({TABLE}, 0, 0, 10.0, 10.0, 1.0, 1.0) "
+            f"AS rank FROM {TABLE} WHERE {TABLE} MATCH %s LIMIT -1) r WHERE r.plan_id = plans_plan.id",
+            [query],
             output_field=models.FloatField(),
         )
-    return queryset.filter(pk__in=_matching(q)).annotate(search_rank=rank)
-
-
-@lru_cache(maxsize=50_000)
-def fold(word: str) -> str:
-    """A word as the indexes compare it: case-folded, without diacritics (FTS5's remove_diacritics)."""
-    decomposed = unicodedata.normalize("NFKD", word.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    return queryset.filter(pk__in=_matching(query)).annotate(search_rank=rank)
 
 
 def query_words(q: str) -> set[str]:
-    """The words a query looks for, folded: what an excerpt highlights (never the excluded `-words`)."""
-    words = set()
-    for m in _TOKEN.finditer(q or ""):
-        negate, phrase, bare = m.group(1), m.group(2), m.group(3)
-        text = phrase if bare is None else bare
-        if negate or (bare is not None and (bare.startswith("-") and len(bare) > 1 or bare.lower() == "or")):
-            continue
-        words.update(fold(w) for w in _WORD.findall(text))
-    return words
+    """What an excerpt highlights: the folded words a query looks for and their stems in each language
+    (never the excluded `-words`)."""
+    include, _exclude = _terms(q or "")
+    return {
+        token for phrases in include for p in phrases for word in p for _, (token,) in _alternatives((word,))
+    }
 
 
-def excerpt(text: str, words: set[str], size: int = 32, before: int = 8) -> str:
-    """About `size` words of `text` from a little before the first of `words` found, each of them marked
-    with START and STOP; the opening of the text when none is there (a plan found by its title). Works the
-    same on both databases, and reads a text only as far as its first match: PostgreSQL's ts_headline parsed
-    every whole plan and took 12 ms for a page of 20."""
+def excerpt(text: str, words: set[str], size: int = 32, before: int = 8, language: str = "") -> str:
+    """About `size` words of `text` from a little before the first of `words` found (folded words, or
+    stems in the text's `language`), each of them marked with START and STOP; the opening of the text when
+    none is there (a plan found by its title). Works the same on both databases, and reads a text only as
+    far as its first match: PostgreSQL's ts_headline parsed every whole plan and took 12 ms for a page of
+    20."""
+    stemmed = language in STEMMERS
+
+    def matches(word: str) -> bool:
+        return any(t in words or stemmed and stem(language, t) in words for t in _TERM.findall(fold(word)))
+
     lead: deque[tuple[int, int, bool]] = deque(maxlen=before)  # the words just before the first match
     spans: list[tuple[int, int, bool]] = []  # (start, end, is a match) from the first match on
     for m in _WORD.finditer(text):
-        hit = fold(m.group()) in words
+        hit = matches(m.group())
         if not spans and not hit:
             lead.append((m.start(), m.end(), False))
         else:
@@ -293,8 +414,12 @@ def snippets(q: str, plan_ids: Iterable[int]) -> dict[int, str]:
     key = "plan_id" if connection.vendor == "postgresql" else "rowid"
     marks = ", ".join(["%s"] * len(ids))
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {key}, body FROM {TABLE} WHERE {key} IN ({marks})", ids)
-        return {pk: excerpt(body, words) for pk, body in cursor.fetchall()}
+        cursor.execute(
+            f"SELECT s.{key}, s.body, p.language FROM {TABLE} s JOIN plans_plan p ON p.id = s.{key} "
+            f"WHERE s.{key} IN ({marks})",
+            ids,
+        )
+        return {pk: excerpt(body, words, language=language) for pk, body, language in cursor.fetchall()}
 
 
 def highlight(snippet: str | None) -> SafeString:

@@ -238,3 +238,54 @@ def test_it_finds_plans_by_the_new_name_of_a_renamed_lab(published):
 
     assert titles(ranked("Pemba", Plan.objects.published())) == ["Seaweed farms"]
     assert titles(ranked("Zanzibar", Plan.objects.published())) == []
+
+
+@pytest.mark.parametrize(
+    ("q", "title"),
+    [
+        ("farmer", "Farmers' cooperatives"),
+        ("communaute", "Les communautés et leurs déchets"),
+        ("dechet", "Les communautés et leurs déchets"),
+        ("mujer", "Mujeres jóvenes emprendedoras"),
+        ("joven", "Mujeres jóvenes emprendedoras"),
+        ("economia", "La economía circular"),
+    ],
+)
+def test_it_finds_the_other_forms_of_a_word_in_the_plans_language(published, q, title):
+    published(title="Farmers' cooperatives", background="Farmers sell together.")
+    published(title="Les communautés et leurs déchets", language="fr", background="Le tri des déchets.")
+    published(title="Mujeres jóvenes emprendedoras", language="es", background="Mujeres de la costa.")
+    published(title="La economía circular", language="es", background="Economías locales.")
+
+    assert titles(ranked(q)) == [title]
+
+
+def test_it_stems_a_plan_in_its_own_language_only(published):
+    """French stemming turns "farmer" into "farm": an English plan about a farm is not found by "farmer",
+    and a plan in a language without a stemmer only by its words as written (accents aside)."""
+    published(title="City farm", background="A farm on the roof.")
+    published(title="Agricultores", language="pt", background="Agricultores familiares.")
+
+    assert ranked("farmer") == []
+    assert titles(ranked("farms")) == ["City farm"]
+    assert ranked("agricultor") == []
+    assert titles(ranked("agricultóres")) == ["Agricultores"]
+
+
+def test_it_matches_phrases_and_excluded_words_by_their_stems(published):
+    published(title="Pickers", background="Waste pickers sell plastic.")
+    published(title="Lamps", background="Solar lamps for schools.")
+    published(title="Grids", background="Solar grids for villages.")
+
+    assert titles(ranked('"waste picker sells"')) == ["Pickers"]
+    assert titles(ranked("solar -lamp")) == ["Grids"]
+    assert sorted(titles(search.search(Plan.objects.all(), "-lamp"))) == ["Grids", "Pickers"]
+
+
+def test_it_highlights_the_forms_that_matched_by_their_stem(published):
+    plan = published(title="Jeunes", language="fr", background="Les communautés rurales et la communauté.")
+
+    snippet = search.snippets("communaute", [plan.pk])[plan.pk]
+
+    assert snippet.count(search.START) == 2
+    assert f"{search.START}communautés{search.STOP}" in snippet
