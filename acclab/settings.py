@@ -97,8 +97,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # The admin's and sign-in pages' language: the person's, not the unprefixed English (needs request.user)
-    "plans.i18n.staff_language",
+    # The admin's, sign-in pages' and API's language: the reader's, not the unprefixed English (after auth)
+    "plans.i18n.chosen_language",
     "plans.audit.remember_request",
     "django_otp.middleware.OTPMiddleware",
     "plans.two_factor.two_factor_gate",

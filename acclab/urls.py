@@ -1,9 +1,11 @@
 """The URL map: the admin, the public site (plans namespace), feeds, sitemap and robots.txt.
 
 The public site and its feed are in three languages: English unprefixed at the URLs it always had, French
-under /fr/ and Spanish under /es/ (i18n_patterns). Staff pages (the admin, sign-in) stay unprefixed in the
-language the person chose (plans.i18n.staff_language); data (the API, downloads, media, the sitemap that
-lists every language's URLs) and operations (/healthz, CSP reports, robots.txt) have no language to choose.
+under /fr/ and Spanish under /es/ (i18n_patterns). Staff pages (the admin, sign-in) and the API stay
+unprefixed in the language the person chose (plans.i18n.chosen_language): a staff member's admin does not
+change with the page they came from, and an API's URLs name data, not a language. Files and data (downloads,
+media, the sitemap that lists every language's URLs) and operations (/healthz, CSP reports, robots.txt) have
+no prose to translate.
 """
 
 from django.conf.urls.i18n import i18n_patterns

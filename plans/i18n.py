@@ -3,9 +3,9 @@ the staff member's remembered language (the admin, the sign-in pages, e-mails) a
 view that remembers it.
 
 Public pages live under /fr/… and /es/… with English unprefixed (acclab/urls.py). Django's LocaleMiddleware
-then forces English on every unprefixed path, the admin included: `staff_language` gives those staff pages
-the language the person chose instead (remembered on the user, else the language cookie, else the
-browser's Accept-Language), whatever the language of the plan being edited.
+then forces English on every unprefixed path, the admin included: `chosen_language` gives the staff pages
+and the API the language the person chose instead (remembered on the user, else the language cookie, else
+the browser's Accept-Language), whatever the language of the plan being edited.
 """
 
 from collections.abc import Callable
@@ -41,9 +41,10 @@ SDG_NAMES = {
     17: _("Partnerships for the goals"),
 }
 
-# Unprefixed pages for staff: the admin and its sign-in, two-factor and password-reset pages, and the
-# language switch itself. Everything else unprefixed is either English public pages or data (API, downloads).
-STAFF_PATHS = ("/admin/", "/reset/", "/i18n/")
+# Unprefixed paths in the reader's chosen language: the admin and its sign-in, two-factor and password-reset
+# pages, the language switch itself, and the API (its documentation and messages; its page cache is keyed on
+# the language). The other unprefixed paths are the English public pages, or files and data.
+CHOSEN_LANGUAGE_PATHS = ("/admin/", "/reset/", "/i18n/", "/api/")
 
 
 @dataclass(frozen=True)
@@ -96,13 +97,13 @@ def set_language(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def staff_language(get_response: Callable[[HttpRequest], HttpResponse]):
-    """For the staff pages (STAFF_PATHS), after AuthenticationMiddleware: activate the signed-in user's
+def chosen_language(get_response: Callable[[HttpRequest], HttpResponse]):
+    """For CHOSEN_LANGUAGE_PATHS, after AuthenticationMiddleware: activate the signed-in user's
     remembered language, else the cookie's or the browser's, which LocaleMiddleware ignores there because
     English is unprefixed."""
 
     def middleware(request: HttpRequest) -> HttpResponse:
-        if request.path_info.startswith(STAFF_PATHS):
+        if request.path_info.startswith(CHOSEN_LANGUAGE_PATHS):
             language = remembered_language(request.user) or translation.get_language_from_request(
                 request, check_path=False
             )

@@ -219,3 +219,11 @@ def test_it_mails_a_password_reset_in_the_recipients_language(client, reviewer, 
         expected = translation.gettext("Password reset on %(site_name)s") % {"site_name": "127.0.0.1:8000"}
     assert [m.subject for m in mailoutbox] == [expected]
     assert expected.startswith("Réinitialisation")
+
+
+@pytest.mark.django_db
+def test_it_answers_the_api_in_the_readers_language_at_its_unprefixed_urls(client):
+    french = client.get("/api/plans/no-such-plan/", HTTP_ACCEPT_LANGUAGE="fr")
+    english = client.get("/api/plans/no-such-plan/", HTTP_ACCEPT_LANGUAGE="en")
+    assert (french.status_code, french["Content-Language"], english["Content-Language"]) == (404, "fr", "en")
+    assert french.json()["detail"].startswith("Aucun") and english.json()["detail"].startswith("No ")
