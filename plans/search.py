@@ -30,7 +30,7 @@ import html
 import re
 import threading
 import unicodedata
-from collections import deque
+from collections import defaultdict, deque
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -114,11 +114,6 @@ def folded(text: str) -> str:
 fold = lru_cache(maxsize=50_000)(folded)  # one word at a time (excerpts)
 
 
-def terms(text: str) -> list[str]:
-    """The indexed words of a text, folded, in order."""
-    return [t for t in _TERM.findall(folded(text)) if len(t) <= MAX_TERM]
-
-
 @lru_cache(maxsize=200_000)
 def stem(language: str, term: str) -> str:
     """The tagged stem of a folded word in a language of STEMMERS. The folded word is stemmed, so that a
@@ -129,43 +124,91 @@ def stem(language: str, term: str) -> str:
     return language + TAG + stemmers[language].stemWord(term)
 
 
+_WORD = re.compile(r"\w+")
+_analysed: dict[str, dict[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {}  # language: word: analysis
+
+
+def _analyse_word(language: str, word: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(folded words, tagged stems) of one word as written (folding seldom splits it: "½" is 1 and 2)."""
+    cache = _analysed.setdefault(language, {})
+    if len(cache) > 200_000:  # bounded: a long-running worker meets ever more words
+        cache.clear()
+    found = tuple(t for t in _TERM.findall(folded(word)) if len(t) <= MAX_TERM)
+    cache[word] = found, tuple(stem(language, t) for t in found) if language in STEMMERS else ()
+    return cache[word]
+
+
 def analyse(text: str, language: str) -> tuple[list[str], list[str]]:
-    """(folded words, tagged stems) of a text; stems only for a language of STEMMERS, one per word."""
-    words = terms(text)
-    return words, [stem(language, t) for t in words] if language in STEMMERS else []
+    """(folded words, tagged stems) of a text; stems only for a language of STEMMERS, one per word. The
+    importer analyses megabytes: each distinct word is analysed once (`_analyse_word`), then looked up."""
+    cache = _analysed.get(language, {})
+    words: list[str] = []
+    stems: list[str] = []
+    for word in _WORD.findall(text):
+        found = cache.get(word) or _analyse_word(language, word)
+        words += found[0]
+        stems += found[1]
+    return words, stems
 
 
-def tsvector(*parts: tuple[str, str, str]) -> str:
-    """A PostgreSQL tsvector literal of analysed texts, each (text, language, weight), word positions
+def terms(text: str) -> list[str]:
+    """The indexed words of a text, folded, in order."""
+    return analyse(text, "")[0]
+
+
+Analysed = tuple[list[str], list[str]]  # (folded words, tagged stems) of `analyse()`
+
+
+def tsvector(*parts: tuple[Analysed, str]) -> str:
+    """A PostgreSQL tsvector literal of analysed texts, each (analysis, weight letter or ""), word positions
     continuing from one text to the next with a gap, so that no phrase spans two texts (as no FTS5 phrase
-    spans two columns). Words and stems share positions: a phrase matches either."""
-    positions: dict[str, list[str]] = {}
+    spans two columns). Words and stems share positions: a phrase matches either. Built for speed (the
+    importer writes megabytes): each word's positions are formatted once and reused for its stem; a token in
+    several texts or a stem of several words is listed more than once, which PostgreSQL merges and sorts."""
+    lexemes = []
     offset = 0
-    for text, language, weight in parts:
-        words, stems = analyse(text, language)
-        for tokens in (words, stems):
-            for n, token in enumerate(tokens, offset + 1):
-                positions.setdefault(token, []).append(f"{min(n, MAX_POSITION)}{weight}")
+    for (words, stems), weight in parts:
+        numbers = _positions(weight, offset + len(words))
+        positions: defaultdict[str, list[str]] = defaultdict(list)
+        for number, word in zip(numbers[offset:], words, strict=False):
+            positions[word].append(number)
         offset += len(words) + 1
-    # Tokens are letters, digits and TAG: nothing to escape inside the quotes.
-    return " ".join(f"'{token}':{','.join(at)}" for token, at in positions.items())
+        formatted = {word: ",".join(at) for word, at in positions.items()}
+        # Tokens are letters, digits and TAG: nothing to escape inside the quotes.
+        lexemes += [f"'{word}':{at}" for word, at in formatted.items()]
+        stemmed = dict(zip(words, stems, strict=False))  # no stems in a language without a stemmer
+        lexemes += [f"'{stem}':{formatted[word]}" for word, stem in stemmed.items()]
+    return " ".join(lexemes)
 
 
-RANKED_OPENING = 1000  # characters of the body in PostgreSQL's ranking vector
+_numbers: dict[str, list[str]] = {}
+
+
+def _positions(weight: str, length: int) -> list[str]:
+    """Positions 1 to `length` (or more) as tsvector text with a weight ("7A"), made once per process."""
+    numbers = _numbers.setdefault(weight, [])
+    if len(numbers) < length:
+        numbers += [f"{min(n, MAX_POSITION)}{weight}" for n in range(len(numbers) + 1, length + 10_001)]
+    return numbers
+
+
+RANKED_WORDS = 150  # words of the body in PostgreSQL's ranking vector (about 1,000 characters)
 
 
 def index_row(pk: int, title: str, body: str, language: str) -> tuple:
     """The index row of a plan on the database in use, from its title, body and language."""
+    analysed_title, analysed_body = analyse(title, language), analyse(body, language)
     if connection.vendor == "postgresql":
         # Ranking reads a small vector of the title and the opening of the plan (its name and challenge
         # statement): ranking each match's whole document detoasted ~8 KB per plan and took half a second
         # for a query matching 19,000 of 100,000 plans; over the opening it takes about a quarter of that,
-        # and plans that mention the words only further down follow, newest first.
-        document = tsvector((title, language, "A"), (body, language, "B"))
-        ranking = tsvector((title, language, "A"), (body[:RANKED_OPENING], language, "B"))
+        # and plans that mention the words only further down follow, newest first. Only the ranking
+        # vector needs weights (title A, body B).
+        opening = tuple(column[:RANKED_WORDS] for column in analysed_body)
+        document = tsvector((analysed_title, ""), (analysed_body, ""))
+        ranking = tsvector((analysed_title, "A"), (opening, "B"))
         return pk, title, body, document, ranking
-    (title_words, title_stems), (body_words, body_stems) = analyse(title, language), analyse(body, language)
-    return pk, title, body, *(" ".join(t) for t in (title_words, title_stems, body_words, body_stems))
+    return pk, title, body, *(" ".join(column) for column in (*analysed_title, *analysed_body))
 
 
 def update_index(plan_ids: Iterable[int]) -> None:
@@ -226,7 +269,6 @@ def rebuild() -> int:
 # ------------------------------------------------------------------ querying
 
 _TOKEN = re.compile(r'(-?)"([^"]*)"|(\S+)')
-_WORD = re.compile(r"\w+")
 
 Phrase = tuple[str, ...]  # folded words, next to each other in that order
 
