@@ -17,7 +17,7 @@ Public API:
     HANDOVER_OPTIONS, STAGE_OPTIONS   checklist options as (value, archive label) pairs
     detect_template(prompt_keys, section_keys, year) -> template key
 
-This module imports nothing from Django but the lazy translation marker, so the parser can use it.
+This module imports nothing from Django but the translation functions, so the parser can use it.
 """
 
 import functools
@@ -25,7 +25,9 @@ import html
 import re
 from dataclasses import dataclass, field, replace
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop as N_
 
 _SPACES = re.compile(r"\s+")
 
@@ -103,29 +105,50 @@ class Template:
         return [p for s in self.sections for p in s.prompts]
 
 
-CHALLENGE_TYPE_OPTIONS = (("big_bet", "Big bet"), ("exploratory", "Exploratory"))
-STAGE_OPTIONS = (("sense", "Sense"), ("explore", "Explore"), ("test", "Test"), ("grow", "Grow"))
+# The labels are the archive's English words (the importer and exporter match them as they are), marked
+# with gettext_noop so that the catalogues hold them: pages show them through option_label().
+CHALLENGE_TYPE_OPTIONS = (("big_bet", N_("Big bet")), ("exploratory", N_("Exploratory")))
+STAGE_OPTIONS = (
+    ("sense", N_("Sense")),
+    ("explore", N_("Explore")),
+    ("test", N_("Test")),
+    ("grow", N_("Grow")),
+)
 HANDOVER_OPTIONS = (
-    ("programming", "Our work has led to significant changes in our UNDP Country Office programming"),
-    ("policy", "Our work has led to a significant change in public policy at a national or local level"),
+    ("programming", N_("Our work has led to significant changes in our UNDP Country Office programming")),
+    ("policy", N_("Our work has led to a significant change in public policy at a national or local level")),
     (
         "expanded_country",
-        "Our work has been picked up by UNDP or the government and has now expanded geographically in our "
-        "country",
+        N_(
+            "Our work has been picked up by UNDP or the government and has now expanded geographically in "
+            "our country"
+        ),
     ),
     (
         "expanded_abroad",
-        "Our work has been picked up by UNDP or the government and has now expanded geographically to "
-        "another country",
+        N_(
+            "Our work has been picked up by UNDP or the government and has now expanded geographically to "
+            "another country"
+        ),
     ),
     (
         "private_sector",
-        "Our private sector partners have expanded our joint work through their own resources in our "
-        "country or internationally",
+        N_(
+            "Our private sector partners have expanded our joint work through their own resources in our "
+            "country or internationally"
+        ),
     ),
-    ("not_scaled", "Our work has not yet scaled"),
-    ("other", "Other"),
+    ("not_scaled", N_("Our work has not yet scaled")),
+    ("other", N_("Other")),
 )
+
+
+def option_label(options, value: str) -> str:
+    """The label of a checklist `value` among `options`, in the active language; an answer outside the
+    list (imported plans hold some) as it was written."""
+    label = dict(options).get(value)
+    return gettext(label) if label else value
+
 
 NBSP = "\u00a0"
 

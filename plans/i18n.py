@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import translate_url
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 from django.views import i18n
 
 # The official UN short names; the database keeps the English one (SDG.name), the catalogues translate
@@ -40,6 +41,10 @@ SDG_NAMES = {
     16: _("Peace, justice and strong institutions"),
     17: _("Partnerships for the goals"),
 }
+
+# Django 6.1's Spanish catalogue leaves the blank choice of its forms untranslated
+# (django.db.models.fields.BLANK_CHOICE_LABEL); marked here so that our catalogues translate it.
+gettext_noop("- Select an option -")
 
 # Unprefixed paths in the reader's chosen language: the admin and its sign-in, two-factor and password-reset
 # pages, the language switch itself, and the API (its documentation and messages; its page cache is keyed on

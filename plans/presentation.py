@@ -84,8 +84,8 @@ def _section_items(section, plan: Plan, parts: dict, covered: set) -> list[dict]
         elif kind == cat.BLOGS and parts["blog_links"]:
             item = {"type": "links", "links": parts["blog_links"]}
         elif kind == cat.CHECKLIST and getattr(plan, name, None):
-            options = dict(prompt.options)
-            item = {"type": "checklist", "options": [options.get(v, v) for v in getattr(plan, name)]}
+            options = [cat.option_label(prompt.options, v) for v in getattr(plan, name)]
+            item = {"type": "checklist", "options": options}
         elif kind == cat.EVIDENCE and parts["evidence"].get(name):
             item = {"type": "evidence", "items": parts["evidence"][name]}
         elif kind == cat.TIME and parts["time_split"]:
@@ -250,7 +250,6 @@ def statistics(filterset) -> dict:
     sdg_tally = filters.counts("sdgs", plans)
     sdgs = SDG.objects.order_by("number")
     stage_counts = _element_counts(LearningQuestion.objects.filter(plan_id__in=plans.values("pk")), "stages")
-    handover_labels = dict(cat.HANDOVER_OPTIONS)
     handover = _element_counts(plans, "handover_options")
     return {
         "total": total,
@@ -262,5 +261,7 @@ def statistics(filterset) -> dict:
         "datasources": _bars(tags["datasources"]),
         "sdgs": _bars([(str(s), sdg_tally.get(s.pk, 0), s.number, s.colour) for s in sdgs]),
         "stages": _bars([(label, stage_counts.get(key, 0)) for key, label in STAGES]),
-        "handover": _bars([(handover_labels.get(k, k), n) for k, n in handover.most_common()]),
+        "handover": _bars(
+            [(cat.option_label(cat.HANDOVER_OPTIONS, k), n) for k, n in handover.most_common()]
+        ),
     }

@@ -31,8 +31,10 @@ class PlanAdminForm(forms.ModelForm):
             # Imported plans may hold answers outside the fixed list; they stay selectable, never dropped.
             current = list(self.instance.handover_options or [])
             known = dict(catalogue.HANDOVER_OPTIONS)
-            extra = [(o, o) for o in current if o not in known]
-            self.fields["handover_options"].choices = [*catalogue.HANDOVER_OPTIONS, *extra]
+            values = [*known, *(o for o in current if o not in known)]
+            self.fields["handover_options"].choices = [
+                (o, catalogue.option_label(catalogue.HANDOVER_OPTIONS, o)) for o in values
+            ]
             self.initial.setdefault("handover_options", current)
         if self.instance.pk and "opened_version" in self.fields:
             self.fields["opened_version"].initial = self.instance.updated_at.isoformat()

@@ -146,8 +146,8 @@ class PlanAdmin(admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("handover process"))
     def handover_display(self, plan):
-        labels = dict(catalogue.HANDOVER_OPTIONS)
-        return "; ".join(labels.get(o, o) for o in plan.handover_options or []) or "—"
+        options = plan.handover_options or []
+        return "; ".join(catalogue.option_label(catalogue.HANDOVER_OPTIONS, o) for o in options) or "—"
 
     def get_readonly_fields(self, request, obj=None):
         if not request.user.is_superuser:
