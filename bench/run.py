@@ -62,7 +62,7 @@ def wait_until_up(base: str, proc: subprocess.Popen) -> None:
         if proc.poll() is not None:
             raise SystemExit("gunicorn exited during start-up")
         try:
-            if get(base + "/healthz").startswith("ok"):
+            if '"database": "ok"' in get(base + "/healthz"):  # JSON since 77937da
                 return
         except OSError:
             time.sleep(0.2)

@@ -130,7 +130,7 @@ _analysed: dict[str, dict[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {}  #
 
 def _analyse_word(language: str, word: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(folded words, tagged stems) of one word as written (folding seldom splits it: "½" is 1 and 2)."""
-    cache = _analysed.setdefault(language, {})
+    cache = _analysed[language]
     if len(cache) > 200_000:  # bounded: a long-running worker meets ever more words
         cache.clear()
     found = tuple(t for t in _TERM.findall(folded(word)) if len(t) <= MAX_TERM)
@@ -141,7 +141,8 @@ def _analyse_word(language: str, word: str) -> tuple[tuple[str, ...], tuple[str,
 def analyse(text: str, language: str) -> tuple[list[str], list[str]]:
     """(folded words, tagged stems) of a text; stems only for a language of STEMMERS, one per word. The
     importer analyses megabytes: each distinct word is analysed once (`_analyse_word`), then looked up."""
-    cache = _analysed.get(language, {})
+    language = language if language in STEMMERS else ""  # other languages: words only, analysed alike
+    cache = _analysed.setdefault(language, {})
     words: list[str] = []
     stems: list[str] = []
     for word in _WORD.findall(text):
