@@ -16,9 +16,9 @@ from pathlib import Path
 import polib
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
-from plans.models import SDG, BlogLink, Evidence, Plan, UserPreference
+from plans.models import SDG, STAGES, BlogLink, Evidence, Plan, UserPreference
 
 REPO = Path(__file__).resolve().parent.parent
 LANGUAGES = ["fr", "es"]
@@ -300,3 +300,17 @@ def test_it_leaves_no_english_interface_text_in_the_admin(client, request, plans
     untranslated, problems = compare(pages, language, get)
 
     report(untranslated, problems)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["en", *LANGUAGES])
+def test_it_shows_a_read_only_learning_questions_stages_by_their_labels(client, reviewer, plans, language):
+    # A reviewer sees a published plan read-only: the stages by their labels, not the stored keys' list.
+    UserPreference.objects.create(user=reviewer, language=language)
+    client.force_login(reviewer)
+    response = client.get(reverse("admin:plans_plan_change", args=[plans[Plan.Kind.HYBRID].pk]))
+    pieces, _lang = visible(response.content, language)
+    with translation.override(language):
+        labels = ", ".join(str(label) for key, label in STAGES if key in ("sense", "test"))
+    assert labels in pieces
+    assert not [p for p in pieces if '"sense"' in p]

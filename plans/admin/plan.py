@@ -20,7 +20,7 @@ from reversion.models import Version
 from plans import catalogue, history, permissions, workflow
 from plans.admin.fieldsets import ALWAYS_READONLY, SUPERUSER_FIELDS, plan_fieldsets
 from plans.admin.forms import LearningQuestionForm, PlanAdminForm
-from plans.models import BlogLink, Lab, Plan, PlanEvent
+from plans.models import STAGES, BlogLink, Lab, Plan, PlanEvent
 from plans.parts import CHILDREN
 from plans.presentation import detail_context
 
@@ -46,9 +46,28 @@ class PlanChildInline(admin.StackedInline):
         return self.has_add_permission(request, obj)
 
 
+class LearningQuestionInline(PlanChildInline):
+    """Read-only (a published plan, a reviewer), the stages by their labels: the JSON field would show the
+    list of stored keys."""
+
+    form = LearningQuestionForm
+    readonly_fields = ["stage_display"]
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if self.has_change_permission(request, obj):
+            return [f for f in fields if f != "stage_display"]
+        return ["stage_display" if f == "stages" else f for f in fields]
+
+    @admin.display(description=gettext_lazy("learning-cycle stages"))
+    def stage_display(self, question):
+        labels = dict(STAGES)
+        return ", ".join(str(labels.get(s, s)) for s in question.stages) or "—"
+
+
 # A reviewer's decision on a reviewed child (a blog link): shown, never edited with the plan.
 REVIEW_FIELDS = ["status", "review_note", "reviewed_by", "reviewed_at"]
-INLINE_FORMS = {"learning_questions": LearningQuestionForm}
+INLINE_BASES = {"learning_questions": LearningQuestionInline}
 
 
 def child_inline(child) -> type[PlanChildInline]:
@@ -61,9 +80,8 @@ def child_inline(child) -> type[PlanChildInline]:
     options = {"model": child.model, "fields": ["position", *fields]}
     if child.reviewed:
         options["readonly_fields"] = REVIEW_FIELDS
-    if child.related_name in INLINE_FORMS:
-        options["form"] = INLINE_FORMS[child.related_name]
-    return type(f"{child.model.__name__}Inline", (PlanChildInline,), options)
+    base = INLINE_BASES.get(child.related_name, PlanChildInline)
+    return type(f"{child.model.__name__}Inline", (base,), options)
 
 
 def _tag_list(objs) -> str:
