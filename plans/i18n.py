@@ -42,9 +42,11 @@ SDG_NAMES = {
     17: _("Partnerships for the goals"),
 }
 
-# Django 6.1's Spanish catalogue leaves the blank choice of its forms untranslated
-# (django.db.models.fields.BLANK_CHOICE_LABEL); marked here so that our catalogues translate it.
+# Django 6.1's Spanish catalogues leave these untranslated: the blank choice of its forms
+# (django.db.models.fields.BLANK_CHOICE_LABEL) and the admin list's search heading (admin/search_form.html,
+# read by screen readers); marked here so that our catalogues translate them.
 gettext_noop("- Select an option -")
+gettext_noop("Search %(name)s")
 
 # Unprefixed paths in the reader's chosen language: the admin and its sign-in, two-factor and password-reset
 # pages, the language switch itself, and the API (its documentation and messages; its page cache is keyed on

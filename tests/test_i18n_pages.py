@@ -314,3 +314,20 @@ def test_it_shows_a_read_only_learning_questions_stages_by_their_labels(client, 
         labels = ", ".join(str(label) for key, label in STAGES if key in ("sense", "test"))
     assert labels in pieces
     assert not [p for p in pieces if '"sense"' in p]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_it_translates_the_admin_words_djangos_own_catalogue_leaves_english(
+    client, reviewer, plans, language
+):
+    UserPreference.objects.create(user=reviewer, language=language)
+    client.force_login(reviewer)
+    page = client.get(reverse("admin:plans_bloglink_changelist")).content.decode()
+    with translation.override(language):
+        expected = [
+            translation.gettext("- Select an option -"),
+            translation.gettext("Search %(name)s") % {"name": BlogLink._meta.verbose_name_plural},
+        ]
+    assert expected[0] != "- Select an option -" and not expected[1].startswith("Search ")
+    assert [text in page for text in expected] == [True, True]
