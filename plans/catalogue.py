@@ -25,9 +25,8 @@ import html
 import re
 from dataclasses import dataclass, field, replace
 
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop as N_
 
 _SPACES = re.compile(r"\s+")
 
@@ -106,40 +105,49 @@ class Template:
 
 
 # The labels are the archive's English words (the importer and exporter match them as they are), marked
-# with gettext_noop so that the catalogues hold them: pages show them through option_label().
-CHALLENGE_TYPE_OPTIONS = (("big_bet", N_("Big bet")), ("exploratory", N_("Exploratory")))
+# with gettext_noop (by that name: makemessages knows no alias) so that the catalogues hold them; pages
+# show them through option_label().
+CHALLENGE_TYPE_OPTIONS = (("big_bet", gettext_noop("Big bet")), ("exploratory", gettext_noop("Exploratory")))
 STAGE_OPTIONS = (
-    ("sense", N_("Sense")),
-    ("explore", N_("Explore")),
-    ("test", N_("Test")),
-    ("grow", N_("Grow")),
+    ("sense", gettext_noop("Sense")),
+    ("explore", gettext_noop("Explore")),
+    ("test", gettext_noop("Test")),
+    ("grow", gettext_noop("Grow")),
 )
 HANDOVER_OPTIONS = (
-    ("programming", N_("Our work has led to significant changes in our UNDP Country Office programming")),
-    ("policy", N_("Our work has led to a significant change in public policy at a national or local level")),
+    (
+        "programming",
+        gettext_noop("Our work has led to significant changes in our UNDP Country Office programming"),
+    ),
+    (
+        "policy",
+        gettext_noop(
+            "Our work has led to a significant change in public policy at a national or local level"
+        ),
+    ),
     (
         "expanded_country",
-        N_(
+        gettext_noop(
             "Our work has been picked up by UNDP or the government and has now expanded geographically in "
             "our country"
         ),
     ),
     (
         "expanded_abroad",
-        N_(
+        gettext_noop(
             "Our work has been picked up by UNDP or the government and has now expanded geographically to "
             "another country"
         ),
     ),
     (
         "private_sector",
-        N_(
+        gettext_noop(
             "Our private sector partners have expanded our joint work through their own resources in our "
             "country or internationally"
         ),
     ),
-    ("not_scaled", N_("Our work has not yet scaled")),
-    ("other", N_("Other")),
+    ("not_scaled", gettext_noop("Our work has not yet scaled")),
+    ("other", gettext_noop("Other")),
 )
 
 
