@@ -282,9 +282,11 @@ def test_it_leaves_no_english_interface_text_in_the_admin(client, request, plans
     if persona == "focal_point":
         paths += [
             ("draft change form", reverse("admin:plans_plan_change", args=[plans[Plan.Status.DRAFT].pk])),
+            ("draft preview", reverse("admin:plans_plan_preview", args=[plans[Plan.Status.DRAFT].pk])),
             ("add form", reverse("admin:plans_plan_add")),
         ]
     else:
+        pending = plans[Plan.Kind.CLOSING].blog_links.get(status=BlogLink.Status.PENDING)
         paths += [
             ("review queue", reverse("admin:plans_plan_review_queue")),
             (
@@ -292,6 +294,8 @@ def test_it_leaves_no_english_interface_text_in_the_admin(client, request, plans
                 reverse("admin:plans_plan_change", args=[plans[Plan.Status.SUBMITTED].pk]),
             ),
             ("published change form", reverse("admin:plans_plan_change", args=[plans[Plan.Kind.HYBRID].pk])),
+            ("blog link change form", reverse("admin:plans_bloglink_change", args=[pending.pk])),
+            ("blog link rejection", reverse("admin:plans_bloglink_reject", args=[pending.pk])),
         ]
     pages = [(f"{persona} {name}", path, path, 200) for name, path in paths]
 
