@@ -325,6 +325,8 @@ def _alternatives(phrase: Phrase) -> list[tuple[str, tuple[str, ...]]]:
 
 
 def _fts5_any(phrases: list[Phrase]) -> str:
+    """An FTS5 expression true when one of the phrases matches: its words in the word columns, or its stems
+    of one language in the stem columns (which hold only the stems of the plan's language)."""
     columns = {"words": "{title_words body_words}", "stems": "{title_stems body_stems}"}
     return (
         "("
@@ -334,6 +336,7 @@ def _fts5_any(phrases: list[Phrase]) -> str:
 
 
 def _tsquery_any(phrases: list[Phrase]) -> str:
+    """The same as `_fts5_any` as a tsquery (words and tagged stems are distinct lexemes of one vector)."""
     return (
         "("
         + " | ".join(
