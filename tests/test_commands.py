@@ -53,6 +53,18 @@ def test_it_generates_published_plans_with_their_children_from_imported_ones(db)
     assert Insight.objects.filter(plan__in=copies).exists()
 
 
+def test_it_generates_plans_that_stay_on_earth_near_the_poles_and_the_date_line(db):
+    call_command("import_plans", str(FIXTURES / "archive" / "real"), verbosity=0)
+    # Every original at the edge of the map: an unclamped jitter of up to 2 degrees would leave it.
+    Plan.objects.update(latitude=89.5, longitude=179.5)
+    imported = Plan.objects.published().count()
+    call_command("bench_generate", str(imported + 40))
+    copies = Plan.objects.filter(source_file="")
+    assert copies.count() == 40
+    assert not copies.filter(latitude__gt=90).exists()
+    assert not copies.filter(longitude__gt=180).exists()
+
+
 def test_it_rebuilds_the_search_index(plan_factory):
     from django.db import connection
 

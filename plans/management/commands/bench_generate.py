@@ -86,8 +86,9 @@ class Command(BaseCommand):
             clone.slug = f"{original.slug[:200]}-b{offset + i}"
             clone.source_file = ""
             clone.lab, clone.country, clone.year = lab, lab.country, year
-            clone.latitude = (original.latitude or 0) + rng.uniform(-2, 2)
-            clone.longitude = (original.longitude or 0) + rng.uniform(-2, 2)
+            # Jitter the point, but stay on Earth: the coordinate constraints refuse anything else.
+            clone.latitude = min(90.0, max(-90.0, (original.latitude or 0) + rng.uniform(-2, 2)))
+            clone.longitude = min(180.0, max(-180.0, (original.longitude or 0) + rng.uniform(-2, 2)))
             clone.published_at = datetime(year, rng.randint(1, 12), rng.randint(1, 28), tzinfo=UTC)
             clones.append(clone)
         Plan.objects.bulk_create(clones)
