@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_tasks_db",
     "plans",
 ]
 
@@ -252,6 +253,17 @@ if MAILERS["default"]["BACKEND"].endswith("smtp.EmailBackend"):
     }
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "AccLab Plans <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Background tasks (Django's django.tasks): the workflow's e-mails and scheduled publication and expiry run
+# outside the request. The django-tasks-db backend keeps the queue in the database every process shares, so
+# that nothing is lost when a process stops; its worker (`manage.py task_worker`, started by ./run beside the
+# server) runs them. Tests run them at once in the test process (ImmediateBackend, acclab/test_settings.py).
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default"],
+    }
+}
 
 # The map works offline on a vendored world outline; production may add a tile server, e.g.
 # MAP_TILE_URL=https://tile.example.org/{z}/{x}/{y}.png with its attribution (shown on the map).

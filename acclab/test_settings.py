@@ -16,3 +16,8 @@ from acclab.settings import *  # noqa: E402, F403
 # The default PBKDF2 hasher runs 1.5 million rounds (about a second on a CI core) for every user a fixture
 # creates and every sign-in; MD5 makes that instant. Tests never depend on the hashing algorithm.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Tasks run in the test process as soon as they are enqueued (after the transaction commits, where the code
+# enqueues them on commit): tests observe their effects without a worker. Tests of the worker itself
+# (tests/test_tasks*.py) switch to the database backend.
+TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}

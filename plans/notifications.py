@@ -2,8 +2,9 @@
 
 Who hears of what: reviewers learn that a plan was submitted; the plan's lab focal points learn every
 decision about their plan or its blog links. The person who acted is never mailed about their own act.
-Mail is sent once the transition has committed, and a failure to send is logged, never raised: the
-transition is done whether or not the mail server answers.
+Mail is queued as a task once the transition has committed (plans/tasks.py), so that a slow or broken mail
+server never turns a completed transition into an error page: the task retries, and logs what it could not
+send.
 """
 
 import logging
@@ -25,17 +26,20 @@ logger = logging.getLogger(__name__)
 
 
 def after_commit(event) -> None:
-    """Mail the people concerned by `event` once its transaction has committed (at once outside one)."""
-    transaction.on_commit(lambda: _send_logged(event))
+    """Queue the e-mails about `event` once its transaction has committed (at once outside one): a task
+    (plans/tasks.py) sends them, retries, and logs what it could not send."""
+    transaction.on_commit(lambda: enqueue(event.pk))
 
 
-def _send_logged(event) -> None:
+def enqueue(event_id: int) -> None:
+    from plans.tasks import send_event_mail
+
     try:
-        plan_event(event)
+        send_event_mail.enqueue(event_id)
     except Exception:
-        # Any failure of any mail backend (SMTP refusals, DNS, timeouts, …): the transition has committed
-        # and the user must learn that it did; operators learn from the log that its e-mail did not go.
-        logger.exception("Could not send the e-mails about event %s of plan %s.", event.pk, event.plan_id)
+        # The transition has committed and the user must learn that it did, whatever the queue does
+        # (a database that went away between the two, …); operators learn from the log.
+        logger.exception("Could not queue the e-mails about event %s.", event_id)
 
 
 def reviewers():
@@ -57,21 +61,40 @@ def focal_points(plan):
     return plan.lab.members.filter(is_active=True)
 
 
-def plan_event(event) -> int:
-    """Mail the people concerned by `event`, each in their language; returns the number of messages sent."""
+def recipients(event):
+    """The users to tell about `event`, with an address, never its actor."""
+    transition = TRANSITIONS[event.action]
+    users = reviewers() if transition.tells == REVIEWERS else focal_points(event.plan)
+    return [
+        u for u in users.select_related("preference").order_by("pk") if u.email and u.pk != event.actor_id
+    ]
+
+
+def send(event, only=None) -> tuple[int, dict[int, str]]:
+    """Mail the people concerned by `event` (those of `only`, user ids, when given), each in their language
+    and one message each (focal points of a lab must not learn each other's addresses from Cc). Returns the
+    number sent and, for each user it could not be sent to, why."""
     plan, transition = event.plan, TRANSITIONS[event.action]
-    recipients = reviewers() if transition.tells == REVIEWERS else focal_points(plan)
-    by_address = {
-        u.email: u for u in recipients.select_related("preference") if u.email and u.pk != event.actor_id
-    }
-    if not by_address:
-        return 0
-    # One message per recipient: focal points of a lab must not learn each other's addresses from Cc.
-    messages = []
-    for address in sorted(by_address):
-        with translation.override(language_of(by_address[address])):
-            messages.append(_message(event, plan, transition, address))
-    return mailers.default.send_messages(messages)
+    users = [u for u in recipients(event) if only is None or u.pk in only]
+    sent, failed = 0, {}
+    if not users:
+        return sent, failed
+    connection = mailers.default
+    try:
+        connection.open()
+    except Exception as error:  # the server does not answer (DNS, refused, timeout): everybody later
+        return sent, dict.fromkeys((u.pk for u in users), f"{type(error).__name__}: {error}")
+    try:
+        for user in users:
+            with translation.override(language_of(user)):
+                message = _message(event, plan, transition, user.email)
+            try:
+                sent += connection.send_messages([message]) or 0
+            except Exception as error:  # a refusal of this address, a dropped connection: this one later
+                failed[user.pk] = f"{type(error).__name__}: {error}"
+    finally:
+        connection.close()
+    return sent, failed
 
 
 def _message(event, plan, transition, address: str) -> EmailMessage:

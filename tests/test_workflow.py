@@ -160,8 +160,9 @@ def test_it_completes_a_transition_when_the_mail_server_fails(
         event = mails(lambda: plan.submit(by=focal_point))
     plan.refresh_from_db()
     assert (plan.status, event.action) == (Plan.Status.SUBMITTED, "submit")
-    assert [r.name for r in caplog.records] == ["plans.notifications"]
-    assert "mail server down" in caplog.text
+    # Tried again (plans/tasks.py: at once in tests), then given up with one error naming the cause.
+    given_up = [r for r in caplog.records if r.name == "plans.notifications"]
+    assert len(given_up) == 1 and "mail server down" in given_up[0].getMessage()
 
 
 def test_it_reports_a_transition_done_over_http_when_the_mail_server_fails(
