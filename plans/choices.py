@@ -24,6 +24,20 @@ class PlanStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
+class RevisionStatus(models.TextChoices):
+    """The states of a revision of a published plan (plans/revisions.py); the plan itself stays published."""
+
+    EDITING = "editing", _("Being edited")
+    SUBMITTED = "submitted", _("Submitted")
+    RETURNED = "returned", _("Changes requested")
+    PUBLISHED = "published", _("Published")
+    DISCARDED = "discarded", _("Discarded")
+
+
+# A plan has at most one revision in these states: the one its authors and reviewers work on.
+PENDING_REVISION_STATUSES = (RevisionStatus.EDITING, RevisionStatus.SUBMITTED, RevisionStatus.RETURNED)
+
+
 class ChallengeType(models.TextChoices):
     BIG_BET = "big_bet", _("Big bet")
     EXPLORATORY = "exploratory", _("Exploratory")
@@ -75,3 +89,7 @@ class EventAction(models.TextChoices):
     REOPEN = "reopen", _("Reopen")
     APPROVE_LINK = "approve_link", _("Approve blog link")
     REJECT_LINK = "reject_link", _("Reject blog link")
+    SUBMIT_REVISION = "submit_revision", _("Submit revision")
+    RETURN_REVISION = "return_revision", _("Request changes to revision")
+    PUBLISH_REVISION = "publish_revision", _("Publish revision")
+    DISCARD_REVISION = "discard_revision", _("Discard revision")

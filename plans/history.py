@@ -17,7 +17,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from reversion.models import Version
 
-from plans.models import BlogLink, Plan
+from plans.models import BlogLink, Plan, PlanRevision
 from plans.parts import CHILD_RELATED_NAMES, CHILDREN, TAG_VOCABULARIES
 
 # What a restore leaves as it is now: the workflow state (a restore is an edit, not a way around review)
@@ -42,8 +42,16 @@ def register() -> None:
     for vocabulary in TAG_VOCABULARIES:
         if not reversion.is_registered(vocabulary.through):
             reversion.register(vocabulary.through, follow=("tag",))
+    if not reversion.is_registered(PlanRevision):
+        reversion.register(PlanRevision)
     if not reversion.is_registered(Plan):
         reversion.register(Plan, follow=(*CHILD_RELATED_NAMES, *(_tag_links(v) for v in TAG_VOCABULARIES)))
+
+
+def reversion_add(obj, comment: str) -> None:
+    """Put `obj` into the revision being made (inside `revision_by`), with what the revision was."""
+    reversion.add_to_revision(obj)
+    reversion.set_comment(comment)
 
 
 def plan_versions(plan):

@@ -6,14 +6,18 @@ field of its own is kept in `ExtraAnswer` rows and `Plan.archive_layout`, so tha
 written back to the archive format without losing a word.
 """
 
+import uuid
+
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MaxLengthValidator, MaxValueValidator
 from django.db import models, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from taggit.managers import TaggableManager
 from taggit.models import TagBase, TaggedItemBase
@@ -513,19 +517,50 @@ class Plan(models.Model):
 
     # Editorial workflow: the rows of plans/workflow.py, made by `make_transition`.
 
+    @property
+    def pending_revision(self):
+        """The revision of this published plan in progress (plans/revisions.py), or None."""
+        if not self.pk:
+            return None
+        pending = self.revisions.filter(status__in=choices.PENDING_REVISION_STATUSES)
+        return pending.select_related("updated_by").first()
+
+    def _revision_in_review(self):
+        """The pending revision that the plan's own transitions lead to: a published plan's, or a withdrawn
+        one's (whose revision is then refused with a message saying why)."""
+        if self.status in (self.Status.PUBLISHED, self.Status.WITHDRAWN):
+            return self.pending_revision
+        return None
+
     def submit(self, by):
-        """Draft → submitted: the lab's focal point hands the plan to the reviewers."""
+        """Draft → submitted: the lab's focal point hands the plan to the reviewers. On a published plan
+        with a pending revision, submits the revision (the plan stays published)."""
+        if (revision := self._revision_in_review()) is not None:
+            return revision.submit(by)
         return make_transition(self, by, PlanEvent.Action.SUBMIT)
 
     def return_to_author(self, by, comment):
-        """Submitted → draft, with the reviewer's comment (required: the authors must know what to fix)."""
+        """Submitted → draft, with the reviewer's comment (required: the authors must know what to fix).
+        On a published plan with a submitted revision, returns the revision (changes requested)."""
+        if (revision := self._revision_in_review()) is not None:
+            return revision.return_to_author(by, comment)
         return make_transition(self, by, PlanEvent.Action.RETURN, comment)
 
     def publish(self, by):
         """Submitted → published; `published_at` is kept from a first publication, so that re-publishing
-        after a withdrawal does not move an old plan to the top of the list."""
+        after a withdrawal does not move an old plan to the top of the list. On a published plan with a
+        submitted revision, applies the revision to the live plan."""
+        if (revision := self._revision_in_review()) is not None:
+            return revision.publish(by)
         changes = {"published_at": self.published_at or timezone.now()}
         return make_transition(self, by, PlanEvent.Action.PUBLISH, changes=changes)
+
+    def discard_revision(self, by):
+        """Drop the pending revision of a published plan; the live plan is as it was."""
+        revision = self.pending_revision
+        if revision is None:
+            raise ValidationError(_("This plan has no revision in progress."), code="no_revision")
+        return revision.discard(by)
 
     def withdraw(self, by, reason=""):
         """Published → withdrawn: hidden from the public site, kept in the admin."""
@@ -536,13 +571,18 @@ class Plan(models.Model):
         return make_transition(self, by, PlanEvent.Action.REOPEN)
 
 
-def make_transition(obj, by, action, comment="", changes=None):
+def make_transition(obj, by, action, comment="", changes=None, then=None):
     """Make the workflow transition `action` (its row in plans/workflow.py) on `obj`, a plan or a blog link.
 
     Refused with PermissionDenied when `by` may not make it (asked first, so that such a user learns
     nothing about the object's state), with ValidationError when `obj` is not in one of its source states
     or its required comment is empty. Otherwise sets the target status and `changes`, saves them, records a
-    PlanEvent and e-mails the people concerned once the transaction has committed; returns the event."""
+    PlanEvent and e-mails the people concerned once the transaction has committed; returns the event.
+
+    `obj` may also be a plan's revision (plans/revisions.py). The status is claimed by a conditional UPDATE
+    before anything else is written, so that of two people making a transition at once (two reviewers
+    publishing), the second is refused as if they had seen the new status. `then(obj, by)`, when given,
+    runs inside the same transaction after the status has changed; a ValidationError it raises undoes all."""
     transition = workflow.TRANSITIONS[action]
     comment = (comment or "").strip()
     if not permissions.can_make_transition(by, obj, action):
@@ -551,17 +591,22 @@ def make_transition(obj, by, action, comment="", changes=None):
         raise ValidationError(transition.wrong_status, code="wrong_status")
     if transition.needs_comment and not comment:
         raise ValidationError(transition.comment_missing, code="comment_required")
-    is_link = isinstance(obj, BlogLink)
+    is_link, is_plan = isinstance(obj, BlogLink), isinstance(obj, Plan)
     changes = {"status": transition.target, **(changes or {})}
     with transaction.atomic():
         from_status = obj.status
+        if not type(obj).objects.filter(pk=obj.pk, status=from_status).update(status=transition.target):
+            raise ValidationError(transition.wrong_status, code="wrong_status")
         for name, value in changes.items():
             setattr(obj, name, value)
         # A plan's `updated_at` (auto_now) moves with its status: open edit forms then see the change.
         obj.save(update_fields=[*changes] if is_link else [*changes, "updated_at"])
+        if then is not None:
+            then(obj, by)
         event = PlanEvent.objects.create(
-            plan_id=obj.plan_id if is_link else obj.pk,
+            plan_id=obj.pk if is_plan else obj.plan_id,
             blog_link=obj if is_link else None,
+            revision=obj if not (is_plan or is_link) else None,
             actor=by,
             action=action,
             from_status=from_status,
@@ -588,6 +633,9 @@ class PlanChild(models.Model):
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="%(class)ss")
     position = models.PositiveIntegerField(_("position"), default=0)
     answers_html = answers_html_field()
+    # The row's identity through revisions (plans/revisions.py) and for review comments (plans/comments.py):
+    # a position changes when rows are reordered or inserted, a primary key when a revision is published.
+    key = models.UUIDField(_("row identity"), default=uuid.uuid4, editable=False)
 
     class Meta:
         abstract = True
@@ -772,6 +820,14 @@ class PlanEvent(models.Model):
         related_name="+",
         verbose_name=_("actor"),
     )
+    revision = models.ForeignKey(
+        "PlanRevision",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="events",
+        verbose_name=_("revision"),
+    )
     action = models.CharField(_("action"), max_length=20, choices=Action)
     from_status = models.CharField(_("from"), max_length=10, blank=True)
     to_status = models.CharField(_("to"), max_length=10, blank=True)
@@ -819,6 +875,164 @@ class UserPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.language}"
+
+
+# ---------------------------------------------------------------- revisions and review (plans/revisions.py,
+# plans/comments.py, plans/locks.py hold what is done with them)
+
+
+class PlanRevision(models.Model):
+    """A changed copy of a published plan, edited by its authors and judged by the reviewers."""
+
+    Status = choices.RevisionStatus
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="revisions", verbose_name=_("plan"))
+    number = models.PositiveIntegerField(_("number"))
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.EDITING)
+    content = models.JSONField(_("content"), default=dict, encoder=DjangoJSONEncoder)
+    # The live plan as it was when the revision was started: what a closed revision is compared with.
+    base = models.JSONField(_("live content when started"), default=dict, encoder=DjangoJSONEncoder)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("started by"),
+    )
+    created_at = models.DateTimeField(_("started at"), default=timezone.now)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("last saved by"),
+    )
+    # Moves with every save and transition: an open form sees the change (the lost-update check).
+    updated_at = models.DateTimeField(_("last saved at"), default=timezone.now)
+    review_comment = models.TextField(_("reviewer's comment"), blank=True)
+
+    class Meta:
+        ordering = ["plan", "-number"]
+        verbose_name = _("revision")
+        verbose_name_plural = _("revisions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan"],
+                condition=Q(status__in=choices.PENDING_REVISION_STATUSES),
+                name="plan_one_pending_revision",
+                violation_error_message=_("This plan already has a revision in progress."),
+            ),
+            models.UniqueConstraint(fields=["plan", "number"], name="plan_revision_number"),
+        ]
+
+    def __str__(self) -> str:
+        return gettext("Revision %(number)s of “%(plan)s”") % {"number": self.number, "plan": self.plan}
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status in choices.PENDING_REVISION_STATUSES
+
+    def save(self, *args, **kwargs):
+        if "update_fields" in kwargs and kwargs["update_fields"] is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "updated_at"}
+        self.updated_at = timezone.now()
+        super().save(*args, **kwargs)
+
+    # The workflow: rows of plans/workflow.py's REVISION_TRANSITIONS.
+
+    def submit(self, by):
+        return make_transition(self, by, PlanEvent.Action.SUBMIT_REVISION)
+
+    def return_to_author(self, by, comment):
+        return make_transition(
+            self,
+            by,
+            PlanEvent.Action.RETURN_REVISION,
+            comment,
+            changes={"review_comment": (comment or "").strip()},
+        )
+
+    def discard(self, by):
+        return make_transition(self, by, PlanEvent.Action.DISCARD_REVISION)
+
+    def publish(self, by):
+        """Apply the revision to the live plan, in the transaction of the transition: a plan withdrawn
+        since, or a revision another reviewer has just published, is refused and nothing is written."""
+        from plans.revisions import apply_published  # the revisions module reads these models
+
+        return make_transition(self, by, PlanEvent.Action.PUBLISH_REVISION, then=apply_published)
+
+
+class ReviewComment(models.Model):
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="comments", verbose_name=_("plan"))
+    revision = models.ForeignKey(
+        "PlanRevision",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="comments",
+        verbose_name=_("revision"),
+    )
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="replies",
+        verbose_name=_("reply to"),
+    )
+    # The anchor: a field of the plan, or a row (kind and key), or neither for the plan as a whole.
+    field = models.CharField(_("field"), max_length=100, blank=True)
+    child = models.CharField(_("kind of row"), max_length=40, blank=True)
+    row_key = models.UUIDField(_("row"), null=True, blank=True)
+    # The row's words when the comment was made: shown if the row is deleted later.
+    row_text = models.TextField(_("row as commented"), blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("author"),
+    )
+    body = models.TextField(_("comment"))
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("resolved by"),
+    )
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("review comment")
+        verbose_name_plural = _("review comments")
+        indexes = [models.Index(fields=["plan", "revision"], name="comment_plan_revision")]
+
+    def __str__(self) -> str:
+        return self.body[:80]
+
+
+class EditSession(models.Model):
+    plan = models.ForeignKey(
+        Plan, on_delete=models.CASCADE, related_name="edit_sessions", verbose_name=_("plan")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
+    )
+    since = models.DateTimeField(_("editing since"), default=timezone.now)
+    seen_at = models.DateTimeField(_("last seen"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("edit session")
+        verbose_name_plural = _("edit sessions")
+        constraints = [models.UniqueConstraint(fields=["plan", "user"], name="edit_session_plan_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.plan_id}"
 
 
 # The audit log of sign-ins and role changes lives with its receivers and admin in plans/audit.py.

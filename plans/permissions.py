@@ -17,8 +17,8 @@ check the status themselves, so that a refused transition says *why* (Permission
 
 from django.db.models import Q, QuerySet
 
-from plans.choices import BlogLinkStatus, PlanStatus
-from plans.workflow import PLAN_TRANSITIONS, TRANSITIONS
+from plans.choices import PENDING_REVISION_STATUSES, BlogLinkStatus, PlanStatus, RevisionStatus
+from plans.workflow import PLAN_TRANSITIONS, REVISION_TRANSITIONS, TRANSITIONS
 
 REVIEW_PERMISSION = "plans.review_plan"
 FOCAL_POINTS_GROUP = "Focal points"
@@ -152,6 +152,50 @@ def can_change(user, plan) -> bool:
     return plan.status == PlanStatus.DRAFT and is_author(user, plan)
 
 
+def edits_revision(user, plan) -> bool:
+    """Does `user`'s save of this plan's change form go to its pending revision rather than to the live
+    plan? For its lab's focal points while it is published: the public keeps the live plan until a reviewer
+    publishes the revision (plans/revisions.py). Superusers edit the live plan itself, as before."""
+    return (
+        _active(user)
+        and user.is_staff
+        and not user.is_superuser
+        and plan.status == PlanStatus.PUBLISHED
+        and is_author(user, plan)
+    )
+
+
+def can_edit_revision(user, plan, revision=None) -> bool:
+    """Save the change form of a published plan as its revision: its authors, while the revision (`revision`,
+    the plan's pending one, None when there is none yet) is not with the reviewers."""
+    return edits_revision(user, plan) and (
+        revision is None or revision.status in (RevisionStatus.EDITING, RevisionStatus.RETURNED)
+    )
+
+
+def can_submit_revision(user, revision) -> bool:
+    """Submit or discard a revision: the plan's authors (and superusers), like a draft."""
+    return can_submit(user, revision.plan)
+
+
+def can_review_revision(user, revision=None) -> bool:
+    """Publish a revision or request changes to it: the reviewers."""
+    return is_reviewer(user)
+
+
+def can_see_revision(user, plan) -> bool:
+    """See a plan's revisions and what they change: those who see its private parts, in the admin."""
+    return _active(user) and user.is_staff and can_see_private_parts(user, plan)
+
+
+def can_comment(user, plan) -> bool:
+    """Comment on a plan's fields and rows, answer and resolve comments: its authors, reviewers, superusers.
+    A focal point of another lab may read the published plan, never its review."""
+    return (
+        _active(user) and user.is_staff and (user.is_superuser or is_reviewer(user) or is_author(user, plan))
+    )
+
+
 def can_delete(user, plan) -> bool:
     """Only superusers delete: a plan is a record, and withdrawing is how it leaves the public site."""
     return _active(user) and user.is_superuser
@@ -178,13 +222,23 @@ def can_make_transition(user, obj, action) -> bool:
     return transition is not None and globals()[transition.may](user, obj)
 
 
-def available_transitions(user, plan) -> list[str]:
-    """The transitions `user` may make on `plan` now, in the order the buttons show them."""
-    return [
+def available_transitions(user, plan, revision=None) -> list[str]:
+    """The transitions `user` may make on `plan` now, in the order the buttons show them; with the plan's
+    pending `revision`, those of the revision too (the live plan must still be published for them)."""
+    actions = [
         action
         for action, transition in PLAN_TRANSITIONS.items()
         if plan.status in transition.sources and can_make_transition(user, plan, action)
     ]
+    if revision is not None and revision.status in PENDING_REVISION_STATUSES:
+        actions += [
+            action
+            for action, transition in REVISION_TRANSITIONS.items()
+            if revision.status in transition.sources
+            and plan.status == PlanStatus.PUBLISHED
+            and can_make_transition(user, revision, action)
+        ]
+    return actions
 
 
 def can_add_blog_link(user, plan) -> bool:

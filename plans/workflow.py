@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from plans.choices import BlogLinkStatus, EventAction, PlanStatus
+from plans.choices import BlogLinkStatus, EventAction, PlanStatus, RevisionStatus
 
 # Whether a transition asks for a comment (a reason, a note for the authors).
 NO_COMMENT, OPTIONAL, REQUIRED = "", "optional", "required"
@@ -159,7 +159,73 @@ LINK_TRANSITIONS: dict[str, Transition] = {
     )
 }
 
-TRANSITIONS: dict[str, Transition] = {**PLAN_TRANSITIONS, **LINK_TRANSITIONS}
+# Revisions of a published plan (plans/revisions.py): the plan stays published while its authors change a
+# copy of it and the reviewers judge that copy. The transitions act on the revision; the plan's methods
+# (`plan.submit`, `plan.return_to_author`, `plan.publish`) lead to them while a revision is pending.
+REVISION_TRANSITIONS: dict[str, Transition] = {
+    t.action: t
+    for t in (
+        Transition(
+            EventAction.SUBMIT_REVISION,
+            "submit",
+            (RevisionStatus.EDITING, RevisionStatus.RETURNED),
+            RevisionStatus.SUBMITTED,
+            may="can_submit_revision",
+            label=_("Submit the revision for review"),
+            done=_(
+                "The revision is now submitted; the live plan stays online unchanged until it is published."
+            ),
+            wrong_status=_("Only a revision being edited or returned can be submitted."),
+            forbidden=_("You may not submit this revision."),
+            announcement=_("%(actor)s submitted a revision of the live plan “%(plan)s” for review."),
+            tells=REVIEWERS,
+        ),
+        Transition(
+            EventAction.PUBLISH_REVISION,
+            "publish",
+            (RevisionStatus.SUBMITTED,),
+            RevisionStatus.PUBLISHED,
+            may="can_review_revision",
+            label=_("Publish the revision"),
+            done=_("The revision is now published: the live plan shows it."),
+            wrong_status=_(
+                "This revision is no longer submitted: another reviewer may have published or "
+                "returned it. Nothing was changed."
+            ),
+            forbidden=_("You may not publish this revision."),
+            announcement=_("%(actor)s published the revision of the plan “%(plan)s”."),
+        ),
+        Transition(
+            EventAction.RETURN_REVISION,
+            "return_to_author",
+            (RevisionStatus.SUBMITTED,),
+            RevisionStatus.RETURNED,
+            may="can_review_revision",
+            label=_("Request changes"),
+            done=_("Changes are requested; the authors have your comment and the live plan stays online."),
+            wrong_status=_("Only a submitted revision can be returned to its authors."),
+            forbidden=_("You may not return this revision to its authors."),
+            announcement=_("%(actor)s requested changes to the revision of the plan “%(plan)s”."),
+            comment=REQUIRED,
+            comment_label=_("What should the authors change? (required)"),
+            comment_missing=_("Say what the authors should change."),
+        ),
+        Transition(
+            EventAction.DISCARD_REVISION,
+            "discard_revision",
+            (RevisionStatus.EDITING, RevisionStatus.RETURNED),
+            RevisionStatus.DISCARDED,
+            may="can_submit_revision",
+            label=_("Discard the revision"),
+            done=_("The revision is discarded; the live plan is as it was."),
+            wrong_status=_("Only a revision being edited or returned can be discarded."),
+            forbidden=_("You may not discard this revision."),
+            announcement=_("%(actor)s discarded the revision of the plan “%(plan)s”."),
+        ),
+    )
+}
+
+TRANSITIONS: dict[str, Transition] = {**PLAN_TRANSITIONS, **LINK_TRANSITIONS, **REVISION_TRANSITIONS}
 
 
 def make(obj, action: str, by, comment: str = ""):

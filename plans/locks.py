@@ -1,0 +1,43 @@
+"""Soft locks: who else has a plan's change form open, and since when.
+
+Nothing is locked: opening the form of a plan that someone else opened recently says who and since when,
+and the lost-update check of the form (plans/admin/forms.py) still refuses a save made over theirs. A
+person's mark is renewed each time they open or save the form and forgotten when they leave it by saving,
+or after `FRESH_FOR` without a sign of them.
+"""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from plans.models import EditSession
+
+FRESH_FOR = timedelta(minutes=30)
+
+
+def opened(plan, user) -> list[EditSession]:
+    """`user` opens the plan's form: renew their mark; returns the others editing it now, earliest first."""
+    now = timezone.now()
+    fresh = now - FRESH_FOR
+    session, created = EditSession.objects.get_or_create(plan=plan, user=user)
+    if not created:
+        if session.seen_at < fresh:
+            session.since = now
+        session.seen_at = now
+        session.save(update_fields=["since", "seen_at"])
+    return list(others(plan, user))
+
+
+def others(plan, user):
+    fresh = timezone.now() - FRESH_FOR
+    return (
+        EditSession.objects.filter(plan=plan, seen_at__gte=fresh)
+        .exclude(user=user)
+        .select_related("user")
+        .order_by("since")
+    )
+
+
+def left(plan, user) -> None:
+    """`user` saved and left the form."""
+    EditSession.objects.filter(plan=plan, user=user).delete()
