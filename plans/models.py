@@ -17,9 +17,9 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
-from taggit.managers import TaggableManager
+from taggit.managers import TaggableManager, _TaggableManager
 from taggit.models import TagBase, TaggedItemBase
 
 from plans import catalogue, choices, notifications, permissions, workflow
@@ -28,6 +28,7 @@ from plans.archive.write import write
 from plans.choices import STAGES  # noqa: F401  (re-exported: forms and the archive code name it here)
 from plans.i18n import SDG_NAMES
 from plans.parts import CHILDREN, VOCABULARY_NAMES
+from plans.tag_keys import clean_name, tag_key
 from plans.uploads import UploadField
 from plans.validators import LATITUDE, LONGITUDE, validate_latitude, validate_link_url, validate_longitude
 
@@ -79,10 +80,30 @@ class SDG(models.Model):
 
 
 class LongTagBase(TagBase):
-    """Tag with room for the sentence-long free tags of the archive (up to 619 characters seen)."""
+    """Tag with room for the sentence-long free tags of the archive (up to 619 characters seen).
+
+    Curated (plans/vocabularies.py): one tag per `key` (case, accents, spacing and punctuation folded,
+    plans/tag_keys.py), the names it had before a merge or rename kept as `aliases` (so old links, API
+    filters and re-imports still find it), labels in French and Spanish, and an optional broader
+    `category` of the same vocabulary. Aliases live on the row rather than in a table of their own: every
+    reader of a plan's tags (export, search index, suggestions) gets them with the prefetched tag."""
 
     name = models.CharField(_("name"), max_length=1000, unique=True)
     slug = models.SlugField(_("slug"), max_length=255, unique=True, allow_unicode=True)
+    key = models.CharField(_("comparison key"), max_length=1000, unique=True, editable=False)
+    name_fr = models.CharField(_("French label"), max_length=1000, blank=True)
+    name_es = models.CharField(_("Spanish label"), max_length=1000, blank=True)
+    # [{"name": …, "slug": …, "key": …}, …]: earlier names of this tag (plans/vocabularies.py writes them).
+    aliases = models.JSONField(_("aliases"), default=list, blank=True, editable=False)
+    category = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="narrower",
+        verbose_name=_("broader category"),
+        help_text=_("A broader tag of the same vocabulary: its plans are found under this one too."),
+    )
 
     class Meta:
         abstract = True
@@ -91,6 +112,41 @@ class LongTagBase(TagBase):
     def slugify(self, tag, i=None):
         base = slugify(tag, allow_unicode=True)[:200] or "tag"
         return f"{base}_{i}" if i is not None else base
+
+    def save(self, *args, **kwargs):
+        self.name = clean_name(self.name)
+        self.key = tag_key(self.name)
+        super().save(*args, **kwargs)
+
+    @property
+    def label(self) -> str:
+        """The tag's name in the active language: its French or Spanish label when it has one."""
+        return {"fr": self.name_fr, "es": self.name_es}.get((get_language() or "")[:2], "") or self.name
+
+    @property
+    def alias_keys(self) -> set[str]:
+        return {a.get("key") or tag_key(a.get("name", "")) for a in self.aliases or ()}
+
+    @classmethod
+    def resolve(cls, names, *, create: bool = True) -> dict[str, "LongTagBase"]:
+        """{name as given: tag} for each name: the tag of the same key, else the tag that had this name
+        before (an alias), else (when `create`) a new tag under the tidied name. Names that are blank or
+        nothing but punctuation are left out, and so are unknown names when not `create`."""
+        keys = {name: tag_key(clean_name(name)) for name in names if isinstance(name, str)}
+        keys = {name: key for name, key in keys.items() if key}  # blank names are no tag
+        found = {t.key: t for t in cls.objects.filter(key__in=set(keys.values()))}
+        missing = set(keys.values()) - set(found)
+        if missing:
+            for tag in cls.objects.exclude(aliases=[]):
+                for key in tag.alias_keys & missing:
+                    found.setdefault(key, tag)
+        result = {}
+        for name, key in keys.items():
+            if key not in found and create:
+                found[key] = cls.objects.create(name=clean_name(name))
+            if key in found:
+                result[name] = found[key]
+        return result
 
 
 # One tag model and one through model per vocabulary: a method and a datasource with the same name
@@ -262,10 +318,28 @@ def validate_archive_layout(layout) -> None:
         )
 
 
+class CuratedTags(_TaggableManager):
+    """taggit's manager of a plan's tags, finding existing tags the curated way: a name given as text is
+    the tag of the same key or alias (`LongTagBase.resolve`), never a near-duplicate created beside it."""
+
+    def _to_tag_model_instances(self, tags, tag_kwargs):
+        names = [t for t in tags if isinstance(t, str)]
+        found = self.through.tag_model().resolve(names)
+        return super()._to_tag_model_instances(
+            [found[t] if isinstance(t, str) else t for t in tags if not isinstance(t, str) or t in found],
+            tag_kwargs,
+        )
+
+
 def _vocabulary(through, verbose_name) -> TaggableManager:
     """One tag vocabulary of a plan (plans/parts.py lists them), listed by name."""
     return TaggableManager(
-        through=through, blank=True, ordering=["name"], related_name="plans", verbose_name=verbose_name
+        through=through,
+        blank=True,
+        ordering=["name"],
+        related_name="plans",
+        verbose_name=verbose_name,
+        manager=CuratedTags,
     )
 
 

@@ -81,3 +81,15 @@ def test_it_changes_nothing_when_the_corpus_is_imported_again(imported):
     assert out.getvalue().startswith("imported 0, updated 0, failed 0")
     assert (Plan.objects.count(), Insight.objects.count(), ExtraAnswer.objects.count()) == before
     assert dict(Plan.objects.values_list("pk", "updated_at")) == stamps
+
+
+@pytest.mark.django_db
+def test_it_holds_one_tag_per_idea_after_importing_the_corpus(imported):
+    """No vocabulary holds two tags that differ only in case, accents, spacing or punctuation (issue 16)."""
+    from plans.parts import TAG_VOCABULARIES
+    from plans.tag_keys import tag_key
+
+    for vocabulary in TAG_VOCABULARIES:
+        names = list(vocabulary.tag_model.objects.values_list("name", flat=True))
+        assert names, vocabulary.name
+        assert len({tag_key(name) for name in names}) == len(names), vocabulary.name

@@ -13,9 +13,11 @@ from django.conf import settings
 from plans import catalogue as cat
 from plans.archive.document import Document
 from plans.archive.mapping import META_FIELDS, TAG_KEYS, empty_content, render
+from plans.archive.text import decode_line
 from plans.archive.write import write
 from plans.choices import BlogLinkStatus
 from plans.parts import CHILDREN, PREFETCH  # noqa: F401  (PREFETCH re-exported: the archive dumps every part)
+from plans.tag_keys import tag_key
 
 # What the archive carries of a plan's own row: its answers (from the catalogue) and its metadata.
 PLAN_FIELDS = (*cat.ANSWER_FIELDS, *META_FIELDS)
@@ -63,13 +65,31 @@ def sdg_names() -> dict[int, str]:
     return dict(SDG.objects.values_list("number", "name"))
 
 
+def as_written(content: dict, plan, layout: dict) -> dict:
+    """Curation changes what the site shows, never what a plan said: each tag the plan carries is written
+    as its file wrote it, under every spelling of the file that stands for it (the same key, or a name the
+    tag had before a merge or rename). Tags the file did not name (added since) keep their current names."""
+    raw = layout.get("meta", [])
+    for key in TAG_KEYS:
+        written = [decode_line(value).strip() for name, value in raw if name == key]  # as the reader reads
+        if not written:
+            continue
+        names = []
+        for tag in getattr(plan, key).all():
+            keys = {tag.key, *tag.alias_keys}
+            names += [w for w in written if tag_key(w) in keys] or [tag.name]
+        content[key] = list(dict.fromkeys(names))
+    return content
+
+
 def dump(plan, names: dict[int, str] | None = None, private: bool = True) -> Document:
-    """The plan as an archive document: its layout (if imported) filled with its current content."""
+    """The plan as an archive document: its layout (if imported) filled with its current content, its tags
+    as the file wrote them (`as_written`)."""
     if names is None:
         names = {sdg.number: sdg.name for sdg in plan.sdgs.all()}
     layout = {k: v for k, v in (plan.archive_layout or {}).items() if k != "snapshot"}
     layout.setdefault("markers", plan.section_markers)  # for plans authored in the admin
-    return render(plan_content(plan, private), layout, plan.raw_title, names)
+    return render(as_written(plan_content(plan, private), plan, layout), layout, plan.raw_title, names)
 
 
 def archive_name(plan) -> str:

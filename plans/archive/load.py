@@ -28,6 +28,7 @@ from plans.archive.mapping import TAG_KEYS, TEXT_FIELDS, child_part, empty_conte
 from plans.models import SDG, Lab, Plan
 from plans.parts import CHILDREN, TAG_VOCABULARIES, VOCABULARY_NAMES, vocabulary
 from plans.sanitise import answer_fields, answers_html
+from plans.tag_keys import clean_name, tag_key
 
 KINDS = {"opening": "opening", "closing_v1": "closing", "closing_v2": "closing", "hybrid": "hybrid"}
 
@@ -131,12 +132,17 @@ class Loader:
     def __init__(self, status: str = "published"):
         self.status = status
         self.tag_models = {v.name: v.tag_model for v in TAG_VOCABULARIES}
+        # Tags by key (plans/tag_keys.py), then by the keys of their aliases: a file's "ethnography" or a
+        # name since merged into another tag attaches the tag that stands for it, never a near-duplicate.
         self.tags: dict[str, dict[str, int]] = {}
         self.tag_slugs: dict[str, set[str]] = {}
         for key, model in self.tag_models.items():
-            rows = list(model.objects.values_list("name", "pk", "slug"))
-            self.tags[key] = {name: pk for name, pk, _ in rows}
-            self.tag_slugs[key] = {slug for _, _, slug in rows}
+            rows = list(model.objects.values_list("key", "pk", "slug", "aliases"))
+            self.tags[key] = {tag_key: pk for tag_key, pk, _, _ in rows}
+            for _, pk, _, aliases in rows:
+                for alias in aliases or ():
+                    self.tags[key].setdefault(alias.get("key") or tag_key(alias["name"]), pk)
+            self.tag_slugs[key] = {slug for _, _, slug, _ in rows}
         self.labs = dict(Lab.objects.values_list("name", "pk"))
         self.sdgs = dict(SDG.objects.values_list("number", "pk"))
         self.sdg_names = dict(SDG.objects.values_list("number", "name"))
@@ -187,20 +193,25 @@ class Loader:
 
     def tag_ids(self, key: str, names: list[str]) -> dict[str, int]:
         cache, slugs, model = self.tags[key], self.tag_slugs[key], self.tag_models[key]
-        missing = [name for name in dict.fromkeys(names) if name not in cache]
+        keys = {name: tag_key(name) for name in names}
+        missing: dict[str, str] = {}
+        for name, k in keys.items():
+            if k not in cache:
+                missing.setdefault(k, name)  # a new tag is named as its first spelling
         new = []
-        for name in missing:
+        for k, name in missing.items():
+            name = clean_name(name)
             base = (slugify(name, allow_unicode=True)[:200] or "tag").strip("-_") or "tag"
             slug, n = base, 1
             while slug in slugs:
                 slug, n = f"{base}_{n}", n + 1
             slugs.add(slug)
             self._remember(slugs, slug)
-            new.append(model(name=name, slug=slug))
+            new.append(model(name=name, slug=slug, key=k))
         for tag in model.objects.bulk_create(new):
-            cache[tag.name] = tag.pk
-            self._remember(cache, tag.name)
-        return {name: cache[name] for name in names}
+            cache[tag.key] = tag.pk
+            self._remember(cache, tag.key)
+        return {name: cache[k] for name, k in keys.items()}
 
     def slug(self, title: str) -> str:
         base = slugify(title)[:200].strip("-") or "plan"
