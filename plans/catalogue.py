@@ -712,3 +712,123 @@ def detect_template(prompt_keys: set[str], section_keys: set[str]) -> str:
     if closing:
         return "closing_v2" if v2 else "closing_v1"
     return "opening"
+
+
+# What each question asks, as the admin shows it under the prompt's label: the archive's wording, without
+# its "Label:" prefix, translated (the archive texts above stay English: the importer matches them).
+GUIDANCE = {
+    "plan_name": _("Please provide a name for your action learning plan."),
+    "challenge_type": _(
+        "If you are working on multiple challenges, please indicate if this is your “big bet” or "
+        "“exploratory” challenge."
+    ),
+    "challenge_statement": _(
+        "What is your challenge? Please answer in specific terms: “Our challenge is that…”."
+    ),
+    "background": _(
+        "What is the history of your challenge? What is causing or driving it? Who is involved? How does the "
+        "current situation look? What undesired effects does it produce?"
+    ),
+    "quantitative_evidence": _(
+        "What (official) data sources show the importance and urgency of this frontier challenge? You can "
+        "add text, a link or a picture."
+    ),
+    "qualitative_evidence": _(
+        "What weak signals have you recently spotted that show its urgency? You can add text, a link or a "
+        "picture."
+    ),
+    "value_proposition": _(
+        "What unique value is your Accelerator Lab bringing to this challenge? Why should your Lab work on "
+        "it rather than other actors? Why is it worth investing resources in it?"
+    ),
+    "tweet_summary": _("Summarise your challenge in at most 280 characters."),
+    "partners_top5": _(
+        "Who are your top 5 partners for this challenge? List them from most to least important, with name, "
+        "sector and a brief description of the (intended) collaboration."
+    ),
+    "lq_question": _(
+        "What is your learning question for this challenge? What do you need to know or understand to work "
+        "on your challenge statement?"
+    ),
+    "lq_stages": _("To what stage(s) in the learning cycle does your learning question relate?"),
+    "lq_methods_usage": _(
+        "How will you use your methods and tools for this learning question? What value do they add?"
+    ),
+    "lq_data_gaps": _(
+        "What gaps in data or information do these new sources of data address? What value do they add?"
+    ),
+    "early_leads": _(
+        "Who might benefit from your work on this challenge, or who might be the champions in your country "
+        "that you should inform or collaborate with early on to help you grow it?"
+    ),
+    "insights_v1": _(
+        "What are the top 5 key insights you generated about your frontier challenge during this Action "
+        "Learning Plan?"
+    ),
+    "blogs_v1": _("The link(s) to the blog(s) that articulate the learnings on your frontier challenge."),
+    "barriers": _(
+        "Did you experience any barriers or bottlenecks when impacting the system, or when working on your "
+        "frontier challenge?"
+    ),
+    "time_split": _(
+        "How much of your time did you dedicate to each stage of the learning cycle? The four shares add up "
+        "to 100 %."
+    ),
+    "insights_v2": _(
+        "What are the top key insights you generated about your learning challenge during this Action "
+        "Learning Plan? (At most 5.)"
+    ),
+    "handover": _(
+        "Considering the outcomes of this learning challenge, which of these best describe the handover "
+        "process? Select all that apply."
+    ),
+    "handover_details": _("Can you provide more detail on your handover process?"),
+    "blogs_v2": _(
+        "Any link(s) to blog(s) or publication(s) that articulate the learnings on your frontier challenge."
+    ),
+    "why_data": _(
+        "Relating to your types of data, why did you choose these? What gaps in available data were they "
+        "addressing?"
+    ),
+    "why_methods": _(
+        "Why was it necessary to apply these innovation methods to your frontier challenge? How did they "
+        "help you to unpack the system?"
+    ),
+    "partners_civil_society": _(
+        "If applicable, what civil society organisations did you actually work with and what did you do "
+        "with them?"
+    ),
+    "partners_academic": _(
+        "If applicable, what academic partners (and related institutions) did you actually work with and "
+        "what did you do with them?"
+    ),
+    "partners_private": _(
+        "If applicable, what private sector partners did you actually work with and what did you do with "
+        "them?"
+    ),
+    "partners_government": _(
+        "If applicable, what government partners (and related institutions) did you actually work with and "
+        "what did you do with them?"
+    ),
+    "partners_new_unusual": _(
+        "Of the partners listed above, which were new and unusual partners for UNDP, and what made them "
+        "special?"
+    ),
+    "partners_un": _(
+        "If applicable, which UN internal partners did you actually work with and what did you do with them?"
+    ),
+    "partners_worked_with": _("Please indicate which partners you actually worked with for this challenge."),
+    "bonus": _(
+        "How did the interplay of innovation methods, new forms of data and unusual partners enable you to "
+        "learn and generate insights that you could not have achieved otherwise?"
+    ),
+    "upload": _(
+        "Upload any further supporting evidence, documents or data you produced on your frontier challenge "
+        "that showcase your learnings."
+    ),
+}
+
+
+def guidance(prompt: Prompt) -> str:
+    """What a prompt asks, in the active language, for a help text ("" for the form's closing words)."""
+    return GUIDANCE.get(prompt.key, "")

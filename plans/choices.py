@@ -50,6 +50,15 @@ class FormVersion(models.TextChoices):
     HYBRID = "hybrid", _("Hybrid")
 
 
+# The kind of plan each form makes: a plan's kind follows its form, so that the two never contradict.
+FORM_KINDS = {
+    FormVersion.OPENING: PlanKind.OPENING,
+    FormVersion.CLOSING_V1: PlanKind.CLOSING,
+    FormVersion.CLOSING_V2: PlanKind.CLOSING,
+    FormVersion.HYBRID: PlanKind.HYBRID,
+}
+
+
 class PartnerSector(models.TextChoices):
     ACADEMIC = "academic", _("Academic")
     PRIVATE = "private", _("Private sector")

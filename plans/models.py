@@ -579,9 +579,15 @@ class Plan(models.Model):
                 }
             )
         if len(filled) == 4 and sum(filled) != 100:
+            # On the split's first field: the form shows it on the split's row, and the database
+            # constraint (which says the same) is then not checked a second time.
             raise ValidationError(
-                _("The time spent in the learning cycle must add up to 100 %%; it sums to %(total)s.")
-                % {"total": sum(filled)}
+                {
+                    self.TIME_FIELDS[0]: _(
+                        "The time spent in the learning cycle must add up to 100 %%; it sums to %(total)s."
+                    )
+                    % {"total": sum(filled)}
+                }
             )
 
     def save(self, *args, **kwargs):

@@ -10,8 +10,8 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from plans import search
-from plans.admin.fieldsets import content_fieldsets, section_fields
-from plans.catalogue import ANSWER_FIELDS, template
+from plans.admin.fieldsets import content_blocks, section_fields
+from plans.catalogue import ANSWER_FIELDS, plan_fields, template
 from plans.models import (
     SDG,
     BlogLink,
@@ -93,6 +93,11 @@ def test_it_filters_the_changelist_by_tag_and_status(client, superuser, many_pla
     assert response.context["cl"].result_count == 3
 
 
+def headings(body: str) -> list[str]:
+    """The section headings of a change form, in page order."""
+    return [h.split(">", 1)[1].split("<", 1)[0].strip() for h in body.split('class="fieldset-heading"')[1:]]
+
+
 def test_it_renders_the_change_form_for_a_superuser_with_bounded_queries(
     client, superuser, plan_factory, django_assert_max_num_queries
 ):
@@ -105,59 +110,198 @@ def test_it_renders_the_change_form_for_a_superuser_with_bounded_queries(
         response = client.get(reverse("admin:plans_plan_change", args=[plan.pk]))
     assert response.status_code == 200
     body = response.content.decode()
-    # The sections of the second closing form, in its order, and none of the opening plan's.
-    headings = ["Learnings on your challenge", "Data and methods", "Partners", "End"]
-    positions = [body.index(f'<h2 id="fieldset-0-{i}-heading"') for i in range(2, 6)]
-    assert [body[p:].split(">", 1)[1].split("<", 1)[0].strip() for p in positions] == headings
-    assert "Other fields" in body  # the opening questions stay reachable, collapsed
+    # The sections of the second closing form, in its order, none of the opening plan's; the
+    # classification every plan has; status and archive.
+    assert headings(body) == [
+        "Where and who",
+        "Learnings on your challenge",
+        "Data and methods",
+        "Partners",
+        "End",
+        "Challenge classification",
+        "Status",
+        "Archive",
+    ]
+    assert "Other fields" not in body and "challenge_statement" not in body
     assert 'type="checkbox" name="sdgs"' in body
-    assert 'name="learning_questions-__prefix__-stages"' in body
     assert "1 blog link pending approval" in body
+
+
+def test_it_shows_other_templates_answers_only_on_plans_that_hold_some(client, superuser, plan_factory):
+    plan = plan_factory(form_version="closing_v2", challenge_statement="Imported from an opening plan")
+    plan.learning_questions.create(question="Kept from the archive")
+    client.force_login(superuser)
+    body = client.get(reverse("admin:plans_plan_change", args=[plan.pk])).content.decode()
+    assert "Other fields" in body and "Imported from an opening plan" in body
+    assert "Kept from the archive" in body  # a list the template does not ask for, shown since it has rows
+    assert 'name="background"' not in body
+
+
+def add_url(form):
+    return reverse("admin:plans_plan_add") + f"?form={form}"
+
+
+def new_plan_data(lab, form, **fields):
+    """The POST of a new plan's add form with no child rows, plus `fields`."""
+    return {
+        "form_version": form,
+        "lab": lab.pk,
+        "language": "en",
+        "year": "2024",
+        **{f"{p}-TOTAL_FORMS": "0" for p in INLINE_PREFIXES},
+        **{f"{p}-INITIAL_FORMS": "0" for p in INLINE_PREFIXES},
+        **fields,
+    }
+
+
+def test_it_asks_which_form_before_writing(client, focal_point):
+    client.force_login(focal_point)
+    response = client.get(reverse("admin:plans_plan_add"))
+    assert response.templates[0].name == "admin/plans/plan/choose_form.html"
+    body = response.content.decode()
+    for form in ("opening", "closing_v2", "closing_v1"):
+        assert f'href="{add_url(form)}"' in body
+    changelist = client.get(reverse("admin:plans_plan_changelist")).content.decode()
+    assert "New opening plan" in changelist and f'href="{add_url("closing_v2")}"' in changelist
+
+
+def test_it_shows_only_the_chosen_templates_sections_with_its_prompts(client, focal_point, lab_a):
+    client.force_login(focal_point)
+    response = client.get(add_url("closing_v1"))
+    body = response.content.decode()
+    assert headings(body)[:6] == [
+        "Where and who",
+        "Learnings on your challenge",
+        "Time split",
+        "Data and methods",
+        "Partners",
+        "End",
+    ]
+    form = response.context["adminform"].form
+    assert "kind" not in form.fields
+    assert form["form_version"].value() == "closing_v1" and form.fields["form_version"].widget.is_hidden
+    assert form.fields["why_data"].label == "Why these data"
+    assert str(form.fields["why_data"].help_text).startswith("Relating to your types of data")
+    # Each child list inside its section, in the form's order: insights, blogs, barriers; no partner rows
+    # (the first closing form asks about partners in words), no opening plan's learning questions.
+    for prefix in ("insights", "blog_links", "barriers", "evidence"):
+        assert f'id="{prefix}-group"' in body
+    assert body.index('id="insights-group"') < body.index('id="blog_links-group"')
+    assert body.index('id="barriers-group"') < body.index("time-split")
+    assert body.index('id="evidence-group"') > body.index(">End<")
+    for prefix in ("partnerships", "learning_questions", "extra_answers"):
+        assert f'id="{prefix}-group"' not in body
+    assert "challenge_statement" not in body and "handover_options" not in body
+    # Defaults that fit: the focal point's one lab, its country, this year, the page's language.
+    assert form["lab"].value() == lab_a.pk and form["country"].value() == "Vietnam"
+    assert form["language"].value() == "en"
 
 
 def test_it_saves_a_closing_report_with_children_and_tags(client, focal_point, lab_a):
     client.force_login(focal_point)
-    response = client.get(reverse("admin:plans_plan_add"))
+    response = client.get(add_url("closing_v2"))
     assert list(response.context["adminform"].form.fields["lab"].queryset) == [lab_a]
-    titles = [fieldset.name for fieldset in response.context["adminform"]]
-    # A new plan has no form yet: every template's sections, opening plan first.
-    assert titles.index("Opening plan: Challenge statement") < titles.index(
-        "Closing report, second form (2023–2025): Learnings on your challenge"
-    )
     data = {
         "title": "Waste pickers",
-        "kind": "closing",
         "form_version": "closing_v2",
         "lab": lab_a.pk,
         "language": "en",
         "year": "2024",
         "methods": "Ethnography, Mapping",
         "datasources": "Survey",
-        "time_sense": "25",
-        "time_explore": "25",
-        "time_test": "25",
-        "time_grow": "25",
         "handover_options": ["not_scaled"],
         "sdgs": [SDG.objects.get(number=11).pk],
         **{f"{p}-TOTAL_FORMS": "0" for p in INLINE_PREFIXES},
         **{f"{p}-INITIAL_FORMS": "0" for p in INLINE_PREFIXES},
-        "insights-TOTAL_FORMS": "1",
+        "insights-TOTAL_FORMS": "2",
         "insights-0-text": "Informal recyclers know the city",
-        "insights-0-position": 1,
-        "learning_questions-TOTAL_FORMS": "1",
-        "learning_questions-0-question": "Who recycles?",
-        "learning_questions-0-stages": ["sense", "test"],
-        "learning_questions-0-position": 1,
+        "insights-0-position": "0",  # as rendered: the script sets positions only after a reorder
+        "insights-1-text": "Prices move weekly",
+        "insights-1-position": "0",
+        "partnerships-TOTAL_FORMS": "1",
+        "partnerships-0-position": "0",
+        "partnerships-0-name": "Hanoi recyclers' union",
+        "partnerships-0-sector": "civil_society",
+        "partnerships-0-is_new_and_unusual": "yes",
         "_save": "Save",
     }
-    response = client.post(reverse("admin:plans_plan_add"), data)
-    assert response.status_code == 302, response.context["adminform"].form.errors
+    response = client.post(add_url("closing_v2"), data)
+    assert response.status_code == 302, response.context["errors"]
     plan = Plan.objects.get(title="Waste pickers")
     assert plan.created_by == focal_point
+    assert (plan.kind, plan.form_version) == ("closing", "closing_v2")  # the kind follows the form
     assert sorted(t.name for t in plan.methods.all()) == ["Ethnography", "Mapping"]
     assert plan.handover_options == ["not_scaled"]
+    # Rows posted without positions (no script) keep the order given.
+    assert [(i.text, i.position) for i in plan.insights.all()] == [
+        ("Informal recyclers know the city", 1),
+        ("Prices move weekly", 2),
+    ]
+    assert plan.partnerships.get().name == "Hanoi recyclers' union"
+
+
+def test_it_saves_an_opening_plan_with_its_learning_questions(client, focal_point, lab_a):
+    client.force_login(focal_point)
+    data = new_plan_data(
+        lab_a,
+        "opening",
+        title="Who recycles",
+        language="fr",
+        challenge_statement="Our challenge is that nobody counts recyclers.",
+        **{
+            "learning_questions-TOTAL_FORMS": "1",
+            "learning_questions-0-question": "Who recycles?",
+            "learning_questions-0-stages": ["sense", "test"],
+            "learning_questions-0-position": "0",
+        },
+    )
+    response = client.post(add_url("opening"), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    plan = Plan.objects.get(title="Who recycles")
+    assert (plan.kind, plan.language) == ("opening", "fr")
     assert plan.learning_questions.get().stages == ["sense", "test"]
-    assert plan.insights.count() == 1
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [("year", "1999"), ("year", "2999"), ("latitude", "91"), ("longitude", "-181"), ("language", "de")],
+)
+def test_it_range_checks_what_a_new_plan_is_given(client, focal_point, lab_a, field, value):
+    client.force_login(focal_point)
+    data = new_plan_data(lab_a, "opening", title="Out of range", **{field: value})
+    response = client.post(add_url("opening"), data)
+    assert response.status_code == 200
+    assert list(response.context["adminform"].form.errors) == [field]
+
+
+def test_it_says_once_that_the_time_split_does_not_add_up(client, focal_point, plan_factory):
+    plan = plan_factory(form_version="closing_v1", kind="closing")
+    client.force_login(focal_point)
+    data = plan_form_data(plan, client, time_sense="40", time_explore="30", time_test="10", time_grow="5")
+    response = client.post(reverse("admin:plans_plan_change", args=[plan.pk]), data)
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert body.count("must add up to 100") == 1 and "must be empty or add up" not in body
+    assert response.context["adminform"].form.errors["time_sense"] == [
+        "The time spent in the learning cycle must add up to 100 %; it sums to 85."
+    ]
+
+
+def test_it_lets_a_superuser_add_a_plan_without_typing_a_slug(client, superuser, lab_a):
+    client.force_login(superuser)
+    data = new_plan_data(lab_a, "opening", title="A plan by the administrator", archive_layout="{}")
+    response = client.post(add_url("opening"), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert Plan.objects.get(title="A plan by the administrator").slug == "a-plan-by-the-administrator"
+
+
+def test_it_shows_learning_question_stages_by_name_to_a_reader(client, reviewer, plan_factory):
+    plan = plan_factory(status=Plan.Status.SUBMITTED)
+    plan.learning_questions.create(question="Who pays?", stages=["test"])
+    client.force_login(reviewer)
+    body = client.get(reverse("admin:plans_plan_change", args=[plan.pk])).content.decode()
+    assert "Who pays?" in body and "Test" in body
+    assert "[&quot;test&quot;]" not in body and '["test"]' not in body
 
 
 def test_it_keeps_handover_answers_outside_the_fixed_list(client, superuser, plan_factory):
@@ -354,17 +498,21 @@ def test_it_shows_a_read_only_plan_with_readable_checklist_answers(client, revie
 
 
 def test_it_derives_the_plan_fieldsets_from_the_catalogue():
-    placed = [f for _name, options in content_fieldsets(None) for f in options["fields"]]
-    flat = [name for f in placed for name in ((f,) if isinstance(f, str) else f)]
-    # Every answer field of the forms and every vocabulary, nothing else, each once.
-    assert sorted(flat) == sorted([*ANSWER_FIELDS, *VOCABULARY_NAMES])
-    assert len(placed) == len(set(placed))  # each field once, even where templates share sections
-    closing = [str(name) for name, _options in content_fieldsets("closing_v1")]
+    for form in ("opening", "closing_v1", "closing_v2", "hybrid"):
+        blocks = content_blocks(form)
+        placed = [f for b in blocks for f in b.fields]
+        flat = [name for f in placed for name in ((f,) if isinstance(f, str) else f)]
+        asked = {n for p in template(form).prompts() for n in plan_fields(p)}
+        # The template's answer fields and every vocabulary, each once, nothing of another template.
+        assert sorted(flat) == sorted({*asked, *VOCABULARY_NAMES})
+        assert set(flat) <= {*ANSWER_FIELDS, *VOCABULARY_NAMES}
+    closing = [b.name for b in content_blocks("closing_v1") if b.name]
     with_fields = [str(s.label) for s in template("closing_v1").sections if section_fields(s)]
-    assert closing[: len(with_fields)] == with_fields
-    opening = {str(name): options["fields"] for name, options in content_fieldsets("opening")}
-    assert opening["Challenge statement"][:2] == ["challenge_type", "challenge_statement"]
-    assert opening["Challenge classification"] == ["thematic_areas", "sdgs"]
+    assert [n for n in closing if n in with_fields] == with_fields
+    opening = {b.name: b for b in content_blocks("opening")}
+    assert opening["Challenge statement"].fields[:2] == ["challenge_type", "challenge_statement"]
+    assert opening["Challenge classification"].fields == ["thematic_areas", "sdgs", "methods", "datasources"]
+    assert [c.related_name for c in opening["Learning question"].children] == ["learning_questions"]
 
 
 # ---------------------------------------------------------------- archive fields (issue 12, finding 3)

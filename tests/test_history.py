@@ -58,7 +58,7 @@ def post_plan(client, plan, *, insights=(), **fields):
 def test_it_records_a_revision_with_author_children_and_tags_on_every_admin_save(
     client, focal_point, plan_factory
 ):
-    plan = plan_factory(title="First title")
+    plan = plan_factory(kind="closing", form_version="closing_v1", title="First title")
     client.force_login(focal_point)
     post_plan(client, plan, insights=["Insight one"], methods="Ethnography")
     post_plan(
@@ -81,7 +81,7 @@ def test_it_records_a_revision_with_author_children_and_tags_on_every_admin_save
 
 
 def test_it_compares_two_revisions(client, focal_point, plan_factory):
-    plan = plan_factory(title="First title")
+    plan = plan_factory(kind="closing", form_version="closing_v1", title="First title")
     client.force_login(focal_point)
     post_plan(client, plan, insights=["Insight one"], methods="Ethnography")
     post_plan(client, plan, insights=["Insight two"], methods="Mapping", title="Second title")
@@ -105,7 +105,7 @@ def test_it_compares_two_revisions(client, focal_point, plan_factory):
 def test_it_restores_a_revision_as_a_new_revision_keeping_the_workflow_state(
     client, focal_point, reviewer, superuser, plan_factory
 ):
-    plan = plan_factory(title="Good title")
+    plan = plan_factory(kind="closing", form_version="closing_v1", title="Good title")
     client.force_login(focal_point)
     post_plan(client, plan, insights=["Keep me"], methods="Ethnography")
     good = Version.objects.get_for_object(plan).first()

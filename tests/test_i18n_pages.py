@@ -283,7 +283,10 @@ def test_it_leaves_no_english_interface_text_in_the_admin(client, request, plans
         paths += [
             ("draft change form", reverse("admin:plans_plan_change", args=[plans[Plan.Status.DRAFT].pk])),
             ("draft preview", reverse("admin:plans_plan_preview", args=[plans[Plan.Status.DRAFT].pk])),
-            ("add form", reverse("admin:plans_plan_add")),
+            ("new plan choice", reverse("admin:plans_plan_add")),
+            ("opening add form", reverse("admin:plans_plan_add") + "?form=opening"),
+            ("closing add form", reverse("admin:plans_plan_add") + "?form=closing_v2"),
+            ("older closing add form", reverse("admin:plans_plan_add") + "?form=closing_v1"),
         ]
     else:
         pending = plans[Plan.Kind.CLOSING].blog_links.get(status=BlogLink.Status.PENDING)

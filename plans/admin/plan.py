@@ -5,6 +5,8 @@ plans/workflow.py, every history operation of plans/history.py."""
 import json
 
 import reversion
+from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -13,13 +15,15 @@ from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from reversion.models import Version
 
 from plans import catalogue, history, permissions, workflow
-from plans.admin.fieldsets import ALWAYS_READONLY, SUPERUSER_FIELDS, plan_fieldsets
+from plans.admin.fieldsets import ALWAYS_READONLY, SUPERUSER_FIELDS, plan_layout
 from plans.admin.forms import LearningQuestionForm, PlanAdminForm
+from plans.choices import FORM_KINDS
 from plans.models import STAGES, BlogLink, Lab, Plan, PlanEvent
 from plans.parts import CHILDREN
 from plans.presentation import detail_context
@@ -28,9 +32,18 @@ from plans.presentation import detail_context
 
 
 class PlanChildInline(admin.StackedInline):
-    """Children follow their plan: editable exactly when the plan is."""
+    """Children follow their plan: editable exactly when the plan is. Shown inside the section that asks
+    for them (plans/admin/fieldsets.py), with the prompt's label and guidance; rows are ordered by dragging
+    or with their move buttons, which set the hidden `position` (static/js/plan_form.js)."""
 
     extra = 0
+    template = "admin/plans/plan/edit_inline/stacked.html"
+    description = ""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "position":
+            kwargs["widget"] = forms.HiddenInput
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def has_view_permission(self, request, obj=None):
         # The plan itself was already checked by PlanAdmin; this only asks for a role.
@@ -82,6 +95,45 @@ def child_inline(child) -> type[PlanChildInline]:
         options["readonly_fields"] = REVIEW_FIELDS
     base = INLINE_BASES.get(child.related_name, PlanChildInline)
     return type(f"{child.model.__name__}Inline", (base,), options)
+
+
+CHILD_OF_MODEL = {c.model: c.related_name for c in CHILDREN}
+# The forms a new plan can be written in, with the page's title: the current ones first.
+NEW_PLAN_TITLES = {
+    Plan.FormVersion.OPENING: gettext_lazy("New opening plan"),
+    Plan.FormVersion.CLOSING_V2: gettext_lazy("New closing report"),
+    Plan.FormVersion.CLOSING_V1: gettext_lazy("New closing report (first form, 2021–2023)"),
+}
+
+
+def new_plan_choices() -> list[dict]:
+    """The "new plan" buttons: what each form is for."""
+    add = reverse("admin:plans_plan_add")
+    notes = {
+        Plan.FormVersion.OPENING: _("Your challenge, evidence, partners and learning questions."),
+        Plan.FormVersion.CLOSING_V2: _("Insights, handover, data and methods, partners: the current form."),
+        Plan.FormVersion.CLOSING_V1: _("For plans closed with the older form (2021–2023)."),
+    }
+    return [
+        {"form": form, "url": f"{add}?form={form}", "label": title, "note": notes[form]}
+        for form, title in NEW_PLAN_TITLES.items()
+    ]
+
+
+def lab_defaults(labs) -> dict[str, dict]:
+    """What a new plan of each lab starts with: the lab's country, and the point of its latest plan that
+    has one (the map picker refines it)."""
+    defaults = {str(lab.pk): {"country": lab.country, "latitude": None, "longitude": None} for lab in labs}
+    located = (
+        Plan.objects.filter(lab__in=labs, latitude__isnull=False, longitude__isnull=False)
+        .order_by("lab_id", "-created_at")
+        .values_list("lab_id", "latitude", "longitude")
+    )
+    for lab_id, latitude, longitude in located:
+        entry = defaults[str(lab_id)]
+        if entry["latitude"] is None:
+            entry.update(latitude=round(latitude, 5), longitude=round(longitude, 5))
+    return defaults
 
 
 def _tag_list(objs) -> str:
@@ -148,8 +200,25 @@ class PlanAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return permissions.can_delete(request.user, obj)
 
+    # -- the form: only the chosen template's sections, each child list inside its section
+
+    def _form_version(self, request, obj=None) -> str:
+        """The template the form shows: the plan's, or for a new plan the one chosen ("?form=" on the
+        add page, then the hidden field it posts); the opening plan when none is known."""
+        if obj is not None:
+            return obj.form_version
+        chosen = request.POST.get("form_version") or request.GET.get("form")
+        return chosen if chosen in catalogue.TEMPLATES else Plan.FormVersion.OPENING
+
+    def _layout(self, request, obj=None):
+        def holds(name):  # an answer to another template's question, kept from an import
+            return obj is not None and getattr(obj, name, None) not in (None, "", [])
+
+        tail = ("status", "archive") if obj is not None else ("archive",) if request.user.is_superuser else ()
+        return plan_layout(self._form_version(request, obj), holds, tail)
+
     def get_fieldsets(self, request, obj=None):
-        fieldsets = plan_fieldsets(obj.form_version if obj else None)
+        fieldsets = [block.fieldset() for block in self._layout(request, obj)]
         if obj is None or self.has_change_permission(request, obj):
             return fieldsets
         # Read-only: the checklist by its labels, and no edit-session marker.
@@ -162,14 +231,81 @@ class PlanAdmin(admin.ModelAdmin):
             for name, options in fieldsets
         ]
 
+    def get_inline_instances(self, request, obj=None):
+        """The child lists the template's sections show, headed with their prompt; on an existing plan
+        also any other list that holds rows (imports), shown after the sections."""
+        lists = {c.related_name: c for block in self._layout(request, obj) for c in block.children}
+        shown = []
+        for inline in super().get_inline_instances(request, obj):
+            related_name = CHILD_OF_MODEL[inline.model]
+            if related_name in lists:
+                inline.verbose_name_plural = lists[related_name].label
+                inline.description = lists[related_name].guidance
+            elif obj is None or not getattr(obj, related_name).exists():
+                continue
+            shown.append(inline)
+        return shown
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # Each fieldset with the child lists shown after it (templates/admin/plans/plan/change_form.html).
+        formsets = {f.formset.prefix: f for f in context.get("inline_admin_formsets", [])}
+        sections = [
+            (fieldset, [formsets.pop(c.related_name) for c in block.children if c.related_name in formsets])
+            for fieldset, block in zip(context["adminform"], self._layout(request, obj), strict=True)
+        ]
+        context.update(
+            plan_sections=sections,
+            other_inline_formsets=list(formsets.values()),
+            lab_defaults=lab_defaults(permissions.addable_labs(request.user, Lab.objects.all())),
+            form_label=catalogue.template(self._form_version(request, obj)).label,
+            map_tile_url=settings.MAP_TILE_URL,
+            map_tile_attribution=settings.MAP_TILE_ATTRIBUTION,
+        )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def add_view(self, request, form_url="", extra_context=None):
+        """Choose first, then write: without a chosen form the page offers the forms; with one, the form
+        shows that template only."""
+        chosen = request.POST.get("form_version") or request.GET.get("form")
+        if request.method == "GET" and chosen not in NEW_PLAN_TITLES:
+            if not self.has_add_permission(request):
+                raise PermissionDenied
+            context = {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": _("New plan"),
+                "choices": new_plan_choices(),
+            }
+            return TemplateResponse(request, "admin/plans/plan/choose_form.html", context)
+        extra_context = {**(extra_context or {}), "title": NEW_PLAN_TITLES.get(chosen, _("New plan"))}
+        return super().add_view(request, form_url, extra_context)
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        initial.pop("form", None)
+        initial["form_version"] = self._form_version(request)
+        initial.setdefault("year", timezone.now().year)
+        language = (getattr(request, "LANGUAGE_CODE", "") or "")[:2]
+        if language in dict(settings.LANGUAGES):
+            initial.setdefault("language", language)  # the language the author works in
+        labs = list(permissions.addable_labs(request.user, Lab.objects.all())[:2])
+        if len(labs) == 1:  # a focal point of one lab writes for that lab
+            initial.setdefault("lab", labs[0].pk)
+            for name, value in lab_defaults([labs[0]])[str(labs[0].pk)].items():
+                if value is not None:
+                    initial.setdefault(name, value)
+        return initial
+
     @admin.display(description=gettext_lazy("handover process"))
     def handover_display(self, plan):
         options = plan.handover_options or []
         return "; ".join(catalogue.option_label(catalogue.HANDOVER_OPTIONS, o) for o in options) or "—"
 
     def get_readonly_fields(self, request, obj=None):
+        # A plan's form is chosen when it is created; only superusers change it (to correct an import).
+        chosen = ["form_version"] if obj is not None else []
         if not request.user.is_superuser:
-            return [*ALWAYS_READONLY, *SUPERUSER_FIELDS, "handover_display"]
+            return [*ALWAYS_READONLY, *SUPERUSER_FIELDS, *chosen, "handover_display"]
         return [*ALWAYS_READONLY, "handover_display"]
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
@@ -182,6 +318,7 @@ class PlanAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if not change:
             obj.created_by = request.user
+        obj.kind = FORM_KINDS.get(obj.form_version, obj.kind)  # the kind follows the form
         if (
             obj.lab_id is not None
             and not permissions.addable_labs(request.user, Lab.objects.filter(pk=obj.lab_id)).exists()
@@ -190,6 +327,13 @@ class PlanAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
 
     def save_formset(self, request, form, formset, change):
+        # Rows added without a position (no script ran) go to the end of their list, in the order given.
+        taken = [f.cleaned_data.get("position") or 0 for f in formset.forms if f.instance.pk]
+        last = max(taken, default=0)
+        for row in formset.extra_forms:
+            if row.has_changed() and "position" not in row.changed_data:
+                last += 1
+                row.instance.position = last
         if formset.model is BlogLink:
             for link_form in formset.forms:
                 link = link_form.instance

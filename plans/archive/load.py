@@ -25,13 +25,11 @@ from plans import search
 from plans.archive.dump import PLAN_FIELDS, PREFETCH, plan_content
 from plans.archive.mapping import CHILDREN as COLLECTIONS
 from plans.archive.mapping import TAG_KEYS, TEXT_FIELDS, child_part, empty_content
+from plans.choices import FORM_KINDS, PlanKind
 from plans.models import SDG, Lab, Plan
 from plans.parts import CHILDREN, TAG_VOCABULARIES, VOCABULARY_NAMES, vocabulary
 from plans.sanitise import answer_fields, answers_html
 from plans.tag_keys import clean_name, tag_key
-
-KINDS = {"opening": "opening", "closing_v1": "closing", "closing_v2": "closing", "hybrid": "hybrid"}
-
 
 BATCH = 500
 
@@ -269,7 +267,7 @@ class Loader:
 
     def _plan_values(self, plan: dict) -> dict:
         values = {name: plan[name] for name in PLAN_FIELDS}
-        values["kind"] = KINDS.get(plan["form_version"], "opening")
+        values["kind"] = FORM_KINDS.get(plan["form_version"], PlanKind.OPENING)
         values["lab_id"] = self.lab_id(plan["country"])
         values["answers_html"] = answers_html(values, TEXT_FIELDS)  # pages never sanitise: done here, once
         return values
