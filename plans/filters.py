@@ -22,7 +22,7 @@ from django.db.models import Count, F, Q, QuerySet
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
-from plans import search
+from plans import search, vocabularies
 from plans.models import (
     SDG,
     DatasourceTag,
@@ -121,7 +121,13 @@ class AnyOfFilter(ValuesFilter):
     def filter(self, qs, value):
         if not value:
             return super().filter(qs, value)  # no filter, or one that matches nothing
-        chosen = self.through.objects.filter(**{f"{self.column}__{self.to_field_name}__in": value})
+        if self.field_name in vocabularies.NAMES:
+            # Curated tags: a slug a tag had before a merge or rename still selects it, and a broader
+            # category selects the tags filed under it (plans/vocabularies.py).
+            ids = vocabularies.ids_for_slugs(self.field_name, value)
+            chosen = self.through.objects.filter(tag_id__in=ids)
+        else:
+            chosen = self.through.objects.filter(**{f"{self.column}__{self.to_field_name}__in": value})
         return qs.filter(pk__in=chosen.values(self.plan_column))
 
 

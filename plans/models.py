@@ -215,6 +215,46 @@ class TaggedThematicArea(TaggedPlan):
         indexes, constraints = _tagged_meta("taggedtheme")
 
 
+class TagChange(models.Model):
+    """One merge or rename of tags by a reviewer or a command (plans/vocabularies.py): who, when, what, and
+    in `data` everything needed to undo it (the merged tags as they were, and which plans carried them)."""
+
+    class Action(models.TextChoices):
+        MERGE = "merge", _("merge")
+        RENAME = "rename", _("rename")
+
+    vocabulary = models.CharField(_("vocabulary"), max_length=30)
+    action = models.CharField(_("action"), max_length=10, choices=Action.choices)
+    summary = models.CharField(_("what"), max_length=1000)
+    data = models.JSONField(_("undo data"), default=dict, editable=False)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+    undone_at = models.DateTimeField(_("undone at"), null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("undone by"),
+    )
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("tag change")
+        verbose_name_plural = _("tag changes")
+
+    def __str__(self) -> str:
+        return self.summary
+
+
 def validate_source_file(name: str) -> None:
     """A plan's archive file name: a bare name (no folders, no "." or ".."), without control characters
     (a CR or LF in it broke the download's Content-Disposition header)."""

@@ -67,6 +67,12 @@ def plain(text: str) -> str:
     return html.unescape(text).replace(START, "").replace(STOP, "")
 
 
+def search_names(tag) -> list[str]:
+    """The names a tag is found by: its own, its French and Spanish labels, its aliases."""
+    aliases = [a.get("name", "") for a in getattr(tag, "aliases", None) or ()]
+    return [tag.name, getattr(tag, "name_fr", ""), getattr(tag, "name_es", ""), *aliases]
+
+
 def document(plan) -> tuple[str, str, str]:
     """(title, body, language) of one plan, from a plan fetched with `_prefetch()`."""
     parts = [getattr(plan, name) for name in PLAN_TEXT_FIELDS]
@@ -75,7 +81,9 @@ def document(plan) -> tuple[str, str, str]:
     for child in CHILDREN:  # plans/parts.py says which fields of which rows hold words
         for row in getattr(plan, child.related_name).all() if child.indexed_fields else ():
             parts += [getattr(row, name) for name in child.indexed_fields]
-    parts += [tag.name for v in VOCABULARIES for tag in getattr(plan, v.name).all()]
+    # A curated tag is found by its labels and earlier names too: "economía circular" finds the plans
+    # tagged "circular economy" (plans/vocabularies.py).
+    parts += [n for v in VOCABULARIES for tag in getattr(plan, v.name).all() for n in search_names(tag)]
     body = "\n".join(plain(p) for p in parts if p and p.strip())
     return plain(plan.title), body, plan.language
 

@@ -5,13 +5,15 @@ import io
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 
+from plans import vocabularies
 from plans.archive.dump import PREFETCH, dump
 from plans.archive.write import write
-from plans.models import DatasourceTag, MethodTag, Plan, ThematicAreaTag
+from plans.models import DatasourceTag, MethodTag, Plan, TagChange, ThematicAreaTag
 from plans.tag_keys import clean_name, tag_key
 from tests.conftest import FIXTURES
 from tests.test_admin import plan_form_data
@@ -154,3 +156,215 @@ def test_it_refuses_two_tags_of_one_key_in_the_database(plan_factory):
     MethodTag.objects.create(name="Ethnography")
     with pytest.raises(IntegrityError), transaction.atomic():
         MethodTag.objects.bulk_create([MethodTag(name="ETHNOGRAPHY", slug="other", key="ethnography")])
+
+
+# ---------------------------------------------------------------- merge, rename, undo
+
+
+def listed(client, **params) -> set[str]:
+    """Titles of the plans the API lists for these filters."""
+    return {p["title"] for p in client.get("/api/plans/", params).json()["results"]}
+
+
+def page_lists(client, title, **params) -> bool:
+    return title in client.get(reverse("plans:list"), params).content.decode()
+
+
+@pytest.fixture
+def tagged(plan_factory):
+    """Two published plans: one tagged "Solutions Mapping", one "solution mapping" and "Survey"."""
+    a = plan_factory(title="Plan Alpha", status=Plan.Status.PUBLISHED)
+    b = plan_factory(title="Plan Beta", status=Plan.Status.PUBLISHED)
+    a.methods.add("Solutions Mapping")
+    b.methods.add("solution mapping", "Survey")
+    return a, b
+
+
+def test_it_merges_tags_and_keeps_old_links_and_api_filters_working(client, tagged, reviewer):
+    old = MethodTag.objects.get(name="solution mapping")
+    target = MethodTag.objects.get(name="Solutions Mapping")
+    preview = vocabularies.preview("methods", [old], target)
+    assert (preview.name, preview.plans) == ("Solutions Mapping", 2)
+    assert [(t.name, n) for t, n in preview.tags] == [("Solutions Mapping", 1), ("solution mapping", 1)]
+
+    change = vocabularies.merge("methods", [old], target, by=reviewer)
+    assert not MethodTag.objects.filter(pk=old.pk).exists()
+    assert listed(client, methods=old.slug) == {"Plan Alpha", "Plan Beta"}  # the old slug still filters
+    assert listed(client, methods=target.slug) == {"Plan Alpha", "Plan Beta"}
+    assert page_lists(client, "Plan Beta", methods=old.slug)
+    assert vocabularies.find("methods", "Solution-Mapping") == target  # suggestions and re-imports find it
+    assert (change.actor, change.action) == (reviewer, TagChange.Action.MERGE)
+    assert "solution mapping" in change.summary and "Solutions Mapping" in change.summary
+
+
+def test_it_undoes_a_merge(tagged, reviewer):
+    a, b = tagged
+    b.methods.add("Solutions Mapping")  # Beta carried both: it keeps the target after the undo
+    old = MethodTag.objects.get(name="solution mapping")
+    old_pk, old_slug = old.pk, old.slug
+    target = MethodTag.objects.get(name="Solutions Mapping")
+    change = vocabularies.merge("methods", [old], target, by=reviewer)
+    vocabularies.undo(change, by=reviewer)
+    restored = MethodTag.objects.get(pk=old_pk)
+    assert (restored.name, restored.slug) == ("solution mapping", old_slug)
+    assert sorted(t.name for t in b.methods.all()) == ["Solutions Mapping", "Survey", "solution mapping"]
+    assert [t.name for t in a.methods.all()] == ["Solutions Mapping"]
+    assert MethodTag.objects.get(pk=target.pk).aliases == []
+    change.refresh_from_db()
+    assert change.undone_by == reviewer and change.undone_at is not None
+    with pytest.raises(vocabularies.CurationError):
+        vocabularies.undo(change)
+
+
+def test_it_renames_a_tag_and_keeps_the_old_name_as_an_alias(client, tagged, reviewer):
+    tag = MethodTag.objects.get(name="Survey")
+    old_slug = tag.slug
+    change = vocabularies.rename("methods", tag, "Household surveys", by=reviewer)
+    tag.refresh_from_db()
+    assert (tag.name, tag.slug) == ("Household surveys", "household-surveys")
+    assert listed(client, methods=old_slug) == {"Plan Beta"}
+    assert vocabularies.find("methods", "survey") == tag
+    with pytest.raises(vocabularies.CurationError):
+        vocabularies.rename("methods", tag, "solutions mapping")  # another tag's name: a merge
+    vocabularies.undo(change, by=reviewer)
+    tag.refresh_from_db()
+    assert (tag.name, tag.slug, tag.aliases) == ("Survey", old_slug, [])
+
+
+def test_it_keeps_reimports_and_the_export_unchanged_after_a_merge(tmp_path, reviewer):
+    text = OPENING.read_text(encoding="utf-8")
+    written = [line[len("[[methods:") : -2] for line in text.splitlines() if line.startswith("[[methods:")]
+    path = tmp_path / OPENING.name
+    path.write_text(text, encoding="utf-8")
+    import_file(path)
+    plan = Plan.objects.get(source_file=OPENING.name)
+    before = exported(plan)
+    sources = [MethodTag.objects.get(name=name) for name in written]
+    target = MethodTag.objects.create(name="Curated method")
+    vocabularies.merge("methods", sources, target, by=reviewer)
+    assert [t.name for t in plan.methods.all()] == ["Curated method"]
+    assert exported(plan) == before  # curation changes what the site shows, never what the plan said
+
+    # A changed file that still names the old methods attaches the surviving tag, creating none.
+    path.write_text(text.replace("[[year:", "[[datasources:Brand new source]]\n[[year:", 1), encoding="utf-8")
+    count = MethodTag.objects.count()
+    import_file(path)
+    assert MethodTag.objects.count() == count
+    assert [t.name for t in plan.methods.all()] == ["Curated method"]
+    assert "[[datasources:Brand new source]]" in exported(plan)
+    for name in written:
+        assert f"[[methods:{name}]]" in exported(plan)
+
+
+def test_it_merges_from_the_command_line(tagged, reviewer):
+    out = io.StringIO()
+    call_command(
+        "merge_tags",
+        "--vocabulary",
+        "methods",
+        "Solution mapping ",
+        "Survey",
+        "solutions mapping",
+        stdout=out,
+    )
+    assert list(MethodTag.objects.values_list("name", flat=True)) == ["Solutions Mapping"]
+    assert "Solutions Mapping" in out.getvalue()
+    assert TagChange.objects.get().vocabulary == "methods"
+    with pytest.raises(CommandError):
+        call_command("merge_tags", "--vocabulary", "methods", "Nothing like it", "Solutions Mapping")
+
+
+def test_it_finds_plans_by_a_broader_category_and_by_labels_and_aliases(client, plan_factory, reviewer):
+    plan = plan_factory(title="Wastewater plan", status=Plan.Status.PUBLISHED)
+    plan.thematic_areas.add("waste water")
+    water = ThematicAreaTag.objects.create(name="water")
+    narrow = ThematicAreaTag.objects.get(name="waste water")
+    narrow.category, narrow.name_es = water, "aguas residuales"
+    narrow.save()
+    assert listed(client, thematic_areas="water") == {"Wastewater plan"}
+    assert listed(client, q="residuales") == {"Wastewater plan"}
+    other = plan_factory(title="Circular plan", status=Plan.Status.PUBLISHED)
+    other.thematic_areas.add("economía circular")
+    vocabularies.merge(
+        "thematic_areas",
+        [ThematicAreaTag.objects.get(name="economía circular")],
+        ThematicAreaTag.objects.create(name="circular economy"),
+        by=reviewer,
+    )
+    assert listed(client, q="economía circular") == {"Circular plan"}
+    assert listed(client, q="circular economy") == {"Circular plan"}
+
+
+# ---------------------------------------------------------------- the CSV mapping
+
+
+def mapping(tmp_path, text: str):
+    path = tmp_path / "mapping.csv"
+    path.write_text(text, encoding="utf-8")
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command("apply_tag_mapping", str(path), stdout=out, stderr=err)
+        code = 0
+    except CommandError:
+        code = 1
+    return out.getvalue(), err.getvalue(), code
+
+
+def mapping_dry(tmp_path, text: str) -> str:
+    path = tmp_path / "mapping.csv"
+    path.write_text(text, encoding="utf-8")
+    out = io.StringIO()
+    call_command("apply_tag_mapping", str(path), "--dry-run", stdout=out, stderr=io.StringIO())
+    return out.getvalue()
+
+
+UNDP = """vocabulary,original name,canonical name,category
+methods,solution mapping,Solutions Mapping,Mapping
+methods,Survey,Surveys,
+thematic_areas,economía circular,Circular economy,Environment
+thematic_areas,Nowhere to be found,Anything,
+"""
+
+
+def test_it_applies_a_csv_mapping_after_a_dry_run_and_again_idempotently(client, tagged, tmp_path):
+    a, b = tagged
+    b.thematic_areas.add("Economia circular")
+    before = sorted(MethodTag.objects.values_list("name", flat=True))
+    summary = mapping_dry(tmp_path, UNDP)
+    assert summary.startswith("dry run: 1 merged, 2 renamed, 2 filed under a category")
+    assert "1 not found" in summary
+    assert sorted(MethodTag.objects.values_list("name", flat=True)) == before
+    assert not TagChange.objects.exists()
+
+    out, err, code = mapping(tmp_path, UNDP)
+    assert (code, err) == (0, "")
+    assert out.startswith("1 merged, 2 renamed, 2 filed under a category")
+    assert sorted(MethodTag.objects.values_list("name", flat=True)) == [
+        "Mapping",
+        "Solutions Mapping",
+        "Surveys",
+    ]
+    assert MethodTag.objects.get(name="Solutions Mapping").category.name == "Mapping"
+    assert ThematicAreaTag.objects.get(name="Circular economy").category.name == "Environment"
+    assert listed(client, methods="survey") == {"Plan Beta"}
+    assert listed(client, methods="mapping") == {"Plan Alpha", "Plan Beta"}
+
+    changes = TagChange.objects.count()
+    out, err, code = mapping(tmp_path, UNDP)
+    assert out.startswith("0 merged, 0 renamed, 0 filed under a category, 3 already as mapped")
+    assert TagChange.objects.count() == changes
+
+
+def test_it_names_the_bad_rows_of_a_mapping_with_their_line_and_changes_nothing(tagged, tmp_path):
+    text = UNDP + "sdgs,Goal,Goal 1\nmethods,,Something\nmethods,only two\n"
+    out, err, code = mapping(tmp_path, text)
+    assert code == 1
+    lines = err.splitlines()
+    assert [line.split(": ", 1)[0].rsplit(":", 1)[1] for line in lines] == ["6", "7", "8"]
+    assert "unknown vocabulary “sdgs”" in lines[0]
+    assert "3 bad rows" in out
+    assert sorted(MethodTag.objects.values_list("name", flat=True)) == [
+        "Solutions Mapping",
+        "Survey",
+        "solution mapping",
+    ]

@@ -134,13 +134,17 @@ class Loader:
         # name since merged into another tag attaches the tag that stands for it, never a near-duplicate.
         self.tags: dict[str, dict[str, int]] = {}
         self.tag_slugs: dict[str, set[str]] = {}
+        # The words each existing tag is found by (its name, labels, aliases): a file spelling it otherwise
+        # still makes its plan findable under all of them (plans/search.py).
+        self.tag_words: dict[str, dict[int, list[str]]] = {}
         for key, model in self.tag_models.items():
-            rows = list(model.objects.values_list("key", "pk", "slug", "aliases"))
-            self.tags[key] = {tag_key: pk for tag_key, pk, _, _ in rows}
-            for _, pk, _, aliases in rows:
-                for alias in aliases or ():
-                    self.tags[key].setdefault(alias.get("key") or tag_key(alias["name"]), pk)
-            self.tag_slugs[key] = {slug for _, _, slug, _ in rows}
+            tags = list(model.objects.only("key", "slug", "name", "name_fr", "name_es", "aliases"))
+            self.tags[key] = {tag.key: tag.pk for tag in tags}
+            for tag in tags:
+                for alias in tag.alias_keys:
+                    self.tags[key].setdefault(alias, tag.pk)
+            self.tag_slugs[key] = {tag.slug for tag in tags}
+            self.tag_words[key] = {tag.pk: search.search_names(tag) for tag in tags}
         self.labs = dict(Lab.objects.values_list("name", "pk"))
         self.sdgs = dict(SDG.objects.values_list("number", "pk"))
         self.sdg_names = dict(SDG.objects.values_list("number", "name"))
@@ -253,6 +257,10 @@ class Loader:
         rows = []
         for obj, p in zip(plans, pending, strict=True):
             content = dict(p.content, sdgs=[self.sdg_names.get(n, "") for n in p.content["sdgs"]])
+            for key in TAG_KEYS:
+                words = self.tag_words[key]
+                known = [words.get(self.tags[key].get(tag_key(n)), ()) for n in content[key]]
+                content[key] = [*content[key], *(w for found in known for w in found if w)]
             rows.append((obj.pk, *search.document(index_view(obj.pk, content, labs.get(obj.lab_id, "")))))
         search._write([obj.pk for obj in plans], rows)
 
