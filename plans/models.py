@@ -25,6 +25,7 @@ from taggit.models import TagBase, TaggedItemBase
 from plans import catalogue, choices, notifications, permissions, workflow
 from plans.archive.mapping import empty_content, render
 from plans.archive.write import write
+from plans.audit import _account as account_field
 from plans.choices import STAGES  # noqa: F401  (re-exported: forms and the archive code name it here)
 from plans.i18n import SDG_NAMES
 from plans.parts import CHILDREN, VOCABULARY_NAMES
@@ -227,24 +228,10 @@ class TagChange(models.Model):
     action = models.CharField(_("action"), max_length=10, choices=Action.choices)
     summary = models.CharField(_("what"), max_length=1000)
     data = models.JSONField(_("undo data"), default=dict, editable=False)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("by"),
-    )
+    actor = account_field(_("by"))
     at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
     undone_at = models.DateTimeField(_("undone at"), null=True, blank=True)
-    undone_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("undone by"),
-    )
+    undone_by = account_field(_("undone by"))
 
     class Meta:
         ordering = ["-at", "-pk"]
