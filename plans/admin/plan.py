@@ -39,6 +39,12 @@ class PlanChildInline(admin.StackedInline):
     extra = 0
     template = "admin/plans/plan/edit_inline/stacked.html"
     description = ""
+    # Lists written as text, row after row: an empty row waits at the end (a new plan starts with one,
+    # and the form's script adds the next as the last one is typed in).
+    auto_row = False
+
+    def get_extra(self, request, obj=None, **kwargs):
+        return 1 if self.auto_row and obj is None else 0
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name == "position":
@@ -80,7 +86,23 @@ class LearningQuestionInline(PlanChildInline):
 
 # A reviewer's decision on a reviewed child (a blog link): shown, never edited with the plan.
 REVIEW_FIELDS = ["status", "review_note", "reviewed_by", "reviewed_at"]
+
+
+class ReviewedChildInline(PlanChildInline):
+    """Rows a reviewer approves (blog links): their decision is shown once there is one to show; a new
+    plan's rows have none yet (who and when stay on the timeline and the link's own page)."""
+
+    def get_fields(self, request, obj=None):
+        shown = ["status", "review_note"] if obj is not None else []
+        fields = [f for f in super().get_fields(request, obj) if f not in REVIEW_FIELDS or f in shown]
+        if {"url", "title"} <= set(fields):  # address and title side by side
+            fields[fields.index("url")] = ("url", "title")
+            fields.remove("title")
+        return fields
+
+
 INLINE_BASES = {"learning_questions": LearningQuestionInline}
+AUTO_ROW_LISTS = ("insights", "barriers", "partnerships", "learning_questions", "blog_links")
 
 
 def child_inline(child) -> type[PlanChildInline]:
@@ -90,10 +112,14 @@ def child_inline(child) -> type[PlanChildInline]:
         for f in child.model._meta.fields
         if f.editable and not f.auto_created and f.name not in ("plan", "position")
     ]
-    options = {"model": child.model, "fields": ["position", *fields]}
+    options = {
+        "model": child.model,
+        "fields": ["position", *fields],
+        "auto_row": child.related_name in AUTO_ROW_LISTS,
+    }
     if child.reviewed:
         options["readonly_fields"] = REVIEW_FIELDS
-    base = INLINE_BASES.get(child.related_name, PlanChildInline)
+    base = INLINE_BASES.get(child.related_name, ReviewedChildInline if child.reviewed else PlanChildInline)
     return type(f"{child.model.__name__}Inline", (base,), options)
 
 

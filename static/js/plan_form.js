@@ -45,12 +45,15 @@
     return Boolean(id && id.value);
   }
 
+  // Whether the author changed anything in a row (a row left as it came is ignored by the formset).
   function hasInput(row) {
     return Array.prototype.some.call(row.querySelectorAll("input, textarea, select"), function (el) {
       if (el.type === "hidden" || el.type === "button" || el.name.slice(-7) === "-DELETE") return false;
-      if (el.type === "checkbox" || el.type === "radio") return el.checked;
-      if (el.tagName === "SELECT") return el.selectedIndex > 0;
-      return el.value.trim() !== "";
+      if (el.type === "checkbox" || el.type === "radio") return el.checked !== el.defaultChecked;
+      if (el.tagName === "SELECT") {
+        return Array.prototype.some.call(el.options, function (o) { return o.selected !== o.defaultSelected; });
+      }
+      return el.value.trim() !== el.defaultValue.trim();
     });
   }
 
@@ -87,8 +90,17 @@
     ordered.forEach(function (row, i) { rename(row, String(i)); });
   }
 
+  // New rows are labelled by their place ("#2"): the labels follow the rows' order.
+  function relabel(group) {
+    rowsOf(group).forEach(function (row, i) {
+      var label = row.querySelector(".inline_label");
+      if (label && /^#\d+$/.test(label.textContent.trim())) label.textContent = "#" + (i + 1);
+    });
+  }
+
   function moved(group, row, button) {
     group.dataset.reordered = "1";
+    relabel(group);
     markDirty();
     var rows = rowsOf(group);
     announce(text.movedTo.replace("__POS__", rows.indexOf(row) + 1).replace("__COUNT__", rows.length));
@@ -150,12 +162,27 @@
   document.querySelectorAll(".plan-child-list[data-reorderable]").forEach(function (group) {
     rowsOf(group).forEach(function (row) { addMoveButtons(group, row); });
   });
+  var autoAdding = false;
   document.addEventListener("formset:added", function (event) {
     var row = event.target;
     var group = row.closest && row.closest(".plan-child-list[data-reorderable]");
     if (group) addMoveButtons(group, row);
+    if (autoAdding) return;  // the author is still typing in the row above
     var first = row.querySelector("textarea, input:not([type=hidden]), select");
     if (first) first.focus();
+  });
+  // An empty row always waits at the end of a list: typing in the last row adds the next one.
+  form.addEventListener("input", function (event) {
+    var row = event.target.closest && event.target.closest(".plan-child-list .inline-related");
+    if (!row || row.classList.contains("empty-form") || !row.closest("[data-auto-row]")) return;
+    var group = row.closest(".plan-child-list");
+    var rows = rowsOf(group);
+    var add = group.querySelector(".add-row a");
+    if (rows[rows.length - 1] !== row || isExisting(row) || !add || !hasInput(row)) return;
+    if (add.closest(".add-row").style.display === "none") return;  // at the list's maximum
+    autoAdding = true;
+    add.click();
+    autoAdding = false;
   });
 
   // -------------------------------------------------------------- the time split's running total
@@ -178,17 +205,6 @@
     };
     inputs.forEach(function (input) { input.addEventListener("input", update); });
     update();
-  }
-
-  // -------------------------------------------------------------- the first error in view
-  var firstError = document.querySelector("#plan_form .errorlist, #plan_form .errors");
-  if (firstError) {
-    var closed = firstError.closest("details");
-    if (closed) closed.open = true;
-    var row = firstError.closest(".form-row, .inline-related, fieldset") || firstError;
-    row.scrollIntoView({ block: "center" });
-    var field = row.querySelector("input:not([type=hidden]), textarea, select");
-    if (field) field.focus({ preventScroll: true });
   }
 
   // -------------------------------------------------------------- never lose typing
@@ -380,4 +396,17 @@
     [lat, lng].forEach(function (el) { el.addEventListener("change", function () { place(point(), true); }); });
     picker = { sync: function () { place(point(), true); } };
   }
+
+  // -------------------------------------------------------------- the first error in view
+  // Once the page is laid out (Django's inline script adds its links when the document is ready).
+  window.addEventListener("load", function () {
+    var firstError = document.querySelector("#plan_form .errorlist, #plan_form .errors");
+    if (!firstError) return;
+    var closed = firstError.closest("details");
+    if (closed) closed.open = true;
+    var row = firstError.closest(".form-row, .inline-related, fieldset") || firstError;
+    row.scrollIntoView({ block: "center" });
+    var field = row.querySelector("input:not([type=hidden]), textarea, select");
+    if (field) field.focus({ preventScroll: true });
+  });
 })();
