@@ -191,6 +191,8 @@ def test_it_shows_only_the_chosen_templates_sections_with_its_prompts(client, fo
     assert body.index('id="evidence-group"') > body.index(">End<")
     for prefix in ("partnerships", "learning_questions", "extra_answers"):
         assert f'id="{prefix}-group"' not in body
+    # An empty row waits in each list the author writes row by row.
+    assert 'name="insights-0-text"' in body and 'name="insights-1-text"' not in body
     assert "challenge_statement" not in body and "handover_options" not in body
     # Defaults that fit: the focal point's one lab, its country, this year, the page's language.
     assert form["lab"].value() == lab_a.pk and form["country"].value() == "Vietnam"
@@ -201,6 +203,11 @@ def test_it_saves_a_closing_report_with_children_and_tags(client, focal_point, l
     client.force_login(focal_point)
     response = client.get(add_url("closing_v2"))
     assert list(response.context["adminform"].form.fields["lab"].queryset) == [lab_a]
+    body = response.content.decode()
+    # The partners: the prompt's answer, then the partner rows (a name on one line) under their own heading.
+    assert body.count("Partners worked with") == 1
+    assert 'id="partnerships-heading" class="inline-heading">Partners<' in body
+    assert '<input type="text" name="partnerships-0-name"' in body
     data = {
         "title": "Waste pickers",
         "form_version": "closing_v2",
@@ -302,6 +309,9 @@ def test_it_shows_learning_question_stages_by_name_to_a_reader(client, reviewer,
     body = client.get(reverse("admin:plans_plan_change", args=[plan.pk])).content.decode()
     assert "Who pays?" in body and "Test" in body
     assert "[&quot;test&quot;]" not in body and '["test"]' not in body
+    # Read-only: the language by its name, and no handles to reorder rows that cannot move.
+    assert '<div class="readonly">English</div>' in body
+    assert 'class="drag-handle"' not in body and "data-reorderable" not in body
 
 
 def test_it_keeps_handover_answers_outside_the_fixed_list(client, superuser, plan_factory):

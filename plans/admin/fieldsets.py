@@ -90,11 +90,15 @@ def section_fields(section) -> list:
 
 
 def _child_list(related_name: str, prompts) -> ChildList:
+    plural = str(child(related_name).model._meta.verbose_name_plural)
+    if prompts[0].target.kind == catalogue.PARTNERS:
+        # The prompt (and its guidance) is the overview answer's, just above: the rows are the partners.
+        return ChildList(related_name, plural)
     if len(prompts) == 1 and related_name != "evidence":
         return ChildList(related_name, str(prompts[0].label), str(catalogue.guidance(prompts[0])))
     # Evidence answers several prompts (quantitative, qualitative, supporting) in one list.
     text = " ".join(str(catalogue.guidance(p)) for p in prompts if catalogue.guidance(p))
-    return ChildList(related_name, str(child(related_name).model._meta.verbose_name_plural), text)
+    return ChildList(related_name, plural, text)
 
 
 def section_blocks(section, tpl, placed: set) -> list[Block]:

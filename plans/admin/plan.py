@@ -49,6 +49,8 @@ class PlanChildInline(admin.StackedInline):
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name == "position":
             kwargs["widget"] = forms.HiddenInput
+        elif db_field.name in ("name", "title"):  # a partner's name: one line, not a text box
+            kwargs["widget"] = forms.TextInput(attrs={"class": "vTextField"})
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def has_view_permission(self, request, obj=None):
@@ -247,8 +249,8 @@ class PlanAdmin(admin.ModelAdmin):
         fieldsets = [block.fieldset() for block in self._layout(request, obj)]
         if obj is None or self.has_change_permission(request, obj):
             return fieldsets
-        # Read-only: the checklist by its labels, and no edit-session marker.
-        swap = {"handover_options": "handover_display"}
+        # Read-only: the checklist and the language by their labels, and no edit-session marker.
+        swap = {"handover_options": "handover_display", "language": "language_display"}
         return [
             (
                 name,
@@ -327,12 +329,16 @@ class PlanAdmin(admin.ModelAdmin):
         options = plan.handover_options or []
         return "; ".join(catalogue.option_label(catalogue.HANDOVER_OPTIONS, o) for o in options) or "—"
 
+    @admin.display(description=gettext_lazy("language"))
+    def language_display(self, plan):
+        return dict(settings.LANGUAGES).get(plan.language, plan.language)
+
     def get_readonly_fields(self, request, obj=None):
         # A plan's form is chosen when it is created; only superusers change it (to correct an import).
         chosen = ["form_version"] if obj is not None else []
         if not request.user.is_superuser:
-            return [*ALWAYS_READONLY, *SUPERUSER_FIELDS, *chosen, "handover_display"]
-        return [*ALWAYS_READONLY, "handover_display"]
+            return [*ALWAYS_READONLY, *SUPERUSER_FIELDS, *chosen, "handover_display", "language_display"]
+        return [*ALWAYS_READONLY, "handover_display", "language_display"]
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "lab":
