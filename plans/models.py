@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from taggit.managers import TaggableManager, _TaggableManager
 from taggit.models import TagBase, TaggedItemBase
 
-from plans import catalogue, choices, notifications, permissions, workflow
+from plans import catalogue, choices, completeness, notifications, permissions, workflow
 from plans.archive.mapping import empty_content, render
 from plans.archive.write import write
 from plans.audit import _account as account_field
@@ -641,10 +641,18 @@ class Plan(models.Model):
 
     def submit(self, by):
         """Draft → submitted: the lab's focal point hands the plan to the reviewers. On a published plan
-        with a pending revision, submits the revision (the plan stays published)."""
+        with a pending revision, submits the revision (the plan stays published). A draft is refused with
+        ValidationError, naming what is missing, when it has nothing to review (plans/completeness.py: a
+        closing report without a key insight, an opening plan without its challenge statement or a
+        learning question)."""
         if (revision := self._revision_in_review()) is not None:
             return revision.submit(by)
-        return make_transition(self, by, PlanEvent.Action.SUBMIT)
+        return make_transition(self, by, PlanEvent.Action.SUBMIT, ready=completeness.refusals)
+
+    def submission_checklist(self) -> list[completeness.Item]:
+        """What the plan answers of its form and what it leaves empty, shown to its authors before they
+        submit; the items `submit` requires come first."""
+        return completeness.checklist(self)
 
     def return_to_author(self, by, comment):
         """Submitted → draft, with the reviewer's comment (required: the authors must know what to fix).
@@ -678,13 +686,14 @@ class Plan(models.Model):
         return make_transition(self, by, PlanEvent.Action.REOPEN)
 
 
-def make_transition(obj, by, action, comment="", changes=None, then=None):
+def make_transition(obj, by, action, comment="", changes=None, then=None, ready=None):
     """Make the workflow transition `action` (its row in plans/workflow.py) on `obj`, a plan or a blog link.
 
     Refused with PermissionDenied when `by` may not make it (asked first, so that such a user learns
-    nothing about the object's state), with ValidationError when `obj` is not in one of its source states
-    or its required comment is empty. Otherwise sets the target status and `changes`, saves them, records a
-    PlanEvent and e-mails the people concerned once the transaction has committed; returns the event.
+    nothing about the object's state), with ValidationError when `obj` is not in one of its source states,
+    its required comment is empty or `ready(obj)` lists why it is not ready (each reason a message).
+    Otherwise sets the target status and `changes`, saves them, records a PlanEvent and e-mails the people
+    concerned once the transaction has committed; returns the event.
 
     `obj` may also be a plan's revision (plans/revisions.py). The status is claimed by a conditional UPDATE
     before anything else is written, so that of two people making a transition at once (two reviewers
@@ -698,6 +707,8 @@ def make_transition(obj, by, action, comment="", changes=None, then=None):
         raise ValidationError(transition.wrong_status, code="wrong_status")
     if transition.needs_comment and not comment:
         raise ValidationError(transition.comment_missing, code="comment_required")
+    if ready is not None and (missing := ready(obj)):
+        raise ValidationError(missing, code="incomplete")
     is_link, is_plan = isinstance(obj, BlogLink), isinstance(obj, Plan)
     changes = {"status": transition.target, **(changes or {})}
     with transaction.atomic():

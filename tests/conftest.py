@@ -89,20 +89,47 @@ def superuser(django_user_model):
     return _make_user(django_user_model, "root", superuser=True)
 
 
+# What a complete plan holds at least: what `Plan.submit` requires of its kind (plans/completeness.py).
+COMPLETE_CHALLENGE = "Our challenge is that fixture plans need a challenge statement."
+COMPLETE_QUESTION = "What does a fixture plan need before it is submitted?"
+COMPLETE_INSIGHT = "A fixture plan needs at least one key insight."
+
+
+def make_complete(plan):
+    """Give `plan` what `Plan.submit` requires of its kind, where it lacks it: a challenge statement and a
+    learning question (opening plan), a key insight (closing report); both for a hybrid plan."""
+    from plans import completeness
+
+    if plan.kind in completeness.OPENING_KINDS:
+        if not plan.challenge_statement.strip():
+            plan.challenge_statement = COMPLETE_CHALLENGE
+            plan.save(update_fields=["challenge_statement"])
+        if not plan.learning_questions.exists():
+            plan.learning_questions.create(question=COMPLETE_QUESTION, stages=["sense"])
+    if plan.kind in completeness.CLOSING_KINDS and not plan.insights.exists():
+        plan.insights.create(text=COMPLETE_INSIGHT)
+    return plan
+
+
 @pytest.fixture
 def plan_factory(db, lab_a):
-    """Make a plan with sensible defaults: `plan_factory(title=…, status=…, lab=…)`."""
+    """Make a plan with sensible defaults: `plan_factory(title=…, status=…, lab=…)`. A draft is complete (it
+    may be submitted: `make_complete`) unless `complete=False` asks for an empty one; a plan of another
+    status only when `complete=True` asks for it (published fixtures hold exactly what their tests give)."""
     from plans.models import Plan
 
     counter = {"n": 0}
 
-    def make(**kwargs):
+    def make(complete=None, **kwargs):
         counter["n"] += 1
         kwargs.setdefault("title", f"Plan {counter['n']}")
         kwargs.setdefault("lab", lab_a)
         kwargs.setdefault("country", kwargs["lab"].country if kwargs["lab"] else "")
         kwargs.setdefault("year", 2023)
-        return Plan.objects.create(**kwargs)
+        plan = Plan.objects.create(**kwargs)
+        if complete is None:
+            complete = plan.status == Plan.Status.DRAFT
+        return make_complete(plan) if complete else plan
 
     return make
 

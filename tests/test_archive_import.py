@@ -468,6 +468,7 @@ def test_it_round_trips_an_admin_authored_plan_through_its_export(plan_factory, 
     from plans.models import Evidence
 
     plan = plan_factory(
+        complete=False,  # exactly the rows below
         title="Authored opening plan",
         form_version="opening",
         plan_name="Cleaner markets",
@@ -514,6 +515,7 @@ def test_it_round_trips_an_admin_authored_closing_report(plan_factory, form):
     from plans.archive.parse import parse
 
     plan = plan_factory(
+        complete=False,  # exactly the rows below
         title="Authored closing report",
         form_version=form,
         handover_options=["policy", "other"],

@@ -46,6 +46,13 @@ def test_it_takes_a_closing_report_from_draft_to_the_public_site(
     add_blog_link(page, "https://example.org/good-post", "What waste pickers taught us")
     add_blog_link(page, "https://example.org/spam", "Unrelated advert")
     expect(page.locator(".pending-links")).to_have_text("2 blog links pending approval")
+    # A closing report without a key insight has nothing to review: submitting it is refused, saying why.
+    page.click("button[value=submit]")
+    expect(page.locator(".messagelist")).to_contain_text("A closing report needs at least one key insight")
+    page.locator("#insights-group .add-row a").click()
+    page.fill("#id_insights-0-text", "Waste pickers sort more plastic than the city collects.")
+    page.click("input[name=_continue]")
+    expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
     page.click("button[value=submit]")
     expect(page.locator(".messagelist")).to_contain_text("The plan is now submitted")
 

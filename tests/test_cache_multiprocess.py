@@ -22,10 +22,14 @@ from django.contrib.auth import get_user_model
 from plans.models import Lab, Plan, BlogLink
 root = get_user_model().objects.create_superuser("root", "root@example.org", "pw")
 lab = Lab.objects.create(name="Accelerator Lab Peru", country="Peru")
-a = Plan.objects.create(title="Alpha plan", slug="alpha", lab=lab, status="draft")
+# Complete plans (plans/completeness.py): a challenge statement and a learning question.
+a = Plan.objects.create(title="Alpha plan", slug="alpha", lab=lab, challenge_statement="Water.")
+a.learning_questions.create(question="Who buys water?")
 a.submit(by=root); a.publish(by=root)
 BlogLink.objects.create(plan=a, url="https://example.org/alpha-blog", title="Alpha blog")
-Plan.objects.create(title="Beta plan", slug="beta", lab=lab, status="draft").submit(by=root)
+b = Plan.objects.create(title="Beta plan", slug="beta", lab=lab, challenge_statement="Air.")
+b.learning_questions.create(question="Who breathes?")
+b.submit(by=root)
 """
 
 EVENTS = {

@@ -30,6 +30,7 @@ def post_plan(client, plan, *, insights=(), **fields):
         "lab": plan.lab_id,
         "language": plan.language,
         "year": plan.year,
+        "challenge_statement": plan.challenge_statement,  # what submit requires: kept
         "opened_version": plan.updated_at.isoformat(),
         "methods": ", ".join(t.name for t in plan.methods.all()),
         "_save": "Save",

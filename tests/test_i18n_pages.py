@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from plans.models import SDG, STAGES, BlogLink, Evidence, Plan, UserPreference
+from tests.conftest import COMPLETE_CHALLENGE, COMPLETE_INSIGHT, COMPLETE_QUESTION
 
 REPO = Path(__file__).resolve().parent.parent
 LANGUAGES = ["fr", "es"]
@@ -61,6 +62,9 @@ USER_DATA = [
     *TITLES.values(),
     *[f"{status.title()} blog" for status in BlogLink.Status],
     *ANSWERS.values(),
+    COMPLETE_CHALLENGE,  # what plan_factory gives a draft so that it may be submitted
+    COMPLETE_QUESTION,
+    COMPLETE_INSIGHT,
 ]
 # Every page, even the feed and the 404, shows at least this many translated sentences of two words or more.
 MIN_TRANSLATED = 4

@@ -217,6 +217,7 @@ def change_data(plan, **overrides):
         "lab": plan.lab_id or "",
         "language": plan.language,
         "year": plan.year or "",
+        "challenge_statement": plan.challenge_statement,  # what submit requires: kept
         "opened_version": plan.updated_at.isoformat() if plan.updated_at else "",
         "archive_layout": "{}",
         "_save": "Save",

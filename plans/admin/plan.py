@@ -407,17 +407,22 @@ class PlanAdmin(admin.ModelAdmin):
         extra_context = extra_context or {}
         if plan is not None and self.has_view_permission(request, plan):
             links = list(plan.blog_links.all())
+            available = permissions.available_transitions(request.user, plan)
             extra_context.update(
-                transitions=[
-                    workflow.PLAN_TRANSITIONS[a]
-                    for a in permissions.available_transitions(request.user, plan)
-                ],
+                transitions=[workflow.PLAN_TRANSITIONS[a] for a in available],
                 events=plan.events.select_related("actor", "blog_link"),
                 blog_links=links,
                 pending_links=sum(1 for link in links if link.status == BlogLink.Status.PENDING),
                 can_add_blog_link=permissions.can_add_blog_link(request.user, plan),
                 can_preview=permissions.can_preview(request.user, plan),
             )
+            if PlanEvent.Action.SUBMIT in available:  # the checklist is for those about to submit
+                checklist = plan.submission_checklist()
+                extra_context.update(
+                    checklist=checklist,
+                    checklist_missing_required=any(i.required and not i.done for i in checklist),
+                    checklist_gaps=sum(1 for i in checklist if not i.done),
+                )
         return super().change_view(request, object_id, form_url, extra_context)
 
     # -- extra pages
