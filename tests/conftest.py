@@ -224,3 +224,14 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _language_reset():
+    """Each test starts in the site's language: a request that activated a person's remembered language
+    (plans.i18n.chosen_language) leaves it active in the thread, and the next test's management commands
+    would then report in French or Spanish."""
+    from django.utils import translation
+
+    yield
+    translation.deactivate()
