@@ -16,6 +16,7 @@ pytestmark = pytest.mark.browser
 WCAG21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 # Creating a complete closing report before this form (issue 14): 13 clicks and 24 entries, 7,500 px.
 BEFORE_ACTIONS = 13 + 24
+KEPT_COPIES = "Object.keys(localStorage).filter(k => k.startsWith('acclab-plan-form:')).length"
 
 
 @pytest.fixture
@@ -204,6 +205,13 @@ def test_it_keeps_unsaved_typing_and_offers_it_back(page, login, focal_point, ar
     page.goto("/admin/plans/plan/add/?form=opening")
     expect(page.locator("#id_title")).to_have_value("")
     expect(page.locator(".autosave-offer")).to_have_count(0)
+    # Signing out forgets what was typed and not saved.
+    page.fill("#id_title", "Left on a shared computer")
+    page.wait_for_timeout(1200)
+    assert page.evaluate(KEPT_COPIES) == 1
+    page.click("#logout-form button")
+    expect(page.locator("body")).to_contain_text("Logged out")
+    assert page.evaluate(KEPT_COPIES) == 0
 
 
 def test_it_fills_the_labs_country_and_picks_the_point_on_the_map(page, login, superuser, lab_a, lab_b):

@@ -24,6 +24,18 @@
   }
   forgetPostedCopies();
 
+  // Signing out leaves no copy of anybody's typing in a shared browser.
+  var logout = document.getElementById("logout-form");
+  if (logout) {
+    logout.addEventListener("submit", function () {
+      try {
+        Object.keys(localStorage).forEach(function (key) {
+          if (key.indexOf(STORE) === 0) localStorage.removeItem(key);
+        });
+      } catch (e) { /* nothing kept */ }
+    });
+  }
+
   var form = document.getElementById("plan_form");
   if (!form || !settings) return;
   var text = settings.dataset;
