@@ -28,9 +28,10 @@ from __future__ import annotations
 
 import html
 import re
+import struct
 import threading
 import unicodedata
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -122,83 +123,176 @@ def folded(text: str) -> str:
 fold = lru_cache(maxsize=50_000)(folded)  # one word at a time (excerpts)
 
 
-@lru_cache(maxsize=200_000)
+class _Stems(dict):
+    """{folded word: tagged stem} in one language of STEMMERS, filled on first use, shared by threads (a
+    Snowball stemmer keeps state between calls: one per thread)."""
+
+    def __init__(self, language: str):
+        super().__init__()
+        self.language = language
+
+    def __missing__(self, term: str) -> str:
+        if len(self) > 200_000:  # bounded: a long-running worker meets ever more words
+            self.clear()
+        stemmers = _stemmers.__dict__
+        if self.language not in stemmers:
+            stemmers[self.language] = snowballstemmer.stemmer(STEMMERS[self.language])
+        found = self[term] = self.language + TAG + stemmers[self.language].stemWord(term)
+        return found
+
+
+_STEMS = {language: _Stems(language) for language in STEMMERS}
+
+
 def stem(language: str, term: str) -> str:
     """The tagged stem of a folded word in a language of STEMMERS. The folded word is stemmed, so that a
     word typed without its accents ("economia") has the stem of the accented one ("economía")."""
-    stemmers = _stemmers.__dict__
-    if language not in stemmers:
-        stemmers[language] = snowballstemmer.stemmer(STEMMERS[language])
-    return language + TAG + stemmers[language].stemWord(term)
+    return _STEMS[language][term]
 
 
+# Folding a whole text at once (C code: casefold, NFKD, one regular expression) finds the words that folding
+# each word written (`\w+`) would: what separates two words is a character that is no word character, and
+# folding keeps it one, except for the few listed by `_char()` (a combining accent written alone, "™" →
+# "tm"), with which a text is folded word by word. The importer analyses megabytes: this is its cost.
 _WORD = re.compile(r"\w+")
-_analysed: dict[str, dict[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {}  # language: word: analysis
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_ASCII_SEPARATORS = bytes(c if chr(c).isalnum() else 32 for c in range(128)) + bytes(128)
+_chars: dict[str, tuple[bool, frozenset[str]]] = {}  # character: (splits as written, combining marks)
+_marks: dict[frozenset[str], re.Pattern] = {}
 
 
-def _analyse_word(language: str, word: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(folded words, tagged stems) of one word as written (folding seldom splits it: "½" is 1 and 2)."""
-    cache = _analysed[language]
-    if len(cache) > 200_000:  # bounded: a long-running worker meets ever more words
-        cache.clear()
-    found = tuple(t for t in _TERM.findall(folded(word)) if len(t) <= MAX_TERM)
-    cache[word] = found, tuple(stem(language, t) for t in found) if language in STEMMERS else ()
-    return cache[word]
+def _char(c: str) -> tuple[bool, frozenset[str]]:
+    """(whether folding `c` keeps it a word character or a separator as it is, the combining marks of its
+    decomposition) for a non-ASCII character."""
+    found = _chars.get(c)
+    if found is None:
+        decomposed = unicodedata.normalize("NFKD", c.casefold())
+        marks = frozenset(m for m in decomposed if unicodedata.combining(m))
+        rest = "".join(m for m in decomposed if m not in marks)
+        same = bool(_WORD.fullmatch(c)) or bool(rest) and not _WORD.search(rest)
+        found = _chars[c] = (same, marks)
+    return found
+
+
+def _words(text: str) -> list[str]:
+    """The folded words of a text, in order (words longer than MAX_TERM left out)."""
+    low = text.casefold()
+    if not low.isascii():
+        found = [_char(c) for c in set(_NON_ASCII.findall(text))]
+        if all(same for same, _ in found):
+            low = unicodedata.normalize("NFKD", low)
+            marks = frozenset().union(*(m for _, m in found))
+            if marks:
+                if marks not in _marks:
+                    _marks[marks] = re.compile("[" + "".join(sorted(marks)) + "]")
+                low = _marks[marks].sub("", low)
+        else:  # rare: fold word by word
+            low = " ".join(map(folded, _WORD.findall(text)))
+        if not low.isascii():  # separators written in Unicode (quotes, dashes) are spaces to _TERM
+            for c in set(_NON_ASCII.findall(low)):
+                if not _TERM.match(c):
+                    low = low.replace(c, " ")
+    if low.isascii():  # bytes.translate and split() take a third of the time of _TERM.findall
+        words = low.encode().translate(_ASCII_SEPARATORS).decode().split()
+    else:
+        words = _TERM.findall(low)
+    if words and max(map(len, words)) > MAX_TERM:
+        words = [w for w in words if len(w) <= MAX_TERM]
+    return words
 
 
 def analyse(text: str, language: str) -> tuple[list[str], list[str]]:
-    """(folded words, tagged stems) of a text; stems only for a language of STEMMERS, one per word. The
-    importer analyses megabytes: each distinct word is analysed once (`_analyse_word`), then looked up."""
-    language = language if language in STEMMERS else ""  # other languages: words only, analysed alike
-    cache = _analysed.setdefault(language, {})
-    words: list[str] = []
-    stems: list[str] = []
-    for word in _WORD.findall(text):
-        found = cache.get(word) or _analyse_word(language, word)
-        words += found[0]
-        stems += found[1]
-    return words, stems
+    """(folded words, tagged stems) of a text; stems only for a language of STEMMERS, one per word."""
+    words = _words(text)
+    stems = _STEMS.get(language)
+    return words, list(map(stems.__getitem__, words)) if stems is not None else []
 
 
 def terms(text: str) -> list[str]:
     """The indexed words of a text, folded, in order."""
-    return analyse(text, "")[0]
+    return _words(text)
 
 
-Analysed = tuple[list[str], list[str]]  # (folded words, tagged stems) of `analyse()`
+# PostgreSQL's tsvector in its binary form (what `tsvectorsend` writes and `tsvectorrecv` reads): a count of
+# lexemes, then each lexeme as UTF-8 ending in a zero byte, its count of positions and its positions (16
+# bits: weight in the top two, position in the others), ascending. Written by COPY: the server reads it
+# without parsing text (parsing the text form, and merging its duplicates, took as long as analysing).
+_WEIGHTS = {"": 0, "D": 0, "C": 1 << 14, "B": 2 << 14, "A": 3 << 14}
+_POSITION = 0x3FFF
+MAX_POSITIONS = 256  # per lexeme: PostgreSQL keeps the first 256
+_COUNTS = [struct.Struct(f">{n + 1}H") for n in range(MAX_POSITIONS + 1)]  # count and positions
+_INT32 = struct.Struct(">i")
 
 
-def tsvector(*parts: tuple[Analysed, str]) -> str:
-    """A PostgreSQL tsvector literal of analysed texts, each (analysis, weight letter or ""), word positions
-    continuing from one text to the next with a gap, so that no phrase spans two texts (as no FTS5 phrase
-    spans two columns). Words and stems share positions: a phrase matches either. Built for speed (the
-    importer writes megabytes): each word's positions are formatted once and reused for its stem; a token in
-    several texts or a stem of several words is listed more than once, which PostgreSQL merges and sorts."""
-    lexemes = []
+class _Lexemes(dict):
+    """{word or tagged stem: its UTF-8 bytes and a zero byte}, filled on first use."""
+
+    def __missing__(self, token: str) -> bytes:
+        if len(self) > 400_000:  # bounded, as _Stems
+            self.clear()
+        found = self[token] = token.encode() + b"\0"
+        return found
+
+
+_LEXEMES = _Lexemes()
+
+
+def _normal(at: list[int]) -> list[int]:
+    """Positions as PostgreSQL keeps them: one for those that share the highest (keeping the highest
+    weight), the first 256."""
+    if at[-1] & _POSITION == MAX_POSITION:
+        head = [p for p in at if p & _POSITION < MAX_POSITION]
+        at = [*head, max(p for p in at if p & _POSITION == MAX_POSITION)]
+    return at[:MAX_POSITIONS]
+
+
+def tsvector(*parts: tuple[list[str], str], language: str = "") -> bytes:
+    """A binary tsvector of texts given as (folded words, weight letter or ""), word positions continuing
+    from one text to the next with a gap, so that no phrase spans two texts (as no FTS5 phrase spans two
+    columns); each word also as its tagged stem in `language` (of STEMMERS) at the same positions, so that
+    a phrase matches either. Lexemes are listed in no order (the server sorts them). Built for speed (the
+    importer writes megabytes): a Python step per word written and per distinct word, the rest in C."""
+    positions: defaultdict[str, list[int]] = defaultdict(list)
     offset = 0
-    for (words, stems), weight in parts:
-        numbers = _positions(weight, offset + len(words))
-        positions: defaultdict[str, list[str]] = defaultdict(list)
-        for number, word in zip(numbers[offset:], words, strict=False):
+    weighted = any(weight for _, weight in parts)
+    for words, weight in parts:
+        bits = _WEIGHTS[weight]
+        end = offset + len(words)
+        numbers: Iterable[int] = range(offset + 1 + bits, end + 1 + bits)  # weight bits: the top two
+        if end > MAX_POSITION:  # later words share the highest position
+            numbers = [min(number, MAX_POSITION) | bits for number in range(offset + 1, end + 1)]
+        for number, word in zip(numbers, words, strict=True):
             positions[word].append(number)
         offset += len(words) + 1
-        formatted = {word: ",".join(at) for word, at in positions.items()}
-        # Tokens are letters, digits and TAG: nothing to escape inside the quotes.
-        lexemes += [f"'{word}':{at}" for word, at in formatted.items()]
-        stemmed = dict(zip(words, stems, strict=False))  # no stems in a language without a stemmer
-        lexemes += [f"'{stem}':{formatted[word]}" for word, stem in stemmed.items()]
-    return " ".join(lexemes)
-
-
-_numbers: dict[str, list[str]] = {}
-
-
-def _positions(weight: str, length: int) -> list[str]:
-    """Positions 1 to `length` (or more) as tsvector text with a weight ("7A"), made once per process."""
-    numbers = _numbers.setdefault(weight, [])
-    if len(numbers) < length:
-        numbers += [f"{min(n, MAX_POSITION)}{weight}" for n in range(len(numbers) + 1, length + 10_001)]
-    return numbers
+    if not positions:
+        return _INT32.pack(0)
+    if offset > MAX_POSITION or max(map(len, positions.values())) > MAX_POSITIONS:
+        for word, at in positions.items():
+            positions[word] = _normal(at)
+    counts = _COUNTS
+    words = list(positions)
+    packed = [counts[len(at)].pack(len(at), *at) for at in positions.values()]
+    stems = _STEMS.get(language)
+    if stems is not None:
+        tagged = list(map(stems.__getitem__, words))
+        first = dict(zip(tagged, packed, strict=True))  # a stem's positions, when it is one word's stem
+        if len(first) < len(tagged):  # stems of several words ("farmer", "farmers"): positions merged
+            several = {t for t, n in Counter(tagged).items() if n > 1}
+            sources: defaultdict[str, list[int]] = defaultdict(list)
+            for word, stem_of_word in zip(words, tagged, strict=True):
+                if stem_of_word in several:
+                    sources[stem_of_word] += positions[word]
+            for stem_of_word, at in sources.items():
+                at.sort(key=(lambda p: p & _POSITION) if weighted else None)
+                if len(at) > MAX_POSITIONS or offset > MAX_POSITION:
+                    at = _normal(at)
+                first[stem_of_word] = counts[len(at)].pack(len(at), *at)
+        words += first
+        packed += first.values()
+    out: list[bytes] = [b""] * (2 * len(words))
+    out[::2] = map(_LEXEMES.__getitem__, words)
+    out[1::2] = packed
+    return _INT32.pack(len(words)) + b"".join(out)
 
 
 RANKED_WORDS = 150  # words of the body in PostgreSQL's ranking vector (about 1,000 characters)
@@ -206,17 +300,17 @@ RANKED_WORDS = 150  # words of the body in PostgreSQL's ranking vector (about 1,
 
 def index_row(pk: int, title: str, body: str, language: str) -> tuple:
     """The index row of a plan on the database in use, from its title, body and language."""
-    analysed_title, analysed_body = analyse(title, language), analyse(body, language)
     if connection.vendor == "postgresql":
         # Ranking reads a small vector of the title and the opening of the plan (its name and challenge
         # statement): ranking each match's whole document detoasted ~8 KB per plan and took half a second
         # for a query matching 19,000 of 100,000 plans; over the opening it takes about a quarter of that,
         # and plans that mention the words only further down follow, newest first. Only the ranking
         # vector needs weights (title A, body B).
-        opening = tuple(column[:RANKED_WORDS] for column in analysed_body)
-        document = tsvector((analysed_title, ""), (analysed_body, ""))
-        ranking = tsvector((analysed_title, "A"), (opening, "B"))
+        title_words, body_words = _words(title), _words(body)
+        document = tsvector((title_words, ""), (body_words, ""), language=language)
+        ranking = tsvector((title_words, "A"), (body_words[:RANKED_WORDS], "B"), language=language)
         return pk, title, body, document, ranking
+    analysed_title, analysed_body = analyse(title, language), analyse(body, language)
     return pk, title, body, *(" ".join(column) for column in (*analysed_title, *analysed_body))
 
 
@@ -234,33 +328,49 @@ def update_index(plan_ids: Iterable[int]) -> None:
         _write(chunk, rows)
 
 
+_COPY_HEADER = b"PGCOPY\n\xff\r\n\0" + bytes(8)  # signature, flags, no header extension
+_COPY_ROW = struct.Struct(">hiqi")  # 5 fields; the plan id (8 bytes); the title's length
+
+
+def _copy_row(pk: int, title: str, body: str, document: bytes, ranking: bytes) -> bytes:
+    """One row of plans_searchindex in COPY's binary format (each field: its length, then its bytes)."""
+    title_bytes, body_bytes = title.encode(), body.encode()
+    return b"".join(
+        (
+            _COPY_ROW.pack(5, 8, pk, len(title_bytes)),
+            title_bytes,
+            _INT32.pack(len(body_bytes)),
+            body_bytes,
+            _INT32.pack(len(document)),
+            document,
+            _INT32.pack(len(ranking)),
+            ranking,
+        )
+    )
+
+
 def _write(ids: list[int], rows: list[tuple[int, str, str, str]], table: str = TABLE) -> None:
     """Replace the index rows of `ids` with `rows` of (plan id, title, body, language)."""
     marks = ", ".join(["%s"] * len(ids))
-    analysed = [index_row(*row) for row in rows]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(f"DELETE FROM {table} WHERE plan_id IN ({marks})", ids)
-            # One statement for all rows, each text sent once, as arrays (unnest zips them back).
-            if analysed:
-                import psycopg  # the PostgreSQL driver, installed wherever this branch runs
-
-                columns = [list(column) for column in zip(*analysed, strict=True)]
-                # Bound by the server (Django's cursors quote values into the SQL text in Python, which
-                # took longer than sending several megabytes of text).
-                with psycopg.Cursor(connection.connection) as raw:
-                    raw.execute(
-                        f"INSERT INTO {table} (plan_id, title, body, document, ranking) "
-                        "SELECT * FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::tsvector[], "
-                        "%s::tsvector[])",
-                        columns,
-                    )
+            if rows:
+                # Streamed as each row is analysed: the server stores one (compresses it, adds its words
+                # to the GIN index) while the next is analysed.
+                with cursor.cursor.copy(
+                    f"COPY {table} (plan_id, title, body, document, ranking) FROM STDIN (FORMAT BINARY)"
+                ) as copy:
+                    copy.write(_COPY_HEADER)
+                    for row in rows:
+                        copy.write(_copy_row(*index_row(*row)))
+                    copy.write(b"\xff\xff")
         else:
             cursor.execute(f"DELETE FROM {table} WHERE rowid IN ({marks})", ids)
             cursor.executemany(
                 f"INSERT INTO {table} (rowid, title, body, title_words, title_stems, body_words, body_stems) "
                 "VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                analysed,
+                [index_row(*row) for row in rows],
             )
 
 

@@ -1,0 +1,106 @@
+"""The search index written by migration 0019 (its own frozen copy of the analysis) and by plans/search.py
+(the analysis in use, faster: whole texts folded at once, binary tsvectors written by COPY on PostgreSQL) are
+the same rows, on the database in use; and no migration calls the search module, whose code will change."""
+
+import ast
+import importlib
+import itertools
+
+import pytest
+from django.db import connection
+
+from plans import search
+from tests.conftest import CORPUS, REPO, needs_corpus
+
+pytestmark = pytest.mark.django_db
+
+frozen = importlib.import_module("plans.migrations.0019_search_stems")
+
+# Texts where folding a whole text at once could part from folding word by word: accents written as
+# combining marks, compatibility characters (½, ①, ™, ligatures), scripts without case, underscores, words
+# over 255 characters, more words than PostgreSQL's highest position, a word more often than the 256
+# positions PostgreSQL keeps, and stems of several words ("mujer", "mujeres").
+EDGE_CASES = [
+    ("Café ™ x", "cafe\u0301s e\u0301 ½ ① Brand™ naïve ǆungla ﬁnance Straße ΣΊΣΥΦΟΣ", "fr"),
+    ("Ünïcödé — “quoted” ‘text’…", "Ωμέγα ﷺ ¨ a\u0308b x_y__z 3_4 " + "a" * 300 + " end", "es"),
+    ("Mujeres", "mujeres mujer jóvenes joven " * 80 + "fin", "es"),
+    ("Long", " ".join(f"w{n % 500}" for n in range(17_000)) + " farmers farmer", "en"),
+    ("Farmers", "farmers farmer farming policies policy households " * 300, "en"),
+    ("Leer", "", "de"),
+    ("", "   ", "en"),
+    ("日本語のテキスト", "Русский текст: общины, фермеры. 中文 العربية", ""),
+]
+
+
+def corpus_rows() -> list[tuple[str, str, str]]:
+    """Every archive file as raw text (markup, entities and all), in each language in turn."""
+    files = sorted(CORPUS.glob("*.md"))
+    languages = itertools.cycle(["en", "fr", "es", ""])
+    return [(f.name, f.read_text(encoding="utf-8"), next(languages)) for f in files]
+
+
+def table(name: str) -> str:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"CREATE TEMPORARY TABLE {name} (LIKE {search.TABLE} INCLUDING ALL)")
+        else:
+            cursor.execute(frozen.SQLITE_TABLE.format(table=name))
+    return name
+
+
+def written(texts: list[tuple[str, str, str]]) -> tuple[list, list]:
+    """The rows the migration's analysis and the search module's write for these texts."""
+    rows = [(pk, *text) for pk, text in enumerate(texts, start=1)]
+    ids = [row[0] for row in rows]
+    by_migration, by_search = table("index_by_migration"), table("index_by_search")
+    frozen.write(connection, ids, rows, table=by_migration)
+    search._write(ids, rows, table=by_search)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # tsvectors compare equal when they hold the same lexemes with the same positions and weights
+            cursor.execute(
+                f"SELECT m.plan_id, m.title = s.title AND m.body = s.body, m.document = s.document, "
+                f"m.ranking = s.ranking FROM {by_migration} m FULL JOIN {by_search} s USING (plan_id) "
+                "ORDER BY 1"
+            )
+            found = cursor.fetchall()
+            return [(pk, True, True, True) for pk in ids], found
+        columns = "rowid, title, body, title_words, title_stems, body_words, body_stems"
+        cursor.execute(f"SELECT {columns} FROM {by_migration} ORDER BY rowid")
+        expected = cursor.fetchall()
+        cursor.execute(f"SELECT {columns} FROM {by_search} ORDER BY rowid")
+        return expected, cursor.fetchall()
+
+
+def test_it_writes_the_rows_the_migration_wrote_for_unusual_texts():
+    expected, found = written(EDGE_CASES)
+    assert found == expected
+
+
+@needs_corpus
+@pytest.mark.corpus
+def test_it_writes_the_rows_the_migration_wrote_for_the_archive():
+    expected, found = written(corpus_rows())
+    assert found == expected
+
+
+def test_it_analyses_a_text_as_the_migration_did():
+    for title, body, language in EDGE_CASES:
+        for text in (title, body):
+            assert search.analyse(text, language) == frozen.analyse(text, language)
+
+
+def test_it_keeps_migrations_off_the_search_module():
+    """plans.search changes with the analysis; a migration that called it would write a different index on a
+    database migrated later (imports inside functions count too)."""
+    found = {}
+    for path in sorted((REPO / "plans" / "migrations").glob("0*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            if any(name == "plans.search" or name.startswith("plans.search.") for name in names):
+                found.setdefault(path.name, []).append(node.lineno)
+    assert found == {}
