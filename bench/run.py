@@ -85,39 +85,57 @@ def wait_until_idle(base: str, limit: float = 300.0) -> None:
         time.sleep(0.2)
 
 
-# Adds a random, ignored query parameter to every request: each one misses the page cache, so the row
-# measures the real work (queries, rendering) rather than a cache hit.
-CACHE_BUSTER = """
+# The page cache keys a page on the parameters it reads (plans/cache.py), so an ignored parameter no longer
+# makes a miss. Each kind of row below varies what the page reads instead, so that every request computes
+# its page afresh:
+# - "page": a random page number, `page=1` to 10^9, on a list: numbers past the end show the last page
+#   (Paginator.get_page), computed for its new key; the facet counts, keyed without `page`, come from their
+#   own cache, as for any page of a popular list;
+# - "stale-year": the stats page asked for every year the plans have (the same plans) and one random year
+#   that no plan has (ignored: stale facet values select nothing, plans/filters.py): figures and facet
+#   counts are computed afresh too;
+# - "slugs": a plan drawn at random from every published plan (a detail page reads no parameter): each
+#   worker's cache (LocMem, 300 entries) holds few of them, so nearly every request is a miss;
+# - "new-words": one of 300 words taken from plan titles, with a random page number: the page is always
+#   computed, its facets the first time a worker meets the word (later from the facet cache).
+RANDOM_PARAMETER = """
 request = function()
   local sep = string.find(wrk.path, "?", 1, true) and "&" or "?"
-  return wrk.format(nil, wrk.path .. sep .. "nocache=" .. math.random(1, 1000000000))
+  return wrk.format(nil, wrk.path .. sep .. "{NAME}=" .. math.random({LOW}, {HIGH}))
 end
 """
-
-
-# Every request searches for one of 300 words picked from real plan titles (WORDS, filled in by
-# `pick_urls`), with a cache buster: the page is always computed, and its facets the first time a worker
-# sees the word (later they come from the facet cache, as for a popular search).
-NEW_WORDS = """
-local words = {WORDS}
+FROM_LIST = """
+local items = {ITEMS}
 request = function()
-  local word = words[math.random(1, #words)]
-  return wrk.format(nil, "/plans/?q=" .. word .. "&nocache=" .. math.random(1, 1000000000))
+  local item = items[math.random(1, #items)]
+  return wrk.format(nil, "{PREFIX}" .. item .. "{SUFFIX}")
 end
 """
 WORDS: list[str] = []
+SLUGS: list[str] = []
+BILLION = 10**9
+
+
+def script(kind: str) -> str:
+    if kind == "page":
+        return RANDOM_PARAMETER.format(NAME="page", LOW=1, HIGH=BILLION)
+    if kind == "stale-year":
+        return RANDOM_PARAMETER.format(NAME="year", LOW=10_000, HIGH=BILLION)
+    items, prefix, suffix = {
+        "slugs": (SLUGS, "/plans/", "/"),
+        "new-words": (WORDS, "/plans/?q=", '&page=" .. math.random(1, 1000000000) .. "'),
+    }[kind]
+    listed = "{" + ", ".join(f'"{item}"' for item in items) + "}"
+    return FROM_LIST.replace("{ITEMS}", listed).replace("{PREFIX}", prefix).replace("{SUFFIX}", suffix)
 
 
 def lua(kind: str) -> list[str]:
-    """The wrk script for a row: none, the cache buster, or new words."""
+    """The wrk script for a row of this kind (none for a cached row)."""
     if kind == "cached":
         return []
     path = DATA / f"{kind}.lua"
     path.parent.mkdir(parents=True, exist_ok=True)
-    if kind == "uncached":
-        path.write_text(CACHE_BUSTER)
-    else:
-        path.write_text(NEW_WORDS.replace("{WORDS}", "{" + ", ".join(f'"{w}"' for w in WORDS) + "}"))
+    path.write_text(script(kind))
     return ["-s", str(path)]
 
 
@@ -144,14 +162,18 @@ def wrk(url: str, connections: int, seconds: int, kind: str = "cached") -> dict[
     return {"rps": rps, "p50": latency("50"), "p99": latency("99"), "errors": errors}
 
 
-def pick_urls(base: str, env: dict[str, str]) -> list[tuple[str, str]]:
-    """Real URLs from the generated data: a popular method, a year, a word, a plan."""
+def pick_urls(base: str, env: dict[str, str]) -> list[tuple[str, str, str]]:
+    """(row, path, kind of row) with real values from the generated data: a popular method, a year, a plan,
+    the years plans have, 300 words of titles and every published plan's slug (for the uncached rows)."""
     code = (
         "from plans.models import Plan, MethodTag\n"
         "from django.db.models import Count\n"
         "m = MethodTag.objects.annotate(n=Count('tagged_items')).order_by('-n').first()\n"
         "p = Plan.objects.published().order_by('pk').first()\n"
         "print(m.slug if m else ''); print(p.slug); print(p.year or 2022)\n"
+        "years = Plan.objects.published().exclude(year=None).values_list('year', flat=True).distinct()\n"
+        "print(' '.join(map(str, sorted(years))))\n"
+        "print(' '.join(Plan.objects.published().values_list('slug', flat=True)))\n"
         "import random, re\n"
         "titles = Plan.objects.published().exclude(source_file='').values_list('title', flat=True)\n"
         "words = sorted({w.lower() for t in titles for w in re.findall(r'[A-Za-z]{5,}', t)})\n"
@@ -160,24 +182,26 @@ def pick_urls(base: str, env: dict[str, str]) -> list[tuple[str, str]]:
     out = subprocess.run(
         [PY, "manage.py", "shell", "-c", code], cwd=REPO, env=env, capture_output=True, text=True, check=True
     ).stdout.splitlines()
-    method, slug, year = out[-4].strip(), out[-3].strip(), out[-2].strip()
+    method, slug, year, years = (line.strip() for line in out[-6:-2])
+    SLUGS[:] = out[-2].split()
     WORDS[:] = out[-1].split()
+    every_year = "&".join(f"year={y}" for y in years.split())
     return [
-        ("floor /healthz", "/healthz"),
-        ("home /", "/"),
-        ("list /plans/", "/plans/"),
-        ("list filtered", f"/plans/?methods={method}&year={year}"),
-        ("search /plans/?q=", "/plans/?q=waste+management"),
-        ("detail", f"/plans/{slug}/"),
-        ("map /map/", "/map/"),
-        ("stats /stats/", "/stats/"),
-        ("API /api/plans/", "/api/plans/"),
-        ("list (uncached)", "/plans/"),
-        ("filtered (uncached)", f"/plans/?methods={method}&year={year}"),
-        ("search (uncached)", "/plans/?q=waste+management"),
-        ("search, 300 words", "/plans/?q="),
-        ("detail (uncached)", f"/plans/{slug}/"),
-        ("stats (uncached)", "/stats/"),
+        ("floor /healthz", "/healthz", "cached"),
+        ("home /", "/", "cached"),
+        ("list /plans/", "/plans/", "cached"),
+        ("list filtered", f"/plans/?methods={method}&year={year}", "cached"),
+        ("search /plans/?q=", "/plans/?q=waste+management", "cached"),
+        ("detail", f"/plans/{slug}/", "cached"),
+        ("map /map/", "/map/", "cached"),
+        ("stats /stats/", "/stats/", "cached"),
+        ("API /api/plans/", "/api/plans/", "cached"),
+        ("list (uncached)", "/plans/", "page"),
+        ("filtered (uncached)", f"/plans/?methods={method}&year={year}", "page"),
+        ("search (uncached)", "/plans/?q=waste+management", "page"),
+        ("search, 300 words", "/plans/", "new-words"),
+        ("detail (uncached)", "/plans/", "slugs"),
+        ("stats (uncached)", f"/stats/?{every_year}", "stale-year"),
     ]
 
 
@@ -227,8 +251,7 @@ def main() -> int:
         # 200 ms p99 of the floor in an earlier run). Both are busy after a short run at 4 connections.
         wrk(base + "/healthz", 4, 3)
         rows = []
-        for name, path in pick_urls(base, env):
-            kind = "new-words" if "300 words" in name else "uncached" if "(uncached)" in name else "cached"
+        for name, path, kind in pick_urls(base, env):
             # Warm the page in both workers, as visitors before us would have (each worker has its own
             # cache without REDIS_URL); not counted.
             wrk(base + path, 4, 2, kind)

@@ -1,0 +1,59 @@
+"""The rows of bench/run.py marked uncached really compute their page: each request varies a parameter the
+page reads (the page cache ignores any other), and what it varies leaves the page showing what the row is
+about (the plans of the list, the figures of every plan)."""
+
+import importlib.util
+import re
+
+import pytest
+
+from plans.models import Plan
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.django_db
+
+spec = importlib.util.spec_from_file_location("bench_run", REPO / "bench" / "run.py")
+bench_run = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(bench_run)
+
+
+def varied(kind: str) -> str:
+    """The parameter a row's wrk script gives a random value."""
+    return re.search(r'"(\w+)=" \.\. math\.random', bench_run.script(kind)).group(1)
+
+
+@pytest.fixture
+def published(plan_factory):
+    return [plan_factory(status=Plan.Status.PUBLISHED, year=year) for year in (2021, 2021, 2022)]
+
+
+@pytest.mark.parametrize("path", ["/plans/", "/plans/?q=plan"])
+def test_it_misses_the_page_cache_on_every_request_of_a_list_row(client, published, path):
+    name = varied("page")
+    sep = "&" if "?" in path else "?"
+    first = client.get(f"{path}{sep}{name}=734")
+    assert client.get(f"{path}{sep}{name}=734")["X-Cache"] == "hit"  # the page cache is on
+    other = client.get(f"{path}{sep}{name}=91234")
+    assert (first.status_code, other.status_code) == (200, 200)
+    assert (first["X-Cache"], other["X-Cache"]) == ("miss", "miss")
+    assert {p.pk for p in other.context["page_obj"].object_list} == {p.pk for p in published}
+
+
+def test_it_misses_the_page_cache_on_every_request_of_the_stats_row(client, published):
+    name = varied("stale-year")
+    every_year = "year=2021&year=2022"
+    reference = client.get(f"/stats/?{every_year}")
+    first = client.get(f"/stats/?{every_year}&{name}=123456")
+    other = client.get(f"/stats/?{every_year}&{name}=654321")
+    assert (first["X-Cache"], other["X-Cache"]) == ("miss", "miss")
+    # A year no plan has is ignored: the figures are those of every plan.
+    assert other.context["filter"].qs.count() == reference.context["filter"].qs.count() == 3
+
+
+def test_it_draws_detail_pages_and_searched_words_from_their_lists():
+    bench_run.SLUGS[:] = ["one-plan", "another-plan"]
+    bench_run.WORDS[:] = ["water", "farmers"]
+    assert '{"one-plan", "another-plan"}' in bench_run.script("slugs")
+    words = bench_run.script("new-words")
+    assert '{"water", "farmers"}' in words
+    assert '"/plans/?q=" .. item .. "&page=" .. math.random(1, 1000000000) .. ""' in words
