@@ -13,7 +13,7 @@ from django.utils.translation import gettext
 from plans import permissions
 from plans.models import Plan, ReviewComment
 from plans.parts import CHILDREN
-from plans.revisions import row_label, snapshot
+from plans.revisions import row_label, rows
 
 MAX_LENGTH = 5000
 
@@ -22,20 +22,20 @@ MAX_LENGTH = 5000
 
 
 def _content(plan, revision) -> dict:
-    """The content comments are made on: the revision's, or the plan's own."""
-    return revision.content if revision is not None else snapshot(plan)
+    """The rows comments are made on: the revision's, or the plan's own."""
+    return revision.content if revision is not None else rows(plan)
 
 
-def anchors(plan, revision=None) -> list[dict]:
+def anchors(plan, revision=None, content=None) -> list[dict]:
     """What one may comment on now, in form order: the plan, each field it answers, each child row by its
     current position. Each {"value", "label"}; the value is what `add` takes as `anchor`."""
-    from plans.admin.fieldsets import plan_fieldsets  # the admin's own order of the fields
+    from plans.admin.fieldsets import plan_layout  # the admin's own order of the fields
 
-    content = _content(plan, revision)
+    content = content or _content(plan, revision)
     choices = [{"value": "", "label": gettext("The plan as a whole")}]
     names = []
-    for _name, options in plan_fieldsets(plan.form_version):
-        for item in options["fields"]:
+    for block in plan_layout(plan.form_version):
+        for item in block.fields:
             names += list(item) if isinstance(item, (list, tuple)) else [item]
     for name in dict.fromkeys(names):
         try:
@@ -113,11 +113,11 @@ def set_resolved(comment, by, resolved: bool) -> None:
     root.save(update_fields=["resolved_at", "resolved_by"])
 
 
-def threads(plan, revision=None) -> list[dict]:
+def threads(plan, revision=None, content=None) -> list[dict]:
     """The conversations on the plan's revision (None: the plan itself), each {"root", "replies",
     "anchor_label", "gone", "anchor"}, in the order of the form, then oldest first. A thread on a row says
     where the row is now (its number follows reorders), or that it is gone."""
-    content = _content(plan, revision)
+    content = content or _content(plan, revision)
     comments = list(
         ReviewComment.objects.filter(plan=plan, revision=revision).select_related("author", "resolved_by")
     )
@@ -125,7 +125,7 @@ def threads(plan, revision=None) -> list[dict]:
     for c in comments:
         if c.parent_id:
             replies.setdefault(c.parent_id, []).append(c)
-    order = {a["value"]: n for n, a in enumerate(anchors(plan, revision))}
+    order = {a["value"]: n for n, a in enumerate(anchors(plan, revision, content))}
     result = []
     for c in comments:
         if c.parent_id:

@@ -18,13 +18,10 @@ FRESH_FOR = timedelta(minutes=30)
 def opened(plan, user) -> list[EditSession]:
     """`user` opens the plan's form: renew their mark; returns the others editing it now, earliest first."""
     now = timezone.now()
-    fresh = now - FRESH_FOR
-    session, created = EditSession.objects.get_or_create(plan=plan, user=user)
-    if not created:
-        if session.seen_at < fresh:
-            session.since = now
-        session.seen_at = now
-        session.save(update_fields=["since", "seen_at"])
+    mine = EditSession.objects.filter(plan=plan, user=user)
+    # A mark older than FRESH_FOR is a new session: it starts now.
+    if not mine.filter(seen_at__gte=now - FRESH_FOR).update(seen_at=now):
+        EditSession.objects.update_or_create(plan=plan, user=user, defaults={"since": now, "seen_at": now})
     return list(others(plan, user))
 
 

@@ -114,6 +114,19 @@ def _child_fields(model):
     return [f for f in model._meta.concrete_fields if f.name not in CHILD_NOT_REVISED]
 
 
+def _rows(plan, child) -> list[dict]:
+    fields = _child_fields(child.model)
+    return [
+        {"key": str(row.key), "fields": {f.attname: _plain(f.value_from_object(row)) for f in fields}}
+        for row in getattr(plan, child.related_name).order_by("position", "pk")
+    ]
+
+
+def rows(plan) -> dict:
+    """The plan's child rows only, in the snapshot's format (what comments anchor on)."""
+    return {"children": {child.related_name: _rows(plan, child) for child in CHILDREN}}
+
+
 def snapshot(plan) -> dict:
     """The plan's content as it is in the database: fields, tags and child rows (blog links included, for
     the comparison; `apply` leaves them alone)."""
@@ -123,17 +136,10 @@ def snapshot(plan) -> dict:
             tags[v.name] = sorted(getattr(plan, v.name).names())
         else:
             tags[v.name] = sorted(getattr(plan, v.name).values_list("number", flat=True))
-    children = {}
-    for child in CHILDREN:
-        fields = _child_fields(child.model)
-        children[child.related_name] = [
-            {"key": str(row.key), "fields": {f.attname: _plain(f.value_from_object(row)) for f in fields}}
-            for row in getattr(plan, child.related_name).order_by("position", "pk")
-        ]
     return {
         "fields": {f.attname: _plain(f.value_from_object(plan)) for f in _plan_fields()},
         "tags": tags,
-        "children": children,
+        **rows(plan),
     }
 
 

@@ -212,7 +212,7 @@ REVISION_TRANSITIONS: dict[str, Transition] = {
         ),
         Transition(
             EventAction.DISCARD_REVISION,
-            "discard_revision",
+            "discard",
             (RevisionStatus.EDITING, RevisionStatus.RETURNED),
             RevisionStatus.DISCARDED,
             may="can_submit_revision",

@@ -112,6 +112,18 @@ def make_complete(plan):
 
 
 @pytest.fixture
+def user_of(request, db):
+    """The persona named ("focal_point", …, "anonymous" for an AnonymousUser)."""
+
+    def get(persona):
+        from django.contrib.auth.models import AnonymousUser
+
+        return AnonymousUser() if persona == "anonymous" else request.getfixturevalue(persona)
+
+    return get
+
+
+@pytest.fixture
 def plan_factory(db, lab_a):
     """Make a plan with sensible defaults: `plan_factory(title=…, status=…, lab=…)`. A draft is complete (it
     may be submitted: `make_complete`) unless `complete=False` asks for an empty one; a plan of another
@@ -132,6 +144,29 @@ def plan_factory(db, lab_a):
         return make_complete(plan) if complete else plan
 
     return make
+
+
+@pytest.fixture
+def live_plan(plan_factory):
+    """A complete, published opening plan of lab A (challenge, a learning question, insights, a partner, a
+    method): what its focal point changes through a revision (plans/revisions.py)."""
+    from plans.models import Insight, LearningQuestion, Partnership, Plan
+
+    plan = plan_factory(
+        title="Informal waste pickers",
+        status=Plan.Status.PUBLISHED,
+        challenge_statement="How might waste pickers earn more?",
+        kind=Plan.Kind.OPENING,
+        form_version=Plan.FormVersion.OPENING,
+    )
+    plan.published_at = plan.created_at
+    plan.save()
+    LearningQuestion.objects.create(plan=plan, position=0, question="Who buys the plastic?")
+    for n, text in enumerate(["First insight", "Second insight"]):
+        Insight.objects.create(plan=plan, position=n, text=text)
+    Partnership.objects.create(plan=plan, position=0, name="City of Hanoi")
+    plan.methods.add("Ethnography")
+    return Plan.objects.get(pk=plan.pk)
 
 
 # ---------------------------------------------------------------- real browser

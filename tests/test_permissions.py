@@ -33,14 +33,6 @@ TRANSITIONS = {
 
 
 @pytest.fixture
-def user_of(request, db):
-    def get(persona):
-        return AnonymousUser() if persona == "anonymous" else request.getfixturevalue(persona)
-
-    return get
-
-
-@pytest.fixture
 def as_persona(client, user_of):
     def login(persona):
         user = user_of(persona)
@@ -118,6 +110,10 @@ def test_it_decides_reading_and_authoring_rights_by_role_lab_and_status(
         "preview": author or staff_reviewer,
         "add": persona in ("focal_point", "other_focal_point", "superuser"),
         "change": persona == "superuser" or (author and status == "draft"),
+        # Its authors save a published plan as a revision; superusers edit the live plan itself.
+        "edit_revision": author and published,
+        "see_revision": author or staff_reviewer,
+        "comment": author or staff_reviewer,
         "delete": persona == "superuser",
         "add_blog_link": author or persona == "superuser",
         "review_blog_link": staff_reviewer,
@@ -133,6 +129,9 @@ def test_it_decides_reading_and_authoring_rights_by_role_lab_and_status(
         "preview": permissions.can_preview(user, plan),
         "add": permissions.can_add(user),
         "change": permissions.can_change(user, plan),
+        "edit_revision": permissions.can_edit_revision(user, plan),
+        "see_revision": permissions.can_see_revision(user, plan),
+        "comment": permissions.can_comment(user, plan),
         "delete": permissions.can_delete(user, plan),
         "add_blog_link": permissions.can_add_blog_link(user, plan),
         "review_blog_link": permissions.can_review_blog_link(user),
@@ -254,7 +253,8 @@ def test_it_lists_and_opens_only_plans_of_the_users_labs(
         assert "Lab A plan" in changelist.content.decode()
         assert change.status_code == 200 and history.status_code == 200
         form = change.context["adminform"].form
-        editable = persona == "superuser" or (persona == "focal_point" and status == "draft")
+        # A published plan's form is open to its authors too: what they save is its revision.
+        editable = persona == "superuser" or (persona == "focal_point" and status in ("draft", "published"))
         assert ("title" in form.fields) is editable
 
 
@@ -273,6 +273,12 @@ def test_it_accepts_a_changed_plan_only_from_its_editors(
         assert response.status_code == 302
         plan.refresh_from_db()
         assert plan.title == "After"
+        return
+    if persona == "focal_point" and status == "published":
+        # Saved as the plan's revision: the live plan, its rows and its events are as they were.
+        assert response.status_code == 302
+        assert plan.revisions.get().content["fields"]["title"] == "After"
+        assert snapshot()[:3] == before[:3]
         return
     if persona == "anonymous":
         assert_login_redirect(response)

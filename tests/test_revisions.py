@@ -6,24 +6,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from plans import revisions
 from plans.history import plan_versions
-from plans.models import Insight, LearningQuestion, Partnership, Plan, PlanEvent, PlanRevision
+from plans.models import Insight, Plan, PlanEvent, PlanRevision
 
 
 @pytest.fixture
-def live_plan(plan_factory):
-    """A complete, published opening plan with rows of several kinds."""
-    plan = plan_factory(
-        title="Informal waste pickers",
-        status=Plan.Status.PUBLISHED,
-        challenge_statement="How might waste pickers earn more?",
-        kind=Plan.Kind.OPENING,
-    )
-    LearningQuestion.objects.create(plan=plan, position=0, question="Who buys the plastic?")
-    for n, text in enumerate(["First insight", "Second insight", "Third insight"]):
-        Insight.objects.create(plan=plan, position=n, text=text)
-    Partnership.objects.create(plan=plan, position=0, name="City of Hanoi")
-    plan.methods.add("Ethnography")
-    return Plan.objects.get(pk=plan.pk)
+def live_plan(live_plan):
+    """The shared live plan (tests/conftest.py) with a third insight."""
+    Insight.objects.create(plan=live_plan, position=2, text="Third insight")
+    return live_plan
 
 
 def edited(plan, **fields):

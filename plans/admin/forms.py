@@ -26,6 +26,10 @@ class PlanAdminForm(forms.ModelForm):
     )
     # The `updated_at` the form was opened with: a save is refused when somebody saved in between.
     opened_version = forms.CharField(widget=forms.HiddenInput, required=False)
+    # The pending revision the form edits (plans/admin/review.py sets it), None for the plan itself.
+    edited_revision = None
+    # After a refused save: what the other person changed (plans/admin/review.other_changes).
+    other_changes = None
 
     class Meta:
         model = Plan
@@ -95,7 +99,13 @@ class PlanAdminForm(forms.ModelForm):
             current = Plan.objects.filter(pk=self.instance.pk).values_list("updated_at", flat=True).first()
             opened = parse_datetime(cleaned.get("opened_version") or "")
             if current is not None and opened != current:
-                who, when = last_change(self.instance)
+                from plans.admin.review import other_changes  # the review module imports this one
+
+                revision = self.edited_revision
+                who, when = (
+                    (revision.updated_by, revision.updated_at) if revision else last_change(self.instance)
+                )
+                self.other_changes = other_changes(self.instance, revision, cleaned.get("opened_version"))
                 name = (who.get_full_name() or who.get_username()) if who else _("someone")
                 # The next save is taken as a deliberate overwrite: the message said what happened.
                 self.data = self.data.copy()
@@ -103,7 +113,7 @@ class PlanAdminForm(forms.ModelForm):
                 raise ValidationError(
                     _(
                         "%(who)s saved this plan on %(when)s, after you opened it. Your changes are still "
-                        "in the form; open the plan in another tab to compare, then save again to overwrite."
+                        "in the form; what they changed is shown above it. Save again to overwrite it."
                     )
                     % {"who": name, "when": date_format(timezone.localtime(when), "DATETIME_FORMAT")},
                     code="lost_update",
@@ -111,7 +121,18 @@ class PlanAdminForm(forms.ModelForm):
         return cleaned
 
 
-class LearningQuestionForm(forms.ModelForm):
+class ChildRowForm(forms.ModelForm):
+    """An inline row of a plan, carrying its stable key (a revision's rows are matched by it)."""
+
+    row_key = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["row_key"].initial = str(self.instance.key)
+
+
+class LearningQuestionForm(ChildRowForm):
     stages = forms.MultipleChoiceField(
         label=gettext_lazy("learning-cycle stages"),
         choices=STAGES,

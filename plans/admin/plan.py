@@ -20,9 +20,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from reversion.models import Version
 
-from plans import catalogue, history, permissions, workflow
+import plans.admin.review as review  # not "from plans.admin": that package imports this module
+from plans import catalogue, history, locks, permissions, workflow
 from plans.admin.fieldsets import ALWAYS_READONLY, SUPERUSER_FIELDS, plan_layout
-from plans.admin.forms import LearningQuestionForm, PlanAdminForm
+from plans.admin.forms import ChildRowForm, LearningQuestionForm, PlanAdminForm
 from plans.choices import FORM_KINDS
 from plans.models import STAGES, BlogLink, Lab, Plan, PlanEvent
 from plans.parts import CHILDREN
@@ -31,12 +32,24 @@ from plans.presentation import detail_context
 # ---------------------------------------------------------------- inlines
 
 
+def may_edit_form(user, plan) -> bool:
+    """May `user` save this plan's change form: the plan itself (permissions.can_change), or, for the
+    authors of a published plan, its revision (plans/admin/review.py)."""
+    if permissions.can_change(user, plan):
+        return True
+    return permissions.edits_revision(user, plan) and permissions.can_edit_revision(
+        user, plan, plan.pending_revision
+    )
+
+
 class PlanChildInline(admin.StackedInline):
-    """Children follow their plan: editable exactly when the plan is. Shown inside the section that asks
-    for them (plans/admin/fieldsets.py), with the prompt's label and guidance; rows are ordered by dragging
-    or with their move buttons, which set the hidden `position` (static/js/plan_form.js)."""
+    """Children follow their plan: editable exactly when the plan is (or its revision). Shown inside the
+    section that asks for them (plans/admin/fieldsets.py), with the prompt's label and guidance; rows are
+    ordered by dragging or with their move buttons, which set the hidden `position`
+    (static/js/plan_form.js)."""
 
     extra = 0
+    form = ChildRowForm
     template = "admin/plans/plan/edit_inline/stacked.html"
     description = ""
     # Lists written as text, row after row: an empty row waits at the end (a new plan starts with one,
@@ -58,7 +71,11 @@ class PlanChildInline(admin.StackedInline):
         return permissions.can_view_in_admin(request.user)
 
     def has_add_permission(self, request, obj=None):
-        return permissions.can_change(request.user, obj) if obj else permissions.can_add(request.user)
+        if obj is None:
+            return permissions.can_add(request.user)
+        if self.model is BlogLink and permissions.edits_revision(request.user, obj):
+            return False  # a revision carries no blog links: each has its own approval
+        return may_edit_form(request.user, obj)
 
     def has_change_permission(self, request, obj=None):
         return self.has_add_permission(request, obj)
@@ -116,7 +133,7 @@ def child_inline(child) -> type[PlanChildInline]:
     ]
     options = {
         "model": child.model,
-        "fields": ["position", *fields],
+        "fields": ["position", *fields, "row_key"],
         "auto_row": child.related_name in AUTO_ROW_LISTS,
     }
     if child.reviewed:
@@ -172,7 +189,17 @@ def _tag_list(objs) -> str:
 class PlanAdmin(admin.ModelAdmin):
     form = PlanAdminForm
     inlines = [child_inline(c) for c in CHILDREN]
-    list_display = ["title", "lab", "kind", "year", "status", "method_list", "datasource_list", "sdg_list"]
+    list_display = [
+        "title",
+        "lab",
+        "kind",
+        "year",
+        "status",
+        "review_state",
+        "method_list",
+        "datasource_list",
+        "sdg_list",
+    ]
     list_select_related = ["lab"]
     list_filter = [
         "status",
@@ -205,11 +232,17 @@ class PlanAdmin(admin.ModelAdmin):
     def sdg_list(self, plan):
         return ", ".join(str(s.number) for s in plan.sdgs.all())
 
+    @admin.display(description=gettext_lazy("review"))
+    def review_state(self, plan):
+        """What the authors must know of the review in the list: a request for changes with its comment,
+        or the state of the live plan's revision (annotated by `review.with_review_state`)."""
+        return review.review_state(plan)
+
     # -- who may do what: all asked of plans.permissions
 
     def get_queryset(self, request):
         qs = super().get_queryset(request).prefetch_related("methods", "datasources", "sdgs")
-        return permissions.admin_plans(request.user, qs)
+        return permissions.admin_plans(request.user, review.with_review_state(qs))
 
     def has_module_permission(self, request):
         return permissions.can_view_in_admin(request.user)
@@ -223,7 +256,12 @@ class PlanAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         if obj is None:
             return permissions.can_add(request.user)
-        return permissions.can_change(request.user, obj)
+        return may_edit_form(request.user, obj)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        form.edited_revision = getattr(request, "acclab_revision", None)
+        return form
 
     def has_delete_permission(self, request, obj=None):
         return permissions.can_delete(request.user, obj)
@@ -405,25 +443,46 @@ class PlanAdmin(admin.ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         plan = self.get_object(request, unquote(object_id))
         extra_context = extra_context or {}
-        if plan is not None and self.has_view_permission(request, plan):
-            links = list(plan.blog_links.all())
-            available = permissions.available_transitions(request.user, plan)
-            extra_context.update(
-                transitions=[workflow.PLAN_TRANSITIONS[a] for a in available],
-                events=plan.events.select_related("actor", "blog_link"),
-                blog_links=links,
-                pending_links=sum(1 for link in links if link.status == BlogLink.Status.PENDING),
-                can_add_blog_link=permissions.can_add_blog_link(request.user, plan),
-                can_preview=permissions.can_preview(request.user, plan),
+        if plan is None or not self.has_view_permission(request, plan):
+            return super().change_view(request, object_id, form_url, extra_context)
+        revision = plan.pending_revision if plan.status != Plan.Status.DRAFT else None
+        self._change_context(request, plan, revision, extra_context)
+        if permissions.edits_revision(request.user, plan) and (
+            revision is not None or request.method == "POST"
+        ):
+            # The authors of a published plan see and save its revision; the live plan stays as it is.
+            response = review.edit_revision(
+                request,
+                plan,
+                revision,
+                lambda: super(PlanAdmin, self).change_view(request, object_id, form_url, extra_context),
             )
-            if PlanEvent.Action.SUBMIT in available:  # the checklist is for those about to submit
-                checklist = plan.submission_checklist()
-                extra_context.update(
-                    checklist=checklist,
-                    checklist_missing_required=any(i.required and not i.done for i in checklist),
-                    checklist_gaps=sum(1 for i in checklist if not i.done),
-                )
-        return super().change_view(request, object_id, form_url, extra_context)
+        else:
+            response = super().change_view(request, object_id, form_url, extra_context)
+        if request.method == "POST" and response.status_code == 302 and "_continue" not in request.POST:
+            locks.left(plan, request.user)
+        return response
+
+    def _change_context(self, request, plan, revision, extra_context) -> None:
+        """The change form's workflow buttons, timeline, blog link outcomes, revision and review."""
+        links = list(plan.blog_links.all())
+        available = permissions.available_transitions(request.user, plan, revision)
+        extra_context.update(review.form_context(request, plan, revision))
+        extra_context.update(
+            transitions=[workflow.TRANSITIONS[a] for a in available],
+            events=plan.events.select_related("actor", "blog_link"),
+            blog_links=links,
+            pending_links=sum(1 for link in links if link.status == BlogLink.Status.PENDING),
+            can_add_blog_link=permissions.can_add_blog_link(request.user, plan),
+            can_preview=permissions.can_preview(request.user, plan),
+        )
+        if PlanEvent.Action.SUBMIT in available:  # the checklist is for those about to submit
+            checklist = plan.submission_checklist()
+            extra_context.update(
+                checklist=checklist,
+                checklist_missing_required=any(i.required and not i.done for i in checklist),
+                checklist_gaps=sum(1 for i in checklist if not i.done),
+            )
 
     # -- extra pages
 
@@ -437,6 +496,18 @@ class PlanAdmin(admin.ModelAdmin):
                 name="plans_plan_transition",
             ),
             path("<path:object_id>/preview/", wrap(self.preview_view), name="plans_plan_preview"),
+            path("<path:object_id>/revision/", wrap(self.revision_view), name="plans_plan_revision"),
+            path(
+                "<path:object_id>/revision/<int:number>/",
+                wrap(self.revision_view),
+                name="plans_plan_revision_number",
+            ),
+            path("<path:object_id>/comments/", wrap(self.comment_view), name="plans_plan_comment"),
+            path(
+                "<path:object_id>/comments/<int:comment_id>/resolve/",
+                wrap(self.resolve_view),
+                name="plans_plan_comment_resolve",
+            ),
             path("<path:object_id>/history/compare/", wrap(self.compare_view), name="plans_plan_compare"),
             path(
                 "<path:object_id>/history/<int:version_id>/restore/",
@@ -456,16 +527,30 @@ class PlanAdmin(admin.ModelAdmin):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         plan = self._plan_or_404(request, object_id)
-        if action not in workflow.PLAN_TRANSITIONS:
+        if action not in workflow.PLAN_TRANSITIONS and action not in workflow.REVISION_TRANSITIONS:
             raise Http404
+        # A revision's transition acts on the plan's pending revision (the one the page showed).
+        target = plan
+        if action in workflow.REVISION_TRANSITIONS:
+            target = plan.pending_revision
         try:
+            if target is None or (target is not plan and str(target.pk) != request.POST.get("revision", "")):
+                raise ValidationError(
+                    _("This revision was published, discarded or replaced meanwhile. Nothing was changed.")
+                )
             # PermissionDenied propagates: the admin answers 403.
-            workflow.make(plan, action, request.user, request.POST.get("comment", ""))
+            workflow.make(target, action, request.user, request.POST.get("comment", ""))
         except ValidationError as error:
             for text in error.messages:
                 self.message_user(request, text, messages.ERROR)
         else:
-            self.message_user(request, workflow.PLAN_TRANSITIONS[action].done % {"object": plan})
+            self.message_user(request, workflow.TRANSITIONS[action].done % {"object": plan})
+        if request.POST.get("back") == "revision" and action in workflow.REVISION_TRANSITIONS:
+            if action == PlanEvent.Action.PUBLISH_REVISION and target is not None:
+                return HttpResponseRedirect(
+                    reverse("admin:plans_plan_revision_number", args=[plan.pk, target.number])
+                )
+            return HttpResponseRedirect(reverse("admin:plans_plan_revision", args=[plan.pk]))
         return HttpResponseRedirect(reverse("admin:plans_plan_change", args=[plan.pk]))
 
     def review_queue_view(self, request):
@@ -494,10 +579,26 @@ class PlanAdmin(admin.ModelAdmin):
         plan = self._plan_or_404(request, object_id)
         if not permissions.can_preview(request.user, plan):
             raise PermissionDenied
-        # The public page's own context and template: the preview is what the public will see.
-        plan = Plan.objects.filter(pk=plan.pk).with_content_for(None).get()
-        context = {**detail_context(plan), "preview": True}
-        return TemplateResponse(request, "plans/detail.html", context)
+        # A published plan's pending revision previews as it will be published (`?live=1`: the live plan).
+        revision = None
+        if plan.status == Plan.Status.PUBLISHED and not request.GET.get("live"):
+            revision = plan.pending_revision if permissions.can_see_revision(request.user, plan) else None
+        with review.sandbox(plan, revision):
+            # The public page's own context and template: the preview is what the public will see.
+            plan = Plan.objects.filter(pk=plan.pk).with_content_for(None).get()
+            context = {**detail_context(plan), "preview": True, "preview_revision": revision}
+            response = TemplateResponse(request, "plans/detail.html", context)
+            response.render()
+        return response
+
+    def revision_view(self, request, object_id, number=None):
+        return review.revision_view(self, request, self._plan_or_404(request, object_id), number)
+
+    def comment_view(self, request, object_id):
+        return review.comment_view(request, self._plan_or_404(request, object_id))
+
+    def resolve_view(self, request, object_id, comment_id):
+        return review.resolve_view(request, self._plan_or_404(request, object_id), comment_id)
 
     def history_view(self, request, object_id, extra_context=None):
         plan = self._plan_or_404(request, object_id)
