@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_filters",
     "taggit",
+    "django_countries",  # ISO 3166 country names in English, French and Spanish (plans/countries.py)
     "reversion",
     "rest_framework",
     "drf_spectacular",

@@ -135,8 +135,8 @@ def columns(request: HttpRequest | None) -> list[tuple[str, Callable[[Plan], obj
         ("language", lambda p: p.language),
         ("year", lambda p: p.year),
         ("lab", lambda p: p.lab.name if p.lab else ""),
-        ("country", lambda p: p.country),
-        ("iso3", lambda p: p.lab.iso3 if p.lab else ""),
+        ("country", lambda p: p.country_name),
+        ("iso3", lambda p: p.country_code),  # the plan's country code: its lab's unless it names another
         ("latitude", lambda p: p.latitude),
         ("longitude", lambda p: p.longitude),
         ("published_at_utc", lambda p: _naive_utc(p.published_at)),

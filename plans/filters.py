@@ -22,7 +22,7 @@ from django.db.models import Count, F, Q, QuerySet
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
-from plans import search, vocabularies
+from plans import countries, search, vocabularies
 from plans.models import (
     SDG,
     DatasourceTag,
@@ -86,6 +86,13 @@ def _choice(value: str) -> str:
     if value not in Plan.Kind.values:
         raise ValueError(f"{value!r} is not a kind of plan")
     return value
+
+
+def _country(value: str) -> str:
+    code = countries.code_for(value)
+    if not code:
+        raise ValueError(f"{value!r} is not a country")
+    return code
 
 
 class ValuesFilter(filters.MultipleChoiceFilter):
@@ -152,7 +159,8 @@ def _tags(name):
 
 class PlanFilter(filters.FilterSet):
     q = filters.CharFilter(method="full_text", label=_("Search"))
-    country = ValuesFilter(label=_("Country"))
+    # ISO 3166 alpha-3 codes; a name (the links made before codes: `?country=Viet Nam`) is read as its code.
+    country = ValuesFilter(field_name="country_code", coerce=_country, label=_("Country"))
     year = ValuesFilter(coerce=_number_of(Plan, "year"), label=_("Year"))
     kind = ValuesFilter(coerce=_choice, choices=Plan.Kind.choices, label=_("Kind"))
     language = ValuesFilter(label=_("Language"))
@@ -274,10 +282,11 @@ def counts(name: str, plans: QuerySet) -> dict:
     (tag, plan) on the through tables. `plans` never joins (filters select with `IN`), so each plan counts
     once, and a plan carries a tag once (unique constraint): rows are counted without DISTINCT."""
     if name in {"country", "year", "language", "kind"}:
-        rows = plans.exclude(**{f"{name}__isnull": True})
+        column = PlanFilter.base_filters[name].field_name  # country: its code
+        rows = plans.exclude(**{f"{column}__isnull": True})
         if name != "year":
-            rows = rows.exclude(**{name: ""})
-        return dict(rows.order_by().values_list(name).annotate(n=Count("pk")))
+            rows = rows.exclude(**{column: ""})
+        return dict(rows.order_by().values_list(column).annotate(n=Count("pk")))
     tagged = PlanFilter.base_filters[name]  # the AnyOfFilter that selects by this facet knows its table
     return dict(
         tagged.through.objects.filter(**{f"{tagged.plan_column}__in": plans.values("pk")})
@@ -313,7 +322,13 @@ def facet(name: str, data, queryset: QuerySet) -> Facet:
     chosen = _selected(data, name)
     result = Facet(name, str(PlanFilter.base_filters[name].label))
     tally = counts(name, plans)
-    if name in {"country", "year", "language", "kind"}:
+    if name == "country":
+        chosen = {countries.code_for(v) or v for v in chosen}  # a name in an old link selects its code
+        result.values = sorted(
+            (FacetValue(v, countries.name_of(v), n, v in chosen) for v, n in tally.items() if v),
+            key=lambda f: f.label,
+        )
+    elif name in {"year", "language", "kind"}:
         labels = dict(Plan.Kind.choices) if name == "kind" else LANGUAGES if name == "language" else {}
         result.values = [
             FacetValue(str(v), str(labels.get(v, v)), n, str(v) in chosen)

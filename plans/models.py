@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from taggit.managers import TaggableManager, _TaggableManager
 from taggit.models import TagBase, TaggedItemBase
 
-from plans import catalogue, choices, completeness, notifications, permissions, workflow
+from plans import catalogue, choices, completeness, countries, notifications, permissions, workflow
 from plans.archive.mapping import empty_content, render
 from plans.archive.write import write
 from plans.audit import _account as account_field
@@ -57,6 +57,10 @@ class Lab(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        self.iso3 = (self.iso3 or countries.code_for(self.country)).upper()
+        super().save(*args, **kwargs)
 
 
 class SDG(models.Model):
@@ -419,7 +423,15 @@ class Plan(models.Model):
     lab = models.ForeignKey(
         Lab, on_delete=models.PROTECT, null=True, blank=True, related_name="plans", verbose_name=_("lab")
     )
-    country = models.CharField(_("country"), max_length=100, blank=True)
+    country = models.CharField(
+        _("country as written"),
+        max_length=100,
+        blank=True,
+        help_text=_("The country as the plan's file or author wrote it; the site uses the country code."),
+    )
+    # ISO 3166-1 alpha-3 (plans/countries.py): what facets, map, statistics and downloads group by. Set
+    # from the written country when it names one, else from the plan's lab (`save`).
+    country_code = models.CharField(_("country code"), max_length=3, blank=True)
     latitude = models.FloatField(_("latitude"), null=True, blank=True, validators=[validate_latitude])
     longitude = models.FloatField(_("longitude"), null=True, blank=True, validators=[validate_longitude])
     focal_point_email = models.EmailField(_("focal point e-mail"), max_length=254, blank=True)
@@ -576,6 +588,7 @@ class Plan(models.Model):
             models.Index(fields=["country"], name="plan_country"),
             # Covering indexes for the facet counts over published plans (GROUP BY without reading rows).
             models.Index(fields=["status", "country"], name="plan_status_country"),
+            models.Index(fields=["status", "country_code"], name="plan_status_country_code"),
             models.Index(fields=["status", "year"], name="plan_status_year"),
             models.Index(fields=["status", "kind"], name="plan_status_kind"),
             models.Index(fields=["status", "language"], name="plan_status_language"),
@@ -617,9 +630,18 @@ class Plan(models.Model):
                 }
             )
 
+    @property
+    def country_name(self) -> str:
+        """The plan's country in the reader's language (the written name when it names no country)."""
+        return countries.name_of(self.country_code) or self.country
+
     def save(self, *args, **kwargs):
         if not self.slug:
             self.slug = unique_slug(self.title, Plan, self.pk)
+        if not self.country_code:  # a plan's country defaults to its lab's
+            self.country_code = countries.code_for(self.country) or (self.lab.iso3 if self.lab_id else "")
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "country_code"}
         super().save(*args, **kwargs)
 
     # Editorial workflow: the rows of plans/workflow.py, made by `make_transition`.

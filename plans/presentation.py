@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from plans import catalogue as cat
 from plans import filters
+from plans.countries import name_of
 from plans.models import SDG, STAGES, BlogLink, LearningQuestion, Partnership, Plan
 from plans.sanitise import answer_html
 from plans.uploads import is_image
@@ -255,7 +256,7 @@ def statistics(filterset) -> dict:
         "total": total,
         "kinds": list(kinds.values()),
         "years": years,
-        "countries": _bars([(c, n, c) for c, n in countries[:30]]),
+        "countries": _bars([(name_of(c), n, c) for c, n in countries[:30]]),
         "country_count": len(countries),
         "methods": _bars(tags["methods"]),
         "datasources": _bars(tags["datasources"]),

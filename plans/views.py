@@ -15,6 +15,7 @@ from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET
 
 from plans import cache, filters, permissions, presentation, search
+from plans.countries import name_of
 from plans.models import Plan
 from plans.validators import LATITUDE, LONGITUDE
 
@@ -26,7 +27,17 @@ def public_plans(request: HttpRequest):
     return permissions.visible_plans(request.user, Plan.objects.published())
 
 
-CARD_FIELDS = ("title", "slug", "kind", "language", "country", "year", "tweet_summary", "published_at")
+CARD_FIELDS = (
+    "title",
+    "slug",
+    "kind",
+    "language",
+    "country",
+    "country_code",
+    "year",
+    "tweet_summary",
+    "published_at",
+)
 
 
 def _card_prefetch(qs):
@@ -42,7 +53,7 @@ def home(request: HttpRequest) -> HttpResponse:
     figures = plans.aggregate(
         plans=Count("pk"),
         labs=Count("lab", distinct=True),
-        countries=Count("country", distinct=True, filter=~Q(country="")),
+        countries=Count("country_code", distinct=True, filter=~Q(country_code="")),
         first_year=Min("year"),
         last_year=Max("year"),
     )
@@ -119,7 +130,8 @@ def plan_map(request: HttpRequest) -> HttpResponse:
     (10,000 pins embedded in the page were 2.9 MB of HTML to render on every uncached request)."""
     base = public_plans(request)
     filterset, located = _located(request, base)
-    countries = located.exclude(country="").order_by().values_list("country").annotate(n=Count("pk"))
+    by_code = located.exclude(country_code="").order_by().values_list("country_code").annotate(n=Count("pk"))
+    countries = sorted((name_of(code), code, n) for code, n in by_code)  # one entry per country code
     params = filters.filter_params(request.GET)
     return render(
         request,
@@ -127,7 +139,7 @@ def plan_map(request: HttpRequest) -> HttpResponse:
         {
             "filter": filterset,
             "located": located.count(),
-            "countries": sorted(countries),
+            "countries": countries,
             "pins_url": reverse("plans:map-pins") + (f"?{urlencode(params)}" if params else ""),
             "facets": _facets(request, base),
             "tile_url": settings.MAP_TILE_URL,

@@ -93,3 +93,15 @@ def test_it_holds_one_tag_per_idea_after_importing_the_corpus(imported):
         names = list(vocabulary.tag_model.objects.values_list("name", flat=True))
         assert names, vocabulary.name
         assert len({tag_key(name) for name in names}) == len(names), vocabulary.name
+
+
+@pytest.mark.django_db
+def test_it_gives_every_corpus_lab_and_plan_a_country_code(imported):
+    """Every lab gets its ISO 3166 alpha-3 code (one lab per country), each plan its country's code."""
+    from plans.models import Lab, Plan
+
+    assert Lab.objects.exists()
+    assert list(Lab.objects.filter(iso3="").values_list("name", flat=True)) == []
+    codes = list(Lab.objects.values_list("iso3", flat=True))
+    assert len(codes) == len(set(codes))
+    assert not Plan.objects.exclude(country="").filter(country_code="").exists()

@@ -262,7 +262,7 @@ def test_it_fetches_the_pins_instead_of_embedding_them_in_the_map_page(client, p
     html = response.content.decode()
 
     assert response.context["located"] == 1
-    assert response.context["countries"] == [("Peru", 1)]
+    assert response.context["countries"] == [("Peru", "PER", 1)]  # (name, ISO 3166 code, plans)
     assert "Pinned in Peru" not in html  # the pins are not in the page…
     assert 'data-pins="/map/pins.json?country=Peru"' in html  # …but fetched with the page's filters only
 

@@ -124,6 +124,7 @@ class PlanSummarySerializer(serializers.ModelSerializer):
             "year",
             "lab",
             "country",
+            "country_code",
             "latitude",
             "longitude",
             "published_at",

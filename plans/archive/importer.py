@@ -14,8 +14,8 @@ from typing import TextIO
 from django.db import DatabaseError, transaction
 from django.utils.translation import gettext as _
 
-from plans import cache, search
-from plans.archive.document import ArchiveError, gettext_noop
+from plans import cache, countries, search
+from plans.archive.document import ArchiveError, Problem, gettext_noop
 from plans.archive.load import Loader, Pending, digest
 from plans.archive.mapping import read
 from plans.archive.parse import MAX_BYTES, decode, parse
@@ -101,6 +101,17 @@ def refuse_impossible_coordinates(text: str, plan: dict) -> None:
         ),
         value=value,
     )
+
+
+def unmapped_country(text: str, country: str) -> list[Problem]:
+    """A warning at the `[[country:…]]` line when it names no ISO 3166 country (plans/countries.py): the plan
+    is imported, with its lab's country code if its lab has one."""
+    if not country or countries.code_for(country):
+        return []
+    line = next((n for n, value in enumerate(text.split("\n"), 1) if value.startswith("[[country:")), 1)
+    return [
+        Problem(line, gettext_noop("country “%(name)s” is not an ISO 3166 country name"), {"name": country})
+    ]
 
 
 def import_files(
@@ -201,6 +212,7 @@ def _import(paths: list[str], status: str, err: TextIO) -> Result:
             except OSError as exc:
                 fail(path, 1, _("cannot be read: %(error)s") % {"error": exc.strerror or exc})
                 continue
+            warnings += unmapped_country(text, content["plan"]["country"])
             for warning in warnings:
                 message = _(warning.template) % warning.params
                 progress.say(

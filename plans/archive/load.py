@@ -21,7 +21,7 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.text import slugify
 
-from plans import search
+from plans import countries, search
 from plans.archive.dump import PLAN_FIELDS, PREFETCH, plan_content
 from plans.archive.mapping import CHILDREN as COLLECTIONS
 from plans.archive.mapping import TAG_KEYS, TEXT_FIELDS, child_part, empty_content
@@ -146,6 +146,9 @@ class Loader:
             self.tag_slugs[key] = {tag.slug for tag in tags}
             self.tag_words[key] = {tag.pk: search.search_names(tag) for tag in tags}
         self.labs = dict(Lab.objects.values_list("name", "pk"))
+        # One lab per country: "Viet Nam" and "Vietnam" are the same lab (plans/countries.py).
+        self.lab_codes = dict(Lab.objects.exclude(iso3="").values_list("pk", "iso3"))
+        self.code_labs = {iso3: pk for pk, iso3 in sorted(self.lab_codes.items(), reverse=True)}  # oldest
         self.sdgs = dict(SDG.objects.values_list("number", "pk"))
         self.sdg_names = dict(SDG.objects.values_list("number", "name"))
         self.slugs = set(Plan.objects.values_list("slug", flat=True))
@@ -187,10 +190,18 @@ class Loader:
     def lab_id(self, country: str) -> int | None:
         if not country:
             return None
+        code = countries.code_for(country)
+        if code in self.code_labs:
+            return self.code_labs[code]
         name = f"Accelerator Lab {country}"[:200]
         if name not in self.labs:
-            self.labs[name] = Lab.objects.create(name=name, country=country).pk
+            lab = Lab.objects.create(name=name, country=country, iso3=code)
+            self.labs[name] = lab.pk
             self._remember(self.labs, name)
+            if code:
+                self.lab_codes[lab.pk], self.code_labs[code] = code, lab.pk
+                self._remember(self.lab_codes, lab.pk)
+                self._remember(self.code_labs, code)
         return self.labs[name]
 
     def tag_ids(self, key: str, names: list[str]) -> dict[str, int]:
@@ -277,6 +288,9 @@ class Loader:
         values = {name: plan[name] for name in PLAN_FIELDS}
         values["kind"] = FORM_KINDS.get(plan["form_version"], PlanKind.OPENING)
         values["lab_id"] = self.lab_id(plan["country"])
+        values["country_code"] = countries.code_for(plan["country"]) or self.lab_codes.get(
+            values["lab_id"], ""
+        )
         values["answers_html"] = answers_html(values, TEXT_FIELDS)  # pages never sanitise: done here, once
         return values
 

@@ -1,0 +1,66 @@
+"""Countries as ISO 3166 codes (alpha-3, as `Lab.iso3`), named in the reader's language by django-countries.
+
+The archive names countries as people do ("Ivory Coast", "Cape Verde", "East Timor", "The Gambia", "Viet
+Nam" beside "Vietnam"), so free text made two map entries of one country and counted 40 countries for 39
+labs. Plans and labs now carry the code; the text a file wrote stays on the plan (`Plan.country`) for its
+export. No models here: the data migration that filled the codes uses this module.
+"""
+
+import unicodedata
+
+from django_countries import countries
+
+# Names of the archive (and common variants) that django-countries does not know by name, folded.
+ARCHIVE_NAMES = {
+    "ivory coast": "CIV",
+    "cote d ivoire": "CIV",
+    "cape verde": "CPV",
+    "cabo verde": "CPV",
+    "east timor": "TLS",
+    "timor leste": "TLS",
+    "the gambia": "GMB",
+    "gambia the": "GMB",
+    "republic of the congo": "COG",
+    "congo brazzaville": "COG",
+    "congo republic": "COG",
+    "dr congo": "COD",
+    "drc": "COD",
+    "democratic republic of congo": "COD",
+    "viet nam": "VNM",
+    "lao pdr": "LAO",
+    "lao people s democratic republic": "LAO",
+    "turkiye": "TUR",
+    "kyrgyz republic": "KGZ",
+    "swaziland": "SWZ",
+    "macedonia": "MKD",
+    "state of palestine": "PSE",
+    "palestinian territories": "PSE",
+    "syrian arab republic": "SYR",
+}
+
+
+def _folded(name: str) -> str:
+    text = unicodedata.normalize("NFKD", name or "")
+    text = "".join(
+        " " if not (c.isalnum() or c.isspace()) else c for c in text if not unicodedata.combining(c)
+    )
+    return " ".join(text.casefold().split())
+
+
+def code_for(name: str) -> str:
+    """The alpha-3 code of a country named in English as people write it (or given as a code), else ""."""
+    name = (name or "").strip()
+    if not name:
+        return ""
+    if len(name) in (2, 3) and name.isascii() and name.isalpha() and countries.alpha3(name.upper()):
+        return countries.alpha3(name.upper())
+    folded = _folded(name)
+    if folded in ARCHIVE_NAMES:
+        return ARCHIVE_NAMES[folded]
+    alpha2 = countries.by_name(name)
+    return countries.alpha3(alpha2) if alpha2 else ""
+
+
+def name_of(code: str) -> str:
+    """The country's name in the active language (English, French or Spanish), or the code itself."""
+    return str(countries.name(code)) or code if code else ""

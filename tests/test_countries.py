@@ -1,0 +1,85 @@
+"""Countries as ISO 3166 codes (issue 16): the archive's names mapped, labs and plans carrying the code, the
+facet, map and statistics grouping by it."""
+
+import io
+import json
+
+import pytest
+from django.core.management import call_command
+from django.utils import translation
+
+from plans.countries import code_for, name_of
+from plans.models import Lab, Plan
+from tests.conftest import FIXTURES
+
+OPENING = FIXTURES / "archive" / "real" / "youth_entrepreneurship.md"
+
+
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [
+        ("Ivory Coast", "CIV"),
+        ("Cape Verde", "CPV"),
+        ("East Timor", "TLS"),
+        ("The Gambia", "GMB"),
+        ("Viet Nam", "VNM"),
+        ("Vietnam", "VNM"),
+        ("Republic of the Congo", "COG"),
+        ("Democratic Republic of the Congo", "COD"),
+        ("Laos", "LAO"),
+        ("Eswatini", "SWZ"),
+        ("Palestine", "PSE"),
+        ("Türkiye", "TUR"),
+        ("per", "PER"),
+        ("Narnia", ""),
+        ("", ""),
+    ],
+)
+def test_it_maps_the_archive_names_to_codes(name, code):
+    assert code_for(name) == code
+
+
+def test_it_names_countries_in_three_languages():
+    assert name_of("CIV") == "Côte d'Ivoire"
+    with translation.override("fr"):
+        assert name_of("VNM") == "Viêt Nam"
+    with translation.override("es"):
+        assert name_of("CIV") == "Costa de Marfil"
+
+
+@pytest.mark.django_db
+def test_it_defaults_a_plans_country_to_its_labs(plan_factory, lab_a):
+    assert lab_a.iso3 == "VNM"
+    assert plan_factory(country="").country_code == "VNM"
+    assert plan_factory(country="Cape Verde").country_code == "CPV"
+    assert Lab.objects.create(name="Accelerator Lab Ivory Coast", country="Ivory Coast").iso3 == "CIV"
+
+
+@pytest.mark.django_db
+def test_it_groups_the_facet_map_and_statistics_by_code(client, plan_factory, lab_a):
+    for country in ("Viet Nam", "Vietnam"):
+        plan_factory(country=country, status=Plan.Status.PUBLISHED, latitude=10.0, longitude=106.0)
+    response = client.get("/plans/")
+    country_facet = response.context["facets"][0]
+    assert [(v.value, v.label, v.count) for v in country_facet.values] == [("VNM", "Vietnam", 2)]
+    for value in ("Viet Nam", "VNM"):  # a link made before codes still selects the country
+        assert len(client.get("/plans/", {"country": value}).context["page_obj"].object_list) == 2
+    assert client.get("/map/").context["countries"] == [("Vietnam", "VNM", 2)]
+    assert client.get("/stats/").context["country_count"] == 1
+    assert client.get("/").context["figures"]["countries"] == 1
+    download = client.get("/plans/download.json", {"country": "VNM"})
+    assert len(json.loads(b"".join(download.streaming_content))) == 2
+
+
+@pytest.mark.django_db
+def test_it_reports_a_country_it_cannot_map_and_imports_the_plan(tmp_path):
+    text = OPENING.read_text(encoding="utf-8")
+    country = next(line for line in text.splitlines() if line.startswith("[[country:"))
+    path = tmp_path / "elsewhere.md"
+    path.write_text(text.replace(country, "[[country:Atlantis]]"), encoding="utf-8")
+    err = io.StringIO()
+    call_command("import_plans", str(path), stdout=io.StringIO(), stderr=err)
+    line = text.splitlines().index(country) + 1
+    warning = f"elsewhere.md:{line}: warning: country “Atlantis” is not an ISO 3166 country name"
+    assert warning in err.getvalue()
+    assert Plan.objects.get(source_file="elsewhere.md").country == "Atlantis"
