@@ -22,7 +22,14 @@ from plans.parts import CHILD_RELATED_NAMES, CHILDREN, TAG_VOCABULARIES
 
 # What a restore leaves as it is now: the workflow state (a restore is an edit, not a way around review)
 # and what only superusers edit (the plan's address and its identity and layout in the archive).
-KEPT_ON_RESTORE = ("status", "published_at", "slug", "source_file", "archive_layout")
+KEPT_ON_RESTORE = (
+    "status",
+    "published_at",
+    *("claimed_by", "claimed_at", "publish_at", "expire_at", "scheduled_by"),
+    "slug",
+    "source_file",
+    "archive_layout",
+)
 
 
 def _tag_links(vocabulary) -> str:

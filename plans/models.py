@@ -7,6 +7,7 @@ written back to the archive format without losing a word.
 """
 
 import uuid
+from datetime import UTC
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -15,7 +16,7 @@ from django.core.validators import MaxLengthValidator, MaxValueValidator
 from django.db import models, transaction
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.text import slugify
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
@@ -447,6 +448,30 @@ class Plan(models.Model):
         related_name="+",
         verbose_name=_("created by"),
     )
+    # The review workspace (plans/workflow.py): who reviews a submission, and what is scheduled. Set only by
+    # transitions; a restore of an older version keeps them (plans/history.py).
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("review claimed by"),
+    )
+    claimed_at = models.DateTimeField(_("review claimed at"), null=True, blank=True)
+    publish_at = models.DateTimeField(_("scheduled publication"), null=True, blank=True, db_index=True)
+    expire_at = models.DateTimeField(_("expiry date"), null=True, blank=True, db_index=True)
+    scheduled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("scheduled by"),
+        help_text=_(
+            "The reviewer who set the publication or expiry date; the scheduled transition is theirs."
+        ),
+    )
 
     # Opening plan: challenge statement section
     plan_name = models.TextField(
@@ -661,6 +686,17 @@ class Plan(models.Model):
             return self.pending_revision
         return None
 
+    # Leaving review: nobody reviews the plan any more and nothing is scheduled.
+    OUT_OF_REVIEW = {"claimed_by": None, "claimed_at": None, "publish_at": None}
+
+    @property
+    def is_scheduled(self) -> bool:
+        return self.publish_at is not None
+
+    @property
+    def is_expiring(self) -> bool:
+        return self.expire_at is not None
+
     def submit(self, by):
         """Draft → submitted: the lab's focal point hands the plan to the reviewers. On a published plan
         with a pending revision, submits the revision (the plan stays published). A draft is refused with
@@ -681,16 +717,60 @@ class Plan(models.Model):
         On a published plan with a submitted revision, returns the revision (changes requested)."""
         if (revision := self._revision_in_review()) is not None:
             return revision.return_to_author(by, comment)
-        return make_transition(self, by, PlanEvent.Action.RETURN, comment)
+        return make_transition(self, by, PlanEvent.Action.RETURN, comment, changes=self.OUT_OF_REVIEW)
 
-    def publish(self, by):
-        """Submitted → published; `published_at` is kept from a first publication, so that re-publishing
-        after a withdrawal does not move an old plan to the top of the list. On a published plan with a
-        submitted revision, applies the revision to the live plan."""
+    def recall(self, by, comment=""):
+        """Submitted → draft, by its authors, who regret submitting; the note tells the reviewers why."""
+        return make_transition(self, by, PlanEvent.Action.RECALL, comment, changes=self.OUT_OF_REVIEW)
+
+    def publish(self, by, expire_at=None):
+        """Submitted → published, now; with `expire_at`, withdrawn again then (`plans.tasks.run_schedules`).
+        `published_at` is kept from a first publication, so that re-publishing after a withdrawal does not
+        move an old plan to the top of the list. On a published plan with a submitted revision, applies the
+        revision to the live plan."""
         if (revision := self._revision_in_review()) is not None:
             return revision.publish(by)
-        changes = {"published_at": self.published_at or timezone.now()}
-        return make_transition(self, by, PlanEvent.Action.PUBLISH, changes=changes)
+        changes = {
+            "published_at": self.published_at or timezone.now(),
+            **self.OUT_OF_REVIEW,
+            "expire_at": expire_at,
+            "scheduled_by": by if expire_at else None,
+        }
+        event = make_transition(
+            self, by, PlanEvent.Action.PUBLISH, changes=changes, check=lambda: check_dates(None, expire_at)
+        )
+        if expire_at:
+            schedule_run(expire_at)
+        return event
+
+    def schedule(self, by, publish_at=None, expire_at=None):
+        """Submitted → submitted, to be published at `publish_at` (and withdrawn at `expire_at`) as `by`, by
+        the task `plans.tasks.run_schedules`. Scheduling again moves the dates."""
+        changes = {"publish_at": publish_at, "expire_at": expire_at, "scheduled_by": by}
+        event = make_transition(
+            self,
+            by,
+            PlanEvent.Action.SCHEDULE,
+            changes=changes,
+            check=lambda: check_dates(publish_at, expire_at, publish_required=True),
+        )
+        schedule_run(publish_at)
+        return event
+
+    def unschedule(self, by):
+        """Cancel a scheduled publication: the plan stays submitted."""
+        changes = {"publish_at": None, "expire_at": None, "scheduled_by": None}
+        return make_transition(self, by, PlanEvent.Action.UNSCHEDULE, changes=changes)
+
+    def claim(self, by):
+        """A reviewer takes the review of a submission; the others see whose it is."""
+        changes = {"claimed_by": by, "claimed_at": timezone.now()}
+        return make_transition(self, by, PlanEvent.Action.CLAIM, changes=changes)
+
+    def release(self, by):
+        """The claiming reviewer gives the review back."""
+        changes = {"claimed_by": None, "claimed_at": None}
+        return make_transition(self, by, PlanEvent.Action.RELEASE, changes=changes)
 
     def discard_revision(self, by):
         """Drop the pending revision of a published plan; the live plan is as it was."""
@@ -701,21 +781,76 @@ class Plan(models.Model):
 
     def withdraw(self, by, reason=""):
         """Published → withdrawn: hidden from the public site, kept in the admin."""
-        return make_transition(self, by, PlanEvent.Action.WITHDRAW, reason)
+        return make_transition(self, by, PlanEvent.Action.WITHDRAW, reason, changes={"expire_at": None})
+
+    def expire(self, by):
+        """Published → withdrawn at the expiry date `by` set (made by `plans.tasks.run_schedules`)."""
+        return make_transition(self, by, PlanEvent.Action.EXPIRE, changes={"expire_at": None})
 
     def reopen(self, by):
         """Withdrawn → draft, so that the authors can correct it and submit it again."""
         return make_transition(self, by, PlanEvent.Action.REOPEN)
 
+    def discard(self, by):
+        """Delete a draft that was never published, with its children and timeline (its authors' choice).
+        Deleted only if it is still such a draft in the database (not submitted meanwhile in another tab)."""
+        transition = workflow.TRANSITIONS[PlanEvent.Action.DISCARD]
+        check_transition(self, by, transition)
+        with transaction.atomic():
+            if not Plan.objects.filter(pk=self.pk, status=self.Status.DRAFT, published_at=None).delete()[0]:
+                raise ValidationError(transition.wrong_status, code="wrong_status")
 
-def make_transition(obj, by, action, comment="", changes=None, then=None, ready=None):
+
+def check_dates(publish_at, expire_at, publish_required=False) -> None:
+    """A schedule must lie ahead: a date in the past would publish (or withdraw) at once, which the reviewer
+    did not mean."""
+    now = timezone.now()
+    if publish_required and publish_at is None:
+        raise ValidationError(_("Say when to publish the plan."), code="date_missing")
+    if publish_at is not None and publish_at <= now:
+        raise ValidationError(
+            _("The publication date %(when)s (UTC) has passed: choose a later one, or publish now.")
+            % {"when": formats.date_format(timezone.localtime(publish_at, UTC), "DATETIME_FORMAT")},
+            code="date_past",
+        )
+    if expire_at is not None and expire_at <= (publish_at or now):
+        raise ValidationError(
+            _("The expiry date %(when)s (UTC) must come after the publication.")
+            % {"when": formats.date_format(timezone.localtime(expire_at, UTC), "DATETIME_FORMAT")},
+            code="expiry_too_early",
+        )
+
+
+def schedule_run(when) -> None:
+    """Have the task that publishes and expires what is due run at `when`, once the transaction commits."""
+    from plans import tasks
+
+    transaction.on_commit(lambda: tasks.enqueue_schedules(when))
+
+
+def check_transition(obj, by, transition, comment="", check=None, ready=None) -> None:
+    """Refuse `transition` on `obj` with PermissionDenied when `by` may not make it (asked first, so that
+    such a user learns nothing about the object's state), with ValidationError when `obj` is not in one of
+    its source states (its status, and the transition's condition), its required comment is empty,
+    `ready(obj)` lists why it is not ready (each reason a message) or `check()` raises."""
+    if not permissions.can_make_transition(by, obj, transition.action):
+        raise PermissionDenied(transition.forbidden)
+    if not transition.applies_to(obj):
+        raise ValidationError(transition.wrong_status, code="wrong_status")
+    if transition.needs_comment and not comment:
+        raise ValidationError(transition.comment_missing, code="comment_required")
+    if ready is not None and (missing := ready(obj)):
+        raise ValidationError(missing, code="incomplete")
+    if check is not None:
+        check()
+
+
+def make_transition(obj, by, action, comment="", changes=None, then=None, ready=None, check=None):
     """Make the workflow transition `action` (its row in plans/workflow.py) on `obj`, a plan or a blog link.
 
-    Refused with PermissionDenied when `by` may not make it (asked first, so that such a user learns
-    nothing about the object's state), with ValidationError when `obj` is not in one of its source states,
-    its required comment is empty or `ready(obj)` lists why it is not ready (each reason a message).
-    Otherwise sets the target status and `changes`, saves them, records a PlanEvent and e-mails the people
-    concerned once the transaction has committed; returns the event.
+    Refused as `check_transition` says. Otherwise sets the target status and `changes`, saves them, records a
+    PlanEvent and queues e-mails to the people concerned once the transaction has committed (if its row
+    tells anybody); returns the event.
 
     `obj` may also be a plan's revision (plans/revisions.py). The status is claimed by a conditional UPDATE
     before anything else is written, so that of two people making a transition at once (two reviewers
@@ -723,14 +858,7 @@ def make_transition(obj, by, action, comment="", changes=None, then=None, ready=
     runs inside the same transaction after the status has changed; a ValidationError it raises undoes all."""
     transition = workflow.TRANSITIONS[action]
     comment = (comment or "").strip()
-    if not permissions.can_make_transition(by, obj, action):
-        raise PermissionDenied(transition.forbidden)
-    if obj.status not in transition.sources:
-        raise ValidationError(transition.wrong_status, code="wrong_status")
-    if transition.needs_comment and not comment:
-        raise ValidationError(transition.comment_missing, code="comment_required")
-    if ready is not None and (missing := ready(obj)):
-        raise ValidationError(missing, code="incomplete")
+    check_transition(obj, by, transition, comment, check, ready)
     is_link, is_plan = isinstance(obj, BlogLink), isinstance(obj, Plan)
     changes = {"status": transition.target, **(changes or {})}
     with transaction.atomic():
@@ -753,7 +881,8 @@ def make_transition(obj, by, action, comment="", changes=None, then=None, ready=
             to_status=transition.target,
             comment=comment,
         )
-        notifications.after_commit(event)
+        if transition.tells:
+            notifications.after_commit(event)
     return event
 
 
@@ -919,6 +1048,10 @@ class BlogLink(PlanChild):
     def reject(self, by, note):
         """Keep the link off the public site; the note tells the focal points why (required)."""
         return self._review(by, PlanEvent.Action.REJECT_LINK, note)
+
+    def await_review(self, by):
+        """Tell the reviewers that this link, new or with a new address, awaits their approval."""
+        return make_transition(self, by, PlanEvent.Action.ADD_LINK)
 
 
 class ExtraAnswer(PlanChild):

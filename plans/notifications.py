@@ -8,6 +8,7 @@ send.
 """
 
 import logging
+from datetime import UTC
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -15,9 +16,10 @@ from django.core.mail import EmailMessage, mailers
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import translation
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
+from plans.choices import EventAction
 from plans.i18n import language_of
 from plans.permissions import REVIEW_PERMISSION
 from plans.workflow import REVIEWERS, TRANSITIONS
@@ -98,14 +100,27 @@ def send(event, only=None) -> tuple[int, dict[int, str]]:
 
 
 def _message(event, plan, transition, address: str) -> EmailMessage:
+    """The e-mail about `event`, in the active language: what happened, the dates set, the comment, and the
+    page where the recipient acts on it (the blog link's review page for a link awaiting approval)."""
     actor = (event.actor.get_full_name() or event.actor.get_username()) if event.actor else _("Someone")
-    link = settings.SITE_URL + reverse("admin:plans_plan_change", args=[plan.pk])
+    if event.action == EventAction.ADD_LINK:
+        path = reverse("admin:plans_bloglink_change", args=[event.blog_link_id])
+    else:
+        path = reverse("admin:plans_plan_change", args=[plan.pk])
     announcement = transition.announcement % {"actor": actor, "plan": plan.title}
     subject = _("[AccLab Plans] %(announcement)s") % {"announcement": announcement}
     lines = [announcement]
     if event.blog_link_id:
         lines.append(_("Blog link: %(url)s") % {"url": event.blog_link.url})
+    if event.action == EventAction.SCHEDULE and plan.publish_at:
+        lines.append(_("Publication: %(when)s (UTC)") % {"when": _when(plan.publish_at)})
+    if event.action in (EventAction.SCHEDULE, EventAction.PUBLISH) and plan.expire_at:
+        lines.append(_("Withdrawal from the public site: %(when)s (UTC)") % {"when": _when(plan.expire_at)})
     if event.comment:
         lines += ["", event.comment]
-    lines += ["", link]
+    lines += ["", _("Open it in AccLab Plans: %(link)s") % {"link": settings.SITE_URL + path}]
     return EmailMessage(subject, "\n".join(lines), to=[address])
+
+
+def _when(moment) -> str:
+    return formats.date_format(timezone.localtime(moment, UTC), "DATETIME_FORMAT")

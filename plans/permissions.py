@@ -210,8 +210,34 @@ def can_submit(user, plan) -> bool:
 
 
 def can_review(user, plan=None) -> bool:
-    """Return, publish, withdraw and reopen."""
+    """Return, publish (now or on a date, with an expiry date), withdraw and reopen."""
     return is_reviewer(user)
+
+
+def can_claim(user, plan) -> bool:
+    """Claim the review of a submission: any reviewer but the one who holds it (taking it over from an
+    absent colleague is allowed, and the timeline says so)."""
+    return is_reviewer(user) and plan.claimed_by_id != user.pk
+
+
+def can_release(user, plan) -> bool:
+    """Give a claimed review back: the reviewer who claimed it, and superusers."""
+    return (
+        is_reviewer(user)
+        and plan.claimed_by_id is not None
+        and (plan.claimed_by_id == user.pk or user.is_superuser)
+    )
+
+
+def can_recall(user, plan) -> bool:
+    """Take a submission back to edit it before the reviewers decide: its authors (and superusers)."""
+    return can_submit(user, plan)
+
+
+def can_discard(user, plan) -> bool:
+    """Delete a draft: its authors (and superusers), only while it has never been published; a plan that
+    was public is a record, withdrawn rather than deleted."""
+    return _active(user) and (user.is_superuser or is_author(user, plan)) and plan.published_at is None
 
 
 def can_make_transition(user, obj, action) -> bool:
@@ -228,7 +254,7 @@ def available_transitions(user, plan, revision=None) -> list[str]:
     actions = [
         action
         for action, transition in PLAN_TRANSITIONS.items()
-        if plan.status in transition.sources and can_make_transition(user, plan, action)
+        if transition.button and transition.applies_to(plan) and can_make_transition(user, plan, action)
     ]
     if revision is not None and revision.status in PENDING_REVISION_STATUSES:
         actions += [

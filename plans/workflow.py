@@ -19,8 +19,15 @@ from plans.choices import BlogLinkStatus, EventAction, PlanStatus, RevisionStatu
 
 # Whether a transition asks for a comment (a reason, a note for the authors).
 NO_COMMENT, OPTIONAL, REQUIRED = "", "optional", "required"
-# Who is e-mailed about it (plans/notifications.py): the reviewers, or the focal points of the plan's lab.
-REVIEWERS, AUTHORS = "reviewers", "authors"
+# Who is e-mailed about it (plans/notifications.py): the reviewers, the focal points of the plan's lab, or
+# nobody (a claim, a cancelled schedule: the dashboard shows them).
+REVIEWERS, AUTHORS, NOBODY = "reviewers", "authors", ""
+# The dates a transition may ask for (plans/admin/plan.py reads them from its form), with their labels.
+PUBLISH_AT, EXPIRE_AT = "publish_at", "expire_at"
+DATE_LABELS = {
+    PUBLISH_AT: _("Publish on (date and time, UTC)"),
+    EXPIRE_AT: _("Withdraw from the public site on (optional; date and time, UTC)"),
+}
 
 
 @dataclass(frozen=True)
@@ -42,6 +49,14 @@ class Transition:
     comment_label: Promise | str = ""
     comment_missing: Promise | str = ""  # refusal of a required comment left empty
     tells: str = AUTHORS
+    # A property of the object that must hold too, as part of being in a source state (`is_scheduled`).
+    condition: str = ""
+    # The dates it asks for (PUBLISH_AT, EXPIRE_AT), passed to its method by keyword.
+    dates: tuple[str, ...] = ()
+    # Made by a button of the admin; False for what happens on its own (an expiry, a link awaiting review).
+    button: bool = True
+    # A box to tick before it is made (what it cannot undo), with this label.
+    confirm: Promise | str = ""
 
     @property
     def takes_comment(self) -> bool:
@@ -50,6 +65,14 @@ class Transition:
     @property
     def needs_comment(self) -> bool:
         return self.comment == REQUIRED
+
+    @property
+    def date_fields(self) -> list[tuple[str, Promise]]:
+        return [(name, DATE_LABELS[name]) for name in self.dates]
+
+    def applies_to(self, obj) -> bool:
+        """Is `obj` in one of this transition's source states (its status, and its condition if any)?"""
+        return obj.status in self.sources and (not self.condition or bool(getattr(obj, self.condition)))
 
 
 # Plan transitions, in the order the admin shows their buttons.
@@ -80,6 +103,60 @@ PLAN_TRANSITIONS: dict[str, Transition] = {
             wrong_status=_("Only a submitted plan can be published."),
             forbidden=_("You may not publish this plan."),
             announcement=_("%(actor)s published the plan “%(plan)s”."),
+            dates=(EXPIRE_AT,),
+        ),
+        Transition(
+            EventAction.SCHEDULE,
+            "schedule",
+            (PlanStatus.SUBMITTED,),
+            PlanStatus.SUBMITTED,
+            may="can_review",
+            label=_("Schedule publication"),
+            done=_("The plan's publication is scheduled; the dashboard lists it until it is published."),
+            wrong_status=_("Only a submitted plan can be scheduled for publication."),
+            forbidden=_("You may not schedule the publication of this plan."),
+            announcement=_("%(actor)s scheduled the publication of the plan “%(plan)s”."),
+            dates=(PUBLISH_AT, EXPIRE_AT),
+        ),
+        Transition(
+            EventAction.UNSCHEDULE,
+            "unschedule",
+            (PlanStatus.SUBMITTED,),
+            PlanStatus.SUBMITTED,
+            may="can_review",
+            label=_("Cancel the scheduled publication"),
+            done=_("The scheduled publication is cancelled; the plan stays submitted."),
+            wrong_status=_("This plan is not scheduled for publication."),
+            forbidden=_("You may not change the schedule of this plan."),
+            announcement=_("%(actor)s cancelled the scheduled publication of the plan “%(plan)s”."),
+            condition="is_scheduled",
+            tells=NOBODY,
+        ),
+        Transition(
+            EventAction.CLAIM,
+            "claim",
+            (PlanStatus.SUBMITTED,),
+            PlanStatus.SUBMITTED,
+            may="can_claim",
+            label=_("Claim this review"),
+            done=_("You now review this plan; the other reviewers see that it is yours."),
+            wrong_status=_("Only a submitted plan can be claimed for review."),
+            forbidden=_("You may not claim the review of this plan."),
+            announcement=_("%(actor)s claimed the review of the plan “%(plan)s”."),
+            tells=NOBODY,
+        ),
+        Transition(
+            EventAction.RELEASE,
+            "release",
+            (PlanStatus.SUBMITTED,),
+            PlanStatus.SUBMITTED,
+            may="can_release",
+            label=_("Release this review"),
+            done=_("You no longer review this plan; another reviewer may claim it."),
+            wrong_status=_("Only the review of a submitted plan can be released."),
+            forbidden=_("You may not release the review of this plan."),
+            announcement=_("%(actor)s released the review of the plan “%(plan)s”."),
+            tells=NOBODY,
         ),
         Transition(
             EventAction.RETURN,
@@ -95,6 +172,35 @@ PLAN_TRANSITIONS: dict[str, Transition] = {
             comment=REQUIRED,
             comment_label=_("Comment for the authors (required)"),
             comment_missing=_("Say what the authors should change."),
+        ),
+        Transition(
+            EventAction.RECALL,
+            "recall",
+            (PlanStatus.SUBMITTED,),
+            PlanStatus.DRAFT,
+            may="can_recall",
+            label=_("Recall the submission"),
+            done=_("The plan is a draft again: edit it and submit it when it is ready."),
+            wrong_status=_("Only a submitted plan can be recalled."),
+            forbidden=_("You may not recall this plan."),
+            announcement=_("%(actor)s recalled the plan “%(plan)s” from review."),
+            comment=OPTIONAL,
+            comment_label=_("Note for the reviewers (optional)"),
+            tells=REVIEWERS,
+        ),
+        Transition(
+            EventAction.DISCARD,
+            "discard",
+            (PlanStatus.DRAFT,),
+            "",  # the plan is deleted, with its children and its timeline
+            may="can_discard",
+            label=_("Discard this draft"),
+            done=_("The draft “%(object)s” is discarded."),
+            wrong_status=_("Only a draft can be discarded."),
+            forbidden=_("You may not discard this plan."),
+            announcement=_("%(actor)s discarded the draft “%(plan)s”."),
+            tells=NOBODY,
+            confirm=_("Delete this draft, its answers and its timeline for good"),
         ),
         Transition(
             EventAction.WITHDRAW,
@@ -121,6 +227,23 @@ PLAN_TRANSITIONS: dict[str, Transition] = {
             wrong_status=_("Only a withdrawn plan can be reopened."),
             forbidden=_("You may not reopen this plan."),
             announcement=_("%(actor)s reopened the plan “%(plan)s” as a draft."),
+        ),
+        Transition(
+            EventAction.EXPIRE,
+            "expire",
+            (PlanStatus.PUBLISHED,),
+            PlanStatus.WITHDRAWN,
+            may="can_review",  # asked of the reviewer who set the expiry date
+            label=_("Withdraw at the expiry date"),
+            done=_("The plan reached its expiry date and is withdrawn from the public site."),
+            wrong_status=_("Only a published plan can expire."),
+            forbidden=_("You may not withdraw this plan."),
+            announcement=_(
+                "The plan “%(plan)s” reached the expiry date that %(actor)s set; it is withdrawn from the "
+                "public site."
+            ),
+            condition="is_expiring",
+            button=False,
         ),
     )
 }
@@ -155,6 +278,20 @@ LINK_TRANSITIONS: dict[str, Transition] = {
             comment=REQUIRED,
             comment_label=_("Why is the link rejected?"),
             comment_missing=_("Say why the link is rejected."),
+        ),
+        Transition(
+            EventAction.ADD_LINK,
+            "await_review",
+            (BlogLinkStatus.PENDING,),
+            BlogLinkStatus.PENDING,
+            may="can_change_blog_link",
+            label=_("Ask for approval"),
+            done=_("The reviewers are told of the blog link %(object)s."),
+            wrong_status=_("This blog link is already reviewed."),
+            announcement=_("%(actor)s added a blog link to the plan “%(plan)s”; it awaits your approval."),
+            forbidden=_("You may not change this blog link."),
+            tells=REVIEWERS,
+            button=False,
         ),
     )
 }
@@ -228,9 +365,11 @@ REVISION_TRANSITIONS: dict[str, Transition] = {
 TRANSITIONS: dict[str, Transition] = {**PLAN_TRANSITIONS, **LINK_TRANSITIONS, **REVISION_TRANSITIONS}
 
 
-def make(obj, action: str, by, comment: str = ""):
+def make(obj, action: str, by, comment: str = "", **dates):
     """Make transition `action` on `obj` through its model method, as a button of the admin does: the
-    comment goes to transitions that take one. Returns the PlanEvent; refusals raise as the method does."""
+    comment goes to transitions that take one, the dates (`publish_at=…`, `expire_at=…`) to those that ask
+    for them. Returns the PlanEvent; refusals raise as the method does."""
     transition = TRANSITIONS[action]
     method = getattr(obj, transition.method)
-    return method(by, comment) if transition.takes_comment else method(by)
+    dates = {name: dates.get(name) for name in transition.dates}
+    return method(by, comment, **dates) if transition.takes_comment else method(by, **dates)

@@ -362,9 +362,11 @@ def test_it_shows_only_the_transitions_the_user_may_make(client, focal_point, re
     assert 'value="publish"' in body and 'value="return"' in body
     assert 'value="submit"' not in body and 'value="withdraw"' not in body
     assert 'name="comment"' in body
+    assert 'value="claim"' in body and 'value="schedule"' in body and 'value="recall"' not in body
     client.force_login(focal_point)
     body = client.get(reverse("admin:plans_plan_change", args=[plan.pk])).content.decode()
-    assert 'name="transition"' not in body
+    # Its author may only take the submission back (issue 13: recall).
+    assert body.count('name="transition"') == 1 and 'value="recall"' in body
     assert "cannot be edited now" in body
 
 
@@ -494,7 +496,7 @@ def test_it_previews_a_draft_for_its_authors_and_reviewers_only(
 def test_it_links_reviewers_to_their_lists_from_the_admin_index(client, reviewer, focal_point):
     client.force_login(reviewer)
     body = client.get(reverse("admin:index")).content.decode()
-    assert reverse("admin:plans_plan_review_queue") in body and "Blog links awaiting approval" in body
+    assert reverse("admin:plans_plan_review_queue") in body and "0 blog links awaiting approval" in body
     client.force_login(focal_point)
     assert reverse("admin:plans_plan_review_queue") not in client.get(reverse("admin:index")).content.decode()
 

@@ -1,10 +1,13 @@
 """The permission matrix: personas × actions × plan status, at the model level and over HTTP through the
 admin. Every denied cell also asserts that nothing in the database changed."""
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
+from django.utils import timezone
 from reversion.models import Version
 
 from plans import permissions
@@ -29,7 +32,13 @@ TRANSITIONS = {
     "publish": ({"reviewer", "superuser"}, "submitted", "published"),
     "withdraw": ({"reviewer", "superuser"}, "published", "withdrawn"),
     "reopen": ({"reviewer", "superuser"}, "withdrawn", "draft"),
+    # The review workspace (issue 13): claims, recalls, schedules, discarded drafts (None: deleted).
+    "claim": ({"reviewer", "superuser"}, "submitted", "submitted"),
+    "recall": ({"focal_point", "superuser"}, "submitted", "draft"),
+    "schedule": ({"reviewer", "superuser"}, "submitted", "submitted"),
+    "discard": ({"focal_point", "superuser"}, "draft", None),
 }
+TOMORROW = timezone.now() + timedelta(days=1)
 
 
 @pytest.fixture
@@ -59,6 +68,10 @@ def transition(plan, action, user):
         "publish": lambda: plan.publish(by=user),
         "withdraw": lambda: plan.withdraw(by=user, reason="Outdated"),
         "reopen": lambda: plan.reopen(by=user),
+        "claim": lambda: plan.claim(by=user),
+        "recall": lambda: plan.recall(by=user, comment="Not ready"),
+        "schedule": lambda: plan.schedule(by=user, publish_at=TOMORROW),
+        "discard": lambda: plan.discard(by=user),
     }[action]()
 
 
@@ -81,6 +94,10 @@ def test_it_allows_each_transition_only_to_its_roles_from_its_status(
     elif status != source:
         with pytest.raises(ValidationError):
             transition(plan, action, user)
+    elif target is None:  # discarded: gone, with its timeline
+        transition(plan, action, user)
+        assert not Plan.objects.filter(pk=plan.pk).exists() and not PlanEvent.objects.exists()
+        return
     else:
         event = transition(plan, action, user)
         plan.refresh_from_db()
@@ -341,9 +358,14 @@ def test_it_makes_transitions_over_http_only_for_allowed_cells(
     roles, source, target = TRANSITIONS[action]
     before = snapshot()
     url = reverse("admin:plans_plan_transition", args=[plan.pk, action])
-    response = client.post(url, {"comment": "Please fix"})
+    form = {"comment": "Please fix", "publish_at": f"{TOMORROW:%Y-%m-%dT%H:%M}", "confirm": "1"}
+    response = client.post(url, form)
     if persona in roles and status == source:
         assert response.status_code == 302
+        if target is None:
+            assert response["Location"] == reverse("admin:plans_plan_changelist")
+            assert not Plan.objects.filter(pk=plan.pk).exists()
+            return
         plan.refresh_from_db()
         assert plan.status == target
         return

@@ -114,6 +114,8 @@ class BlogLinkAdmin(admin.ModelAdmin):
         if change and "url" in form.changed_data:
             obj.reset_review()
         super().save_model(request, obj, form, change)
+        if not change or "url" in form.changed_data:
+            obj.await_review(by=request.user)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         if request.method == "POST":
@@ -128,7 +130,7 @@ class BlogLinkAdmin(admin.ModelAdmin):
             )
             if link is not None:
                 extra_context["link_transitions"] = [
-                    t for t in workflow.LINK_TRANSITIONS.values() if link.status in t.sources
+                    t for t in workflow.LINK_TRANSITIONS.values() if t.button and link.status in t.sources
                 ]
         return super().changeform_view(request, object_id, form_url, extra_context)
 

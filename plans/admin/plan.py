@@ -3,6 +3,7 @@ preview and history. Every access decision is asked of plans/permissions.py, eve
 plans/workflow.py, every history operation of plans/history.py."""
 
 import json
+from datetime import UTC
 
 import reversion
 from django import forms
@@ -16,6 +17,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from reversion.models import Version
@@ -179,6 +181,20 @@ def lab_defaults(labs) -> dict[str, dict]:
         if entry["latitude"] is None:
             entry.update(latitude=round(latitude, 5), longitude=round(longitude, 5))
     return defaults
+
+
+def posted_datetime(data, name):
+    """A date and time posted by a `datetime-local` input, read as UTC (the labels say so); None if empty."""
+    value = (data.get(name) or "").strip()
+    if not value:
+        return None
+    try:
+        moment = parse_datetime(value)
+    except ValueError:
+        moment = None
+    if moment is None:
+        raise ValidationError(_("“%(value)s” is not a date and time.") % {"value": value})
+    return moment if timezone.is_aware(moment) else timezone.make_aware(moment, UTC)
 
 
 def _tag_list(objs) -> str:
@@ -404,13 +420,21 @@ class PlanAdmin(admin.ModelAdmin):
             if row.has_changed() and "position" not in row.changed_data:
                 last += 1
                 row.instance.position = last
-        if formset.model is BlogLink:
-            for link_form in formset.forms:
-                link = link_form.instance
+        to_review = []
+        for link_form in formset.forms if formset.model is BlogLink else ():
+            link = link_form.instance
+            if (
+                link_form.has_changed()
+                and "url" in link_form.changed_data
+                and not (formset.can_delete and formset._should_delete_form(link_form))
+            ):
+                to_review.append(link)
                 # An edited link is a new link: its earlier approval does not cover the new address.
-                if link.pk and link_form.has_changed() and "url" in link_form.changed_data:
+                if link.pk:
                     link.reset_review()
         super().save_formset(request, form, formset, change)
+        for link in to_review:  # the reviewers hear of each new address, once it is saved
+            link.await_review(by=request.user)
 
     # -- revisions: one per admin save, made after the children and tags are saved
 
@@ -527,7 +551,8 @@ class PlanAdmin(admin.ModelAdmin):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         plan = self._plan_or_404(request, object_id)
-        if action not in workflow.PLAN_TRANSITIONS and action not in workflow.REVISION_TRANSITIONS:
+        transition = workflow.PLAN_TRANSITIONS.get(action) or workflow.REVISION_TRANSITIONS.get(action)
+        if transition is None or not transition.button:
             raise Http404
         # A revision's transition acts on the plan's pending revision (the one the page showed).
         target = plan
@@ -538,13 +563,20 @@ class PlanAdmin(admin.ModelAdmin):
                 raise ValidationError(
                     _("This revision was published, discarded or replaced meanwhile. Nothing was changed.")
                 )
+            dates = {name: posted_datetime(request.POST, name) for name in transition.dates}
+            if transition.confirm and not request.POST.get("confirm"):
+                # Asked before anything else only once the user may make it: otherwise 403 as always.
+                if permissions.can_make_transition(request.user, target, action):
+                    raise ValidationError(_("Tick the box to confirm."))
             # PermissionDenied propagates: the admin answers 403.
-            workflow.make(target, action, request.user, request.POST.get("comment", ""))
+            workflow.make(target, action, request.user, request.POST.get("comment", ""), **dates)
         except ValidationError as error:
             for text in error.messages:
                 self.message_user(request, text, messages.ERROR)
         else:
-            self.message_user(request, workflow.TRANSITIONS[action].done % {"object": plan})
+            self.message_user(request, transition.done % {"object": plan})
+            if not transition.target:  # discarded: the plan is gone
+                return HttpResponseRedirect(reverse("admin:plans_plan_changelist"))
         if request.POST.get("back") == "revision" and action in workflow.REVISION_TRANSITIONS:
             if action == PlanEvent.Action.PUBLISH_REVISION and target is not None:
                 return HttpResponseRedirect(
@@ -562,7 +594,7 @@ class PlanAdmin(admin.ModelAdmin):
             .annotate(
                 submitted_at=Max("events__created_at", filter=Q(events__action=PlanEvent.Action.SUBMIT))
             )
-            .select_related("lab")
+            .select_related("lab", "claimed_by")
             .order_by("submitted_at", "updated_at")
         )
         pending = BlogLink.objects.filter(status=BlogLink.Status.PENDING).count()
