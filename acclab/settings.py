@@ -88,6 +88,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "plans.headers.permissions_policy",
+    "plans.api.fair_use.rate_limit_headers",
     # Before anything that may answer on its own (whitenoise, CommonMiddleware's redirects), so that those
     # answers carry the CORS headers too.
     "corsheaders.middleware.CorsMiddleware",
@@ -300,7 +301,9 @@ TAGGIT_CASE_INSENSITIVE = False
 # The open-data API (plans/api/) is public and read-only: no authentication (so no CSRF and no answer
 # that depends on who asks), page-number pagination answering {count, next, previous, results}.
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    # Only API keys, which raise the rate limit; answers are the same for everybody (plans/api/fair_use.py).
+    "DEFAULT_AUTHENTICATION_CLASSES": ["plans.api.fair_use.APIKeyAuthentication"],
+    "DEFAULT_THROTTLE_CLASSES": ["plans.api.fair_use.AnonymousThrottle", "plans.api.fair_use.KeyThrottle"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_RENDERER_CLASSES": [
@@ -311,6 +314,10 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
+# Published limits of the API: requests per period ("N/second|minute|hour|day") for anonymous clients (per
+# address) and per API key; counted in the shared cache.
+API_ANON_RATE = os.environ.get("API_ANON_RATE", "60/minute")
+API_KEY_RATE = os.environ.get("API_KEY_RATE", "600/minute")
 # The schema's documentation pages load Swagger UI and Redoc from drf-spectacular-sidecar's static files:
 # no CDN, so they work offline and leak no visitor to a third party.
 SPECTACULAR_SETTINGS = {
@@ -323,12 +330,32 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The rate-limit headers and the 401 and 429 answers of every operation (plans/api/fair_use.py)
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "plans.api.fair_use.document_limits",
+    ],
     # Plans and evidence both have a `kind`: name their enums rather than let a hash tell them apart.
     "ENUM_NAME_OVERRIDES": {
         "PlanKindEnum": "plans.models.Plan.Kind",
         "EvidenceKindEnum": "plans.models.Evidence.Kind",
     },
 }
+# The licence of the published data, named by its SPDX identifier and URL, with the notice it asks to keep:
+# by default the archive's (the Labs publish their plans under the MIT License). Shown on every plan page,
+# in every API record and download, and in the catalogue (plans/opendata.py).
+DATA_LICENSE = os.environ.get("DATA_LICENSE", "MIT")
+DATA_LICENSE_URL = os.environ.get("DATA_LICENSE_URL", "https://spdx.org/licenses/MIT.html")
+DATA_LICENSE_NOTICE = os.environ.get("DATA_LICENSE_NOTICE", "Copyright (c) 2024 UNDP Accelerator Labs")
+DATA_ATTRIBUTION = os.environ.get("DATA_ATTRIBUTION", "UNDP Accelerator Labs, SDG Commons archive")
+
+# Dated full dumps of the published collection (`manage.py dump_collection`, plans/dumps.py): written
+# here, served under /dumps/, the last DUMPS_KEEP dates kept.
+DUMPS_ROOT = Path(os.environ.get("DUMPS_ROOT", BASE_DIR / "dumps"))
+DUMPS_KEEP = envint("DUMPS_KEEP", "7")
+# Plans per page of the DCAT catalogue (/catalog.jsonld, /catalog.ttl).
+CATALOG_PAGE_SIZE = envint("CATALOG_PAGE_SIZE", "500")
+
 # Open data: any site may read the API from a browser, but only read it, only under /api/, and never with
 # the visitor's cookies.
 CORS_ALLOW_ALL_ORIGINS = True

@@ -21,3 +21,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # enqueues them on commit): tests observe their effects without a worker. Tests of the worker itself
 # (tests/test_tasks*.py) switch to the database backend.
 TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+
+# The API's published rate limit (60 a minute) would answer 429 to the schemathesis run and to test files that
+# ask more within a minute; tests of the limit itself (tests/test_fair_use.py) set it back.
+API_ANON_RATE = "100000/minute"
+API_KEY_RATE = "200000/minute"

@@ -14,6 +14,7 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from plans import dcat, dumps
 from plans import views as plan_views
 from plans.feeds import LatestPlansFeed
 from plans.headers import csp_report
@@ -40,6 +41,12 @@ urlpatterns = [
     # Machine-readable
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("robots.txt", plan_views.robots_txt, name="robots"),
+    # The DCAT catalogue of the collection, for data portals
+    path("catalog.jsonld", dcat.catalog_jsonld, name="catalog-jsonld"),
+    path("catalog.ttl", dcat.catalog_ttl, name="catalog-ttl"),
+    # Dated full dumps, as written by `manage.py dump_collection` (complete ones only)
+    path("dumps/<str:day>/", dumps.serve, {"name": dumps.MANIFEST}, name="dump-folder"),
+    path("dumps/<str:day>/<str:name>", dumps.serve, name="dump-file"),
     # Open data: the read-only API, and downloads before the public site so that
     # /plans/download.csv is not read as a plan's slug
     path("api/", include("plans.api.urls")),
@@ -53,6 +60,8 @@ urlpatterns += i18n_patterns(
     path("feeds/plans/", LatestPlansFeed(), name="feed"),
     # Public site
     path("", include("plans.urls")),
+    # A registered person's API keys
+    path("", include("plans.account_urls")),
     prefix_default_language=False,
 )
 

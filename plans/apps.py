@@ -8,9 +8,10 @@ class PlansConfig(AppConfig):
 
     def ready(self):
         # Receivers are connected here, once the models exist, so that no module imports upward for them.
-        from plans import audit, cache, history, sanitise, search
+        from plans import audit, cache, changes, history, sanitise, search
 
         cache.connect()
+        changes.connect()
         search.connect()
         history.register()
         sanitise.connect()

@@ -14,6 +14,8 @@ urlpatterns = [
     path("plans/download.json", downloads.plans_json, name="json"),
     path("plans/download.geojson", downloads.plans_geojson, name="geojson"),
     path("plans/download.zip", downloads.plans_zip, name="zip"),
+    # The data dictionary (Frictionless Data Package) of the CSV and XLSX downloads of the same list
+    path("plans/datapackage.json", downloads.datapackage, name="datapackage"),
     # One plan (its archive-format file is plans:archive, served by plans/archive/views.py)
     path("plans/<slug:slug>.json", downloads.plan_json, name="plan_json"),
 ]

@@ -30,11 +30,13 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_safe
 
 from plans import catalogue as cat
+from plans import dictionary, opendata
 from plans.api.serializers import PlanDetailSerializer, PlanSummarySerializer, tag_order
 from plans.archive.dump import UnwritableLayout, archive_file, unique_name
 from plans.filters import PlanFilter
@@ -92,6 +94,12 @@ def _filename(extension: str) -> str:
 
 def _attachment(response: HttpResponse, filename: str) -> HttpResponse:
     response["Content-Disposition"] = content_disposition_header(True, filename)
+    return licensed(response)
+
+
+def licensed(response: HttpResponse) -> HttpResponse:
+    """Name the data's licence in a header too (RFC 8288), where clients that read no body see it."""
+    response["Link"] = f'<{settings.DATA_LICENSE_URL}>; rel="license"'
     return response
 
 
@@ -165,6 +173,8 @@ def columns(request: HttpRequest | None) -> list[tuple[str, Callable[[Plan], obj
                 b.url for b in p.blog_links.all() if b.status == BlogLink.Status.APPROVED and link_url(b.url)
             ),
         ),
+        # On every row: a row copied alone keeps its licence (plans/dictionary.py describes every column).
+        ("license", lambda p: settings.DATA_LICENSE),
     ]
     return cols
 
@@ -238,6 +248,9 @@ def xlsx_file(queryset: QuerySet, request: HttpRequest | None):
     except BaseException:
         sheet.close()  # else its row writer fails again when garbage-collected (e.g. the database went away)
         raise
+    notes = workbook.create_sheet(dictionary.NOTES_SHEET)
+    for row in dictionary.notes_rows():
+        notes.append([_xlsx_cell(notes, value) for value in row])
     out = tempfile.TemporaryFile()
     workbook.save(out)
     out.seek(0)
@@ -311,9 +324,11 @@ class _WriteThrough(io.RawIOBase):
 
 
 def zip_pieces(queryset: QuerySet) -> Iterator[bytes]:
-    """The archive files of the plans, as the public may see them, in a ZIP written as it goes."""
+    """The archive files of the plans, as the public may see them, in a ZIP written as it goes; then the
+    data package that lists them with their licence (`datapackage.json`) and the licence (`LICENSE.txt`)."""
     sink = _WriteThrough()
     used: set[str] = set()
+    resources: list[dict] = []
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for chunk in iter_chunks(queryset, ARCHIVE_CHUNK, layout=True):
             for plan in chunk:
@@ -327,8 +342,26 @@ def zip_pieces(queryset: QuerySet) -> Iterator[bytes]:
                 info = zipfile.ZipInfo(name, date_time=stamp.timetuple()[:6])
                 info.compress_type = zipfile.ZIP_DEFLATED
                 archive.writestr(info, text.encode())
+                resources.append(archive_resource(name, plan))
                 yield sink.take()
+        for name, data in package_members(dictionary.package(resources, created=timezone.now())):
+            archive.writestr(name, data)
+        yield sink.take()
     yield sink.take()  # the central directory, written on close
+
+
+def archive_resource(name: str, plan: Plan) -> dict:
+    return dictionary.file_resource(
+        f"plan-{plan.pk}", name, "md", "text/markdown", f"{plan.title} (archive format)"
+    )
+
+
+def package_members(descriptor: dict) -> list[tuple[str, bytes]]:
+    """What travels with the data inside every ZIP: its data package and its licence."""
+    return [
+        ("datapackage.json", dictionary.dumps(descriptor)),
+        ("LICENSE.txt", opendata.licence_text().encode()),
+    ]
 
 
 # ------------------------------------------------------------------ views
@@ -346,12 +379,30 @@ def plans_csv(request: HttpRequest) -> StreamingHttpResponse:
 
 @require_safe
 def plans_xlsx(request: HttpRequest) -> FileResponse:
-    return FileResponse(
-        xlsx_file(filtered_plans(request.GET), request),
-        as_attachment=True,
-        filename=_filename("xlsx"),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    return licensed(
+        FileResponse(
+            xlsx_file(filtered_plans(request.GET), request),
+            as_attachment=True,
+            filename=_filename("xlsx"),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
     )
+
+
+@require_safe
+def datapackage(request: HttpRequest) -> JsonResponse:
+    """The data dictionary of the CSV and XLSX downloads of the same list (the same query parameters)."""
+    query = f"?{request.GET.urlencode()}" if request.GET else ""
+    resources = [
+        dictionary.csv_resource(request.build_absolute_uri(reverse("downloads:csv") + query)),
+        dictionary.xlsx_resource(request.build_absolute_uri(reverse("downloads:xlsx") + query)),
+    ]
+    # Both resources are the same table: Data Package names are unique.
+    resources[1]["name"] = f"{dictionary.TABLE}-xlsx"
+    response = JsonResponse(
+        dictionary.package(resources), json_dumps_params={"ensure_ascii": False, "indent": 2}
+    )
+    return licensed(response)
 
 
 @require_safe
@@ -376,4 +427,4 @@ def _published_plan(slug: str) -> Plan:
 @require_safe
 def plan_json(request: HttpRequest, slug: str) -> JsonResponse:
     data = PlanDetailSerializer(_published_plan(slug), context={"request": request}).data
-    return JsonResponse(data, json_dumps_params={"ensure_ascii": False})
+    return licensed(JsonResponse(data, json_dumps_params={"ensure_ascii": False}))

@@ -115,9 +115,14 @@ def _field_rows(model, dict_a, dict_b) -> list[dict]:
     rows = []
     for field in model._meta.concrete_fields + model._meta.many_to_many:
         # answers_html is derived from the answers: a change shows once, as the answer it comes from.
-        if field.name in ("id", "plan", "updated_at", "content_object", "answers_html") or not hasattr(
-            field, "attname"
-        ):
+        if field.name in (
+            "id",
+            "plan",
+            "updated_at",
+            "modified_at",
+            "content_object",
+            "answers_html",
+        ) or not hasattr(field, "attname"):
             continue
         key = field.name if field.many_to_many else field.attname
         before, after = dict_a.get(key), dict_b.get(key)

@@ -6,6 +6,9 @@ field of its own is kept in `ExtraAnswer` rows and `Plan.archive_layout`, so tha
 written back to the archive format without losing a word.
 """
 
+import hashlib
+import hmac
+import secrets
 import uuid
 from datetime import UTC
 
@@ -440,6 +443,11 @@ class Plan(models.Model):
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # When anything the public sees of the plan last changed (its row, children, tags, lab, status), for
+    # harvesters (`/api/plans/?modified_since=`, the catalogue). Unlike `updated_at`, which the admin's
+    # edit forms compare to refuse lost updates, it also moves when a child or a blog link changes alone
+    # (plans/changes.py).
+    modified_at = models.DateTimeField(_("modified at"), default=timezone.now, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -610,6 +618,7 @@ class Plan(models.Model):
         indexes = [
             models.Index(fields=["status", "-published_at"], name="plan_status_published"),
             models.Index(fields=["year"], name="plan_year"),
+            models.Index(fields=["modified_at", "id"], name="plan_modified"),
             models.Index(fields=["country"], name="plan_country"),
             # Covering indexes for the facet counts over published plans (GROUP BY without reading rows).
             models.Index(fields=["status", "country"], name="plan_status_country"),
@@ -667,6 +676,10 @@ class Plan(models.Model):
             self.country_code = countries.code_for(self.country) or (self.lab.iso3 if self.lab_id else "")
             if kwargs.get("update_fields") is not None:
                 kwargs["update_fields"] = {*kwargs["update_fields"], "country_code"}
+        # Any save is a change for harvesters, a status change (a withdrawal) included (plans/changes.py).
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "modified_at"}
+        self.modified_at = timezone.now()
         super().save(*args, **kwargs)
 
     # Editorial workflow: the rows of plans/workflow.py, made by `make_transition`.
@@ -1306,6 +1319,70 @@ class EditSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.plan_id}"
+
+
+class APIKeyQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(revoked_at__isnull=True, user__is_active=True)
+
+
+class APIKey(models.Model):
+    """A registered person's key to the API, for a higher rate limit than anonymous clients get
+    (plans/api/fair_use.py). Only a digest of the key is stored: the key itself is shown once, when it is
+    made. A revoked key is kept (its owner sees when it was revoked) and refused."""
+
+    PREFIX_LENGTH = 8
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys", verbose_name=_("user")
+    )
+    name = models.CharField(_("name"), max_length=100, help_text=_("What the key is for."))
+    prefix = models.CharField(_("prefix"), max_length=PREFIX_LENGTH, unique=True, editable=False)
+    digest = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True, editable=False)
+
+    objects = APIKeyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def hash(key: str) -> str:
+        # Keys are 190 random bits: a fast hash is enough (nothing to stretch, unlike a password).
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    @classmethod
+    def make(cls, user, name: str) -> tuple["APIKey", str]:
+        """A new key for `user`: the row, and the key to show once (`acl_<prefix>_<secret>`)."""
+        while True:
+            prefix = secrets.token_hex(cls.PREFIX_LENGTH // 2)
+            if not cls.objects.filter(prefix=prefix).exists():
+                break
+        key = f"acl_{prefix}_{secrets.token_urlsafe(24)}"
+        return cls.objects.create(user=user, name=name, prefix=prefix, digest=cls.hash(key)), key
+
+    @classmethod
+    def find(cls, key: str) -> "APIKey | None":
+        """The active key `key` is, or None (unknown, malformed, revoked, or its owner deactivated)."""
+        parts = key.split("_", 2)  # the secret itself may hold "_"
+        if len(parts) != 3 or parts[0] != "acl" or len(parts[1]) != cls.PREFIX_LENGTH:
+            return None
+        found = cls.objects.active().select_related("user").filter(prefix=parts[1]).first()
+        if found is None or not hmac.compare_digest(found.digest, cls.hash(key)):
+            return None
+        return found
+
+    def revoke(self) -> None:
+        if self.revoked_at is None:
+            self.revoked_at = timezone.now()
+            self.save(update_fields=["revoked_at"])
 
 
 # The audit log of sign-ins and role changes lives with its receivers and admin in plans/audit.py.

@@ -68,6 +68,24 @@ def visible_plans(user, queryset: QuerySet) -> QuerySet:
     return queryset.filter(Q(status=PlanStatus.PUBLISHED) | Q(lab__in=lab_ids(user)))
 
 
+def harvestable_plans(queryset: QuerySet) -> QuerySet:
+    """What the changes feed for harvesters lists (the API's `modified_since`, for everybody): published
+    plans, and the plans that were published and no longer are (withdrawn, or reopened as drafts), which it
+    shows as tombstones (their slug and that they are gone, nothing else) so that a mirror removes them.
+    `published_at` is kept from a first publication, so it marks the plans that were ever public."""
+    return queryset.filter(Q(status=PlanStatus.PUBLISHED) | Q(published_at__isnull=False))
+
+
+# ---------------------------------------------------------------- API keys
+
+
+def api_keys(user, queryset: QuerySet) -> QuerySet:
+    """The API keys `user` may list and revoke on their account page: their own."""
+    if not _active(user):
+        return queryset.none()
+    return queryset.filter(user=user)
+
+
 def admin_plans(user, queryset: QuerySet) -> QuerySet:
     """Plans `user` works on in the admin: all for reviewers and superusers, their labs' plans for focal
     points; another lab's plan is absent from lists and answers 404 by URL, even when it is published."""

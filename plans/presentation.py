@@ -14,7 +14,7 @@ from django.utils.translation import get_language_info
 from django.utils.translation import gettext as _
 
 from plans import catalogue as cat
-from plans import filters
+from plans import filters, opendata
 from plans.countries import name_of
 from plans.models import SDG, STAGES, BlogLink, LearningQuestion, Partnership, Plan
 from plans.sanitise import answer_html
@@ -194,6 +194,7 @@ def detail_context(plan: Plan) -> dict:
         "archive_url": reverse("plans:archive", args=[plan.slug]),
         "language_name": _language_name(plan.language),
         "show_email": settings.PUBLIC_FOCAL_POINT_EMAILS,
+        "licence": opendata.licence(),
     }
 
 

@@ -36,6 +36,7 @@ NOT_REVISED = {
     "published_at",
     "created_at",
     "updated_at",
+    "modified_at",
     "created_by",
     "answers_html",
     "slug",

@@ -14,4 +14,5 @@ urlpatterns = [
     path("map/", views.plan_map, name="map"),
     path("map/pins.json", views.map_pins, name="map-pins"),
     path("stats/", views.stats, name="stats"),
+    path("data/", views.open_data, name="data"),
 ]

@@ -14,7 +14,8 @@ from django.urls import reverse
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET
 
-from plans import cache, filters, permissions, presentation, search
+from plans import cache, dumps, filters, opendata, permissions, presentation, search, structured
+from plans.api import fair_use
 from plans.countries import name_of
 from plans.models import Plan
 from plans.validators import LATITUDE, LONGITUDE
@@ -58,7 +59,30 @@ def home(request: HttpRequest) -> HttpResponse:
         last_year=Max("year"),
     )
     latest = _card_prefetch(plans.order_by("-published_at", "-pk"))[:6]
-    return render(request, "plans/home.html", {"figures": figures, "latest": latest})
+    context = {"figures": figures, "latest": latest, "structured": _dataset(plans, figures)}
+    return render(request, "plans/home.html", context)
+
+
+def _dataset(plans, figures: dict) -> dict:
+    return structured.dataset(figures, plans.aggregate(last=Max("modified_at"))["last"])
+
+
+@require_GET
+@cache.public_page
+def open_data(request: HttpRequest) -> HttpResponse:
+    """What data users look for in one place: downloads with their dictionary, the latest full dump, the
+    catalogue, the API and its rate limits, and the licence."""
+    plans = public_plans(request)
+    figures = plans.aggregate(plans=Count("pk"), first_year=Min("year"), last_year=Max("year"))
+    context = {
+        "figures": figures,
+        "formats": opendata.FORMATS,
+        "dump": dumps.latest(),
+        "licence": opendata.licence(),
+        "rates": fair_use.published_rates(),
+        "structured": _dataset(plans, figures),
+    }
+    return render(request, "plans/data.html", context)
 
 
 def _facets(request: HttpRequest, base) -> list:
@@ -114,7 +138,10 @@ def plan_list(request: HttpRequest) -> HttpResponse:
 def plan_detail(request: HttpRequest, slug: str) -> HttpResponse:
     # Drafts, submitted and withdrawn plans are 404 to everyone `permissions` does not let preview them.
     plan = get_object_or_404(Plan.objects.for_reader(request.user), slug=slug)
-    return render(request, "plans/detail.html", presentation.detail_context(plan))
+    context = presentation.detail_context(plan)
+    if plan.status == Plan.Status.PUBLISHED:  # a preview is no article yet
+        context["structured"] = structured.article(plan)
+    return render(request, "plans/detail.html", context)
 
 
 def _located(request: HttpRequest, base):

@@ -272,7 +272,7 @@ def _titles(response) -> set[str] | int:
     if "csv" in kind:
         return {row["title"] for row in csv.DictReader(io.StringIO(body.decode()))}
     if "zip" in kind:
-        names = zipfile.ZipFile(io.BytesIO(body)).namelist()
+        names = [n for n in zipfile.ZipFile(io.BytesIO(body)).namelist() if n.endswith(".md")]
         return {Plan.objects.get(slug=name.removesuffix(".md")).title for name in names}
     if "spreadsheet" in kind:
         rows = list(openpyxl.load_workbook(io.BytesIO(body)).active.values)

@@ -29,6 +29,7 @@ from plans.models import (
     Partnership,
     Plan,
 )
+from plans.opendata import licence
 from plans.validators import LATITUDE, LONGITUDE, coordinate, link_url
 
 
@@ -81,6 +82,23 @@ def as_uri(link: str) -> str:
     return uri if SCHEME.match(uri) else ""
 
 
+class LicenseSerializer(serializers.Serializer):
+    id = serializers.CharField(help_text=_("SPDX identifier of the licence."))
+    url = serializers.URLField()
+    notice = serializers.CharField(help_text=_("The copyright notice to keep with any copy."))
+    attribution = serializers.CharField(help_text=_("Whom to credit."))
+
+
+class LicenseField(serializers.Field):
+    """The data's licence (settings.DATA_LICENSE…), on every record: a record copied alone keeps it."""
+
+    def __init__(self, **kwargs):
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, plan):
+        return licence()
+
+
 # What the API answers with a 404 (DRF's error body), documented so that clients can rely on it.
 class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
@@ -110,6 +128,10 @@ class PlanSummarySerializer(serializers.ModelSerializer):
     sdgs = SDGSerializer(many=True, source="sdgs.all")
     latitude = CoordinateField(LATITUDE)
     longitude = CoordinateField(LONGITUDE)
+    modified_at = serializers.DateTimeField(
+        read_only=True, help_text=_("When anything shown of the plan last changed (for `modified_since`).")
+    )
+    license = extend_schema_field(LicenseSerializer)(LicenseField)()
 
     class Meta:
         model = Plan
@@ -129,6 +151,8 @@ class PlanSummarySerializer(serializers.ModelSerializer):
             "longitude",
             "published_at",
             "updated_at",
+            "modified_at",
+            "license",
             "tweet_summary",
             "methods",
             "datasources",
@@ -286,13 +310,42 @@ class FilterParameters(serializers.Serializer):
     sort = serializers.ChoiceField(list(SORTS.items()), required=False)
 
     @classmethod
-    def check(cls, query) -> None:
-        """Raise DRF's ValidationError (a 400) unless every parameter in `query` (a QueryDict) has a value
-        the schema allows. Read as plain values, not as a form, where an empty `sort=` would count as absent
-        although the schema refuses it."""
+    def check(cls, query) -> dict:
+        """The parameters of `query` (a QueryDict), checked; raise DRF's ValidationError (a 400) unless
+        every one has a value the schema allows. Read as plain values, not as a form, where an empty `sort=`
+        would count as absent although the schema refuses it."""
         lists = {name for name, field in cls().fields.items() if isinstance(field, serializers.ListField)}
         data = {name: values if name in lists else values[-1] for name, values in query.lists()}
-        cls(data=data).is_valid(raise_exception=True)
+        checked = cls(data=data)
+        checked.is_valid(raise_exception=True)
+        return checked.validated_data
+
+
+class TombstoneSerializer(serializers.Serializer):
+    """A plan that was published and no longer is (withdrawn), in the changes feed (`modified_since`): a
+    mirror removes it. Its slug and when it went, nothing else of it."""
+
+    slug = serializers.SlugField(read_only=True)
+    api_url = serializers.SerializerMethodField()
+    modified_at = serializers.DateTimeField(read_only=True)
+    deleted = serializers.SerializerMethodField(help_text=_("Always true: remove this plan from a copy."))
+
+    @extend_schema_field({"type": "boolean", "enum": [True]})
+    def get_deleted(self, plan) -> bool:
+        return True
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_api_url(self, plan) -> str:
+        return _absolute(self.context.get("request"), reverse("api:plan-detail", kwargs={"slug": plan.slug}))
+
+
+class ChangeSerializer(serializers.BaseSerializer):
+    """A record of the changes feed: the plan as the list shows it, or its tombstone."""
+
+    def to_representation(self, plan):
+        if plan.status == Plan.Status.PUBLISHED:
+            return PlanSummarySerializer(plan, context=self.context).data
+        return TombstoneSerializer(plan, context=self.context).data
 
 
 # A client asking for more at once should use the JSON download, which streams.
@@ -301,6 +354,17 @@ MAX_PAGE_SIZE = 200
 
 class ListParameters(FilterParameters):
     page = serializers.IntegerField(min_value=1, required=False, help_text=_("A page number, from 1."))
+    modified_since = serializers.DateTimeField(
+        required=False,
+        help_text=_(
+            "Changes feed for harvesters: the plans modified at or after this time (ISO 8601, e.g. "
+            "2026-01-31T00:00:00Z), oldest change first, with withdrawn plans as tombstones "
+            "(`deleted: true`). Follow `next` to the end; next time, start from the last `modified_at` seen."
+        ),
+    )
+    after = serializers.IntegerField(
+        min_value=0, required=False, help_text=_("Set by the changes feed's `next` links: do not set it.")
+    )
     page_size = serializers.IntegerField(
         min_value=1, max_value=MAX_PAGE_SIZE, required=False, help_text=_("Plans per page (50 unless given).")
     )

@@ -2,14 +2,20 @@
 and the tag counts go through the public list's FilterSet, and the serializers add approved blog links
 only and no e-mail unless the site publishes them."""
 
+from django.db.models import Q
 from django.http import Http404
-from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.contrib.django_filters import DjangoFilterExtension
 from drf_spectacular.plumbing import build_basic_type
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import generics, viewsets
 from rest_framework.exceptions import NotAcceptable
 from rest_framework.negotiation import DefaultContentNegotiation
@@ -17,16 +23,20 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
+from rest_framework.utils.urls import replace_query_param
 
-from plans import cache
+from plans import cache, permissions
+from plans.api import fair_use
 from plans.api.serializers import (
     MAX_PAGE_SIZE,
+    ChangeSerializer,
     ErrorSerializer,
     FilterParameters,
     ListParameters,
     PlanDetailSerializer,
     PlanSummarySerializer,
     TagCountSerializer,
+    TombstoneSerializer,
 )
 from plans.downloads import prefetch
 from plans.filters import LIST_PARAMETERS, AnyOfFilter, PlanFilter, counts
@@ -44,6 +54,41 @@ class PlanPagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = MAX_PAGE_SIZE
+
+
+class ChangesPagination(PlanPagination):
+    """Pages of the changes feed (`modified_since`), walked by the last record seen rather than by page
+    number: a plan that changes while a harvester pages through moves to the end of the feed, and with
+    numbered pages every plan after it would shift back one place and the next page would skip one. The
+    answer keeps the list's shape; `next` carries the last record's `modified_at` and id."""
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        self.page_size_now = self.get_page_size(request)
+        self.total = queryset.count()
+        self.rows = list(queryset[: self.page_size_now + 1])
+        self.more = len(self.rows) > self.page_size_now
+        self.rows = self.rows[: self.page_size_now]
+        return self.rows
+
+    def get_paginated_response(self, data):
+        following = None
+        if self.more:
+            last = self.rows[-1]
+            url = self.request.build_absolute_uri()
+            url = replace_query_param(url, "modified_since", last.modified_at.isoformat())
+            following = replace_query_param(url, "after", last.pk)
+        return Response({"count": self.total, "next": following, "previous": None, "results": data})
+
+
+def changed_since(queryset, since, after: int | None):
+    """Plans modified at or after `since`, oldest change first; with `after` (the id of the last record of
+    the previous page, modified at `since`), those after it."""
+    if after is None:
+        queryset = queryset.filter(modified_at__gte=since)
+    else:
+        queryset = queryset.filter(Q(modified_at__gt=since) | Q(modified_at=since, pk__gt=after))
+    return queryset.order_by("modified_at", "pk")
 
 
 class PlanFilterBackend(DjangoFilterBackend):
@@ -99,7 +144,17 @@ def negotiated_format(request) -> str | None:
             "one parameter are OR-ed, parameters are AND-ed."
         ),
         parameters=[ListParameters],
-        responses={200: PlanSummarySerializer(many=True), 400: INVALID, 404: NOT_FOUND},
+        # With `modified_since`, a record is a plan or the tombstone of a withdrawn one.
+        responses={
+            200: PolymorphicProxySerializer(
+                component_name="PlanOrTombstone",
+                serializers=[PlanSummarySerializer, TombstoneSerializer],
+                resource_type_field_name=None,
+                many=True,
+            ),
+            400: INVALID,
+            404: NOT_FOUND,
+        },
     ),
     retrieve=extend_schema(
         summary=_("One published plan"),
@@ -109,31 +164,55 @@ def negotiated_format(request) -> str | None:
         responses={200: PlanDetailSerializer, 404: NOT_FOUND},
     ),
 )
-# Serialising 50 whole plans costs tens of milliseconds: anonymous responses are cached like the public pages
-# (content-versioned, so never stale), on the parameters the list reads.
-@method_decorator(
-    cache.public_page(params=(*LIST_PARAMETERS, "page_size", "format"), variant=negotiated_format),
-    name="dispatch",
-)
-class PlanViewSet(viewsets.ReadOnlyModelViewSet):
+class PlanViewSet(fair_use.CountedBeforeCache, viewsets.ReadOnlyModelViewSet):
+    # Serialising 50 whole plans costs tens of milliseconds: answers are cached like the public pages
+    # (content-versioned, so never stale), on the parameters the list reads; counted for fair use first.
+    page_cache = staticmethod(
+        cache.public_page(
+            params=(*LIST_PARAMETERS, "page_size", "format", "modified_since", "after"),
+            variant=negotiated_format,
+        )
+    )
     queryset = Plan.objects.published()
     lookup_field = "slug"
     filter_backends = [PlanFilterBackend]
     pagination_class = PlanPagination
 
+    @property
+    def changes(self) -> dict | None:
+        """The changes feed's parameters (`modified_since`, `after`), checked, or None for the plain list."""
+        return getattr(self, "_changes", None)
+
     def get_queryset(self):
+        if self.changes is not None:
+            return prefetch(permissions.harvestable_plans(Plan.objects.all()))
         return prefetch(super().get_queryset())
 
     def get_serializer_class(self):
-        return PlanSummarySerializer if self.action == "list" else PlanDetailSerializer
+        if self.action != "list":
+            return PlanDetailSerializer
+        return PlanSummarySerializer if self.changes is None else ChangeSerializer
+
+    @property
+    def paginator(self):
+        if not hasattr(self, "_paginator"):
+            self._paginator = ChangesPagination() if self.changes is not None else PlanPagination()
+        return self._paginator
 
     def list(self, request, *args, **kwargs):
-        ListParameters.check(request.query_params)
+        checked = ListParameters.check(request.query_params)
+        if checked.get("modified_since") is not None:
+            self._changes = {"since": checked["modified_since"], "after": checked.get("after")}
         return super().list(request, *args, **kwargs)
 
     def filter_queryset(self, queryset):
         # A plan's own address ignores the list's query parameters.
-        return super().filter_queryset(queryset) if self.action == "list" else queryset
+        if self.action != "list":
+            return queryset
+        queryset = super().filter_queryset(queryset)
+        if self.changes is not None:
+            queryset = changed_since(queryset, self.changes["since"], self.changes["after"])
+        return queryset
 
 
 def tag_counts(vocabulary: str, plans) -> list[dict]:
