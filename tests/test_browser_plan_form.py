@@ -240,5 +240,12 @@ def test_it_finds_no_accessibility_violation_on_the_plan_form(page, login, focal
         plan.partnerships.create(name="Recyclers' union", position=1)
         page.goto(f"/admin/plans/plan/{plan.pk}/change/")
     expect(page.locator("#plan_form")).to_be_visible()
+    if which == "change":
+        # The timeline starts below the form, not behind it (its heading stretched behind every section).
+        timeline_top, form_bottom = page.evaluate(
+            "[document.getElementById('timeline').getBoundingClientRect().top,"
+            " document.getElementById('content-main').getBoundingClientRect().bottom]"
+        )
+        assert timeline_top >= form_bottom
     results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG21_AA}})
     assert results.violations_count == 0, results.generate_report()
