@@ -29,7 +29,7 @@ def _content(plan, revision) -> dict:
 def anchors(plan, revision=None, content=None) -> list[dict]:
     """What one may comment on now, in form order: the plan, each field it answers, each child row by its
     current position. Each {"value", "label"}; the value is what `add` takes as `anchor`."""
-    from plans.admin.fieldsets import plan_layout  # the admin's own order of the fields
+    from plans.admin.fieldsets import ALWAYS_READONLY, SUPERUSER_FIELDS, plan_layout  # the form's own order
 
     content = content or _content(plan, revision)
     choices = [{"value": "", "label": gettext("The plan as a whole")}]
@@ -42,15 +42,20 @@ def anchors(plan, revision=None, content=None) -> list[dict]:
             field = Plan._meta.get_field(name)
         except Exception:  # a form-only field (opened_version)
             continue
-        if not getattr(field, "editable", False) or name in ("status", "published_at"):
+        if not getattr(field, "editable", False) or name in (*ALWAYS_READONLY, *SUPERUSER_FIELDS):
             continue
         choices.append({"value": f"field:{name}", "label": str(field.verbose_name).capitalize()})
     for child in CHILDREN:
         title = str(child.model._meta.verbose_name).capitalize()
         for n, row in enumerate(content.get("children", {}).get(child.related_name, []), start=1):
-            label = f"{title} {n}: {row_label(child, row['fields'])}"
+            label = _row_anchor(title, n, row_label(child, row["fields"]))
             choices.append({"value": f"row:{child.related_name}:{row['key']}", "label": label})
     return choices
+
+
+def _row_anchor(kind: str, number: int, text: str) -> str:
+    """A row as a comment names it: its kind, its place in the list now, its words."""
+    return gettext("%(kind)s %(number)s: %(text)s") % {"kind": kind, "number": number, "text": text}
 
 
 def _row(content, kind, key):
@@ -139,7 +144,7 @@ def threads(plan, revision=None, content=None) -> list[dict]:
                 gone = True
                 label = gettext("%(kind)s (deleted since): %(text)s") % {"kind": title, "text": c.row_text}
             else:
-                label = f"{title} {n}: {row_label(child, row['fields'])}"
+                label = _row_anchor(title, n, row_label(child, row["fields"]))
             anchor = f"row:{c.child}:{c.row_key}"
         elif c.field:
             anchor = f"field:{c.field}"
