@@ -30,7 +30,13 @@ EXPECTED = {
 @pytest.mark.parametrize("language", ["en", "fr", "es"])
 @pytest.mark.parametrize("persona", ["focal_point", "reviewer"])
 def test_it_shows_each_role_its_dashboard_in_its_language(
-    page, login, request, workspace, persona, language, artifacts_dir  # noqa: F811
+    page,
+    login,
+    request,
+    workspace,
+    persona,
+    language,
+    artifacts_dir,  # noqa: F811
 ):
     user = request.getfixturevalue(persona)
     UserPreference.objects.update_or_create(user=user, defaults={"language": language})
