@@ -1227,7 +1227,10 @@ class PlanRevision(models.Model):
     # The workflow: rows of plans/workflow.py's REVISION_TRANSITIONS.
 
     def submit(self, by):
-        return make_transition(self, by, PlanEvent.Action.SUBMIT_REVISION)
+        """To the reviewers, when the plan as revised has something to review (as `Plan.submit` asks)."""
+        from plans.revisions import refusals  # the revisions module reads these models
+
+        return make_transition(self, by, PlanEvent.Action.SUBMIT_REVISION, ready=refusals)
 
     def return_to_author(self, by, comment):
         return make_transition(

@@ -71,6 +71,19 @@ def apply_published(revision, by) -> None:
         history.reversion_add(plan, gettext("Published revision %(number)s.") % {"number": revision.number})
 
 
+def refusals(revision) -> list:
+    """Why the plan as `revision` would make it cannot be submitted (plans/completeness.py, as for a draft):
+    measured on the plan's rows holding the revision, in a transaction rolled back at once."""
+    from plans import completeness
+
+    with transaction.atomic():
+        plan = Plan.objects.get(pk=revision.plan_id)
+        apply(plan, revision.content)
+        missing = completeness.refusals(Plan.objects.get(pk=plan.pk))
+        transaction.set_rollback(True)
+    return missing
+
+
 # ---------------------------------------------------------------- pending revisions
 
 

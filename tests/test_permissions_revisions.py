@@ -21,10 +21,11 @@ TRANSITIONS = {
 
 @pytest.fixture
 def revised(plan_factory, focal_point):
-    """A published plan with a revision in `status` that renames it."""
+    """A complete published plan with a revision in `status` that renames it."""
 
     def make(status):
-        plan = plan_factory(title="Live title", status=Plan.Status.PUBLISHED)
+        plan = plan_factory(title="Live title", status=Plan.Status.PUBLISHED, challenge_statement="How?")
+        plan.learning_questions.create(question="Who?", position=0)  # complete: it may be submitted
         content = revisions.snapshot(plan)
         content["fields"]["title"] = "Revised title"
         revision = revisions.save_content(plan, content, by=focal_point)

@@ -178,3 +178,14 @@ def test_it_compares_fields_and_tags(live_plan, focal_point):
     ]
     assert diff["tags"] == [{"label": "methods", "added": ["Surveys"], "removed": []}]
     assert not diff["empty"]
+
+
+def test_it_refuses_to_submit_a_revision_that_leaves_nothing_to_review(live_plan, focal_point):
+    content = edited(live_plan, challenge_statement="")
+    content["children"]["learning_questions"] = []
+    revisions.save_content(live_plan, content, by=focal_point)
+    with pytest.raises(ValidationError) as refused:
+        live_plan.submit(by=focal_point)
+    assert len(refused.value.messages) == 2
+    assert live_plan.pending_revision.status == PlanRevision.Status.EDITING
+    assert live_plan.learning_questions.count() == 1  # the live plan's rows are untouched
