@@ -9,9 +9,10 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from plans.models import Plan, UserPreference
-from tests.test_dashboard import workspace  # noqa: F401  (the plans in every state)
+from tests import test_dashboard
 
 pytestmark = pytest.mark.browser
+workspace = test_dashboard.workspace  # the fixture: plans in every state of the workspace
 
 EXPECTED = {
     "focal_point": {
