@@ -58,6 +58,7 @@ ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
+# Third-party apps through plans/third_party.py: the same apps, under translated names.
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -69,18 +70,18 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "django.contrib.humanize",
     "django_filters",
-    "taggit",
+    "plans.third_party.TaggitConfig",
     "django_countries",  # ISO 3166 country names in English, French and Spanish (plans/countries.py)
-    "reversion",
+    "plans.third_party.ReversionConfig",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "corsheaders",
-    "axes",
+    "plans.third_party.AxesConfig",
     "django_otp",
-    "django_otp.plugins.otp_totp",
-    "django_otp.plugins.otp_static",
-    "django_tasks_db",
+    "plans.third_party.TOTPConfig",
+    "plans.third_party.StaticConfig",
+    "plans.third_party.TasksConfig",
     "plans",
 ]
 

@@ -13,9 +13,11 @@ from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
+from django.views.i18n import JavaScriptCatalog
 
 from plans import dcat, dumps
 from plans import views as plan_views
+from plans.cache import public_page
 from plans.feeds import LatestPlansFeed
 from plans.headers import csp_report
 from plans.health import healthz
@@ -58,6 +60,8 @@ urlpatterns = [
 urlpatterns += i18n_patterns(
     # The feed's title and links in the reader's language
     path("feeds/plans/", LatestPlansFeed(), name="feed"),
+    # The texts our scripts show (the djangojs catalogues), in the page's language: /fr/jsi18n/
+    path("jsi18n/", public_page(JavaScriptCatalog.as_view()), name="javascript-catalog"),
     # Public site
     path("", include("plans.urls")),
     # A registered person's API keys

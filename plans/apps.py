@@ -8,7 +8,7 @@ class PlansConfig(AppConfig):
 
     def ready(self):
         # Receivers are connected here, once the models exist, so that no module imports upward for them.
-        from plans import audit, cache, changes, history, sanitise, search
+        from plans import audit, cache, changes, history, sanitise, search, third_party
 
         cache.connect()
         changes.connect()
@@ -16,3 +16,4 @@ class PlansConfig(AppConfig):
         history.register()
         sanitise.connect()
         audit.connect()
+        third_party.translate_admin_icons()

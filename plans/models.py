@@ -204,6 +204,8 @@ class TaggedMethod(TaggedPlan):
 
     class Meta:
         indexes, constraints = _tagged_meta("taggedmethod")
+        verbose_name = _("method of a plan")
+        verbose_name_plural = _("methods of plans")
 
 
 class TaggedDatasource(TaggedPlan):
@@ -213,6 +215,8 @@ class TaggedDatasource(TaggedPlan):
 
     class Meta:
         indexes, constraints = _tagged_meta("taggeddatasource")
+        verbose_name = _("data source of a plan")
+        verbose_name_plural = _("data sources of plans")
 
 
 class TaggedThematicArea(TaggedPlan):
@@ -222,6 +226,8 @@ class TaggedThematicArea(TaggedPlan):
 
     class Meta:
         indexes, constraints = _tagged_meta("taggedtheme")
+        verbose_name = _("thematic area of a plan")
+        verbose_name_plural = _("thematic areas of plans")
 
 
 class TagChange(models.Model):

@@ -180,6 +180,33 @@ def test_it_clusters_published_plans_on_the_map(page, site):
     assert page.console_errors == []
 
 
+@pytest.mark.parametrize(
+    ("language", "zoom_in", "zoom_out", "close"),
+    [
+        ("en", "Zoom in", "Zoom out", "Close popup"),
+        ("fr", "Zoom avant", "Zoom arrière", "Fermer la fenêtre"),
+        ("es", "Acercar", "Alejar", "Cerrar la ventana emergente"),
+    ],
+)
+def test_it_labels_the_maps_controls_in_the_pages_language(
+    page, site, artifacts_dir, language, zoom_in, zoom_out, close
+):
+    page.goto("/map/" if language == "en" else f"/{language}/map/")
+    page.wait_for_selector(".leaflet-control-zoom-in")
+    assert page.locator(".leaflet-control-zoom-in").get_attribute("title") == zoom_in
+    assert page.locator(".leaflet-control-zoom-out").get_attribute("title") == zoom_out
+    page.wait_for_selector("#plan-map[data-pin-count]")
+    pin = page.locator(".leaflet-marker-icon:not(.marker-cluster)")
+    if not pin.count():  # every pin in a cluster: open one
+        page.locator(".marker-cluster").first.click()
+        pin.first.wait_for()
+    pin.first.click()
+    page.wait_for_selector(".leaflet-popup-close-button")
+    assert page.locator(".leaflet-popup-close-button").get_attribute("aria-label") == close
+    page.screenshot(path=str(artifacts_dir / f"map-controls-{language}.png"))
+    assert page.console_errors == []
+
+
 def test_it_shows_the_location_pin_on_a_plan(page, site):
     page.goto(site["french"].get_absolute_url())
     page.wait_for_selector("#mini-map .pin")

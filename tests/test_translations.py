@@ -25,8 +25,11 @@ BRACE = re.compile(r"\{[^{}]*\}")
 TAG = re.compile(r"</?[a-zA-Z][^>]*>")
 
 
-def catalogue(language: str, root: Path = REPO) -> polib.POFile:
-    return polib.pofile(str(root / "locale" / language / "LC_MESSAGES" / "django.po"))
+DOMAINS = ["django", "djangojs"]  # the templates' and Python's texts; the scripts' (static/js)
+
+
+def catalogue(language: str, root: Path = REPO, domain: str = "django") -> polib.POFile:
+    return polib.pofile(str(root / "locale" / language / "LC_MESSAGES" / f"{domain}.po"))
 
 
 def markers(entry: polib.POEntry, text: str) -> Counter:
@@ -53,10 +56,11 @@ def unfinished(po: polib.POFile) -> list[str]:
     return [e.msgid for e in po if not e.obsolete and (e.fuzzy or not e.translated())]
 
 
+@pytest.mark.parametrize("domain", DOMAINS)
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_it_translates_every_entry(language):
-    po = catalogue(language)
-    assert len(po) > 500
+def test_it_translates_every_entry(language, domain):
+    po = catalogue(language, domain=domain)
+    assert len(po) > (500 if domain == "django" else 2)
     assert unfinished(po) == []
     assert po.metadata["Language"] == language
     assert po.metadata["Plural-Forms"].startswith("nplurals=2;")
@@ -66,24 +70,26 @@ def test_it_translates_every_entry(language):
             assert text.strip(), entry.msgid
 
 
+@pytest.mark.parametrize("domain", DOMAINS)
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_it_keeps_the_placeholders_and_tags_of_each_entry(language):
+def test_it_keeps_the_placeholders_and_tags_of_each_entry(language, domain):
     wrong = [
         (entry.msgid, text)
-        for entry in catalogue(language)
+        for entry in catalogue(language, domain=domain)
         for source, text in translations(entry)
         if markers(entry, text) != markers(entry, source)
     ]
     assert wrong == []
 
 
+@pytest.mark.parametrize("domain", DOMAINS)
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_it_commits_a_compiled_catalogue_that_matches_the_source(language):
-    path = REPO / "locale" / language / "LC_MESSAGES" / "django.mo"
+def test_it_commits_a_compiled_catalogue_that_matches_the_source(language, domain):
+    path = REPO / "locale" / language / "LC_MESSAGES" / f"{domain}.mo"
     assert path.is_file()
     compiled = polib.mofile(str(path))
     served = {(e.msgctxt, e.msgid): e.msgstr_plural or e.msgstr for e in compiled if e.msgid}
-    written = {(e.msgctxt, e.msgid): e.msgstr_plural or e.msgstr for e in catalogue(language)}
+    written = {(e.msgctxt, e.msgid): e.msgstr_plural or e.msgstr for e in catalogue(language, domain=domain)}
     assert served == written, "run: manage.py compilemessages -l fr -l es --ignore '.venv/*'"
 
 
@@ -115,14 +121,28 @@ def test_it_has_nothing_left_to_translate_after_makemessages(tmp_path):
     )
     languages = [arg for language in LANGUAGES for arg in ("-l", language)]
     ignores = [arg for pattern in IGNORE for arg in ("--ignore", pattern)]
-    subprocess.run(
-        [sys.executable, "manage.py", "makemessages", *languages, *ignores, "--no-obsolete"],
-        cwd=copy,
-        check=True,
-        capture_output=True,
-    )
-    left = {language: unfinished(catalogue(language, copy)) for language in LANGUAGES}
-    assert left == {language: [] for language in LANGUAGES}, "run makemessages and translate these"
+    for domain in DOMAINS:
+        subprocess.run(
+            [
+                sys.executable,
+                "manage.py",
+                "makemessages",
+                "-d",
+                domain,
+                *languages,
+                *ignores,
+                "--no-obsolete",
+            ],
+            cwd=copy,
+            check=True,
+            capture_output=True,
+        )
+    left = {
+        (language, domain): unfinished(catalogue(language, copy, domain))
+        for language in LANGUAGES
+        for domain in DOMAINS
+    }
+    assert left == dict.fromkeys(left, []), "run makemessages (-d django, -d djangojs) and translate these"
 
 
 @pytest.mark.django_db

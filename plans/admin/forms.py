@@ -25,7 +25,12 @@ class PlanAdminForm(forms.ModelForm):
         label=gettext_lazy("handover process"), required=False, widget=forms.CheckboxSelectMultiple
     )
     # The `updated_at` the form was opened with: a save is refused when somebody saved in between.
-    opened_version = forms.CharField(widget=forms.HiddenInput, required=False)
+    # The admin prints a hidden field's label too: a translated one.
+    opened_version = forms.CharField(
+        widget=forms.HiddenInput,
+        required=False,
+        label=gettext_lazy("Version of the plan when this form was opened"),
+    )
     # The pending revision the form edits (plans/admin/review.py sets it), None for the plan itself.
     edited_revision = None
     # After a refused save: what the other person changed (plans/admin/review.other_changes).

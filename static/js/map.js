@@ -3,6 +3,9 @@
 (function () {
   "use strict";
 
+  // The texts Leaflet shows, from the page language's djangojs catalogue (the page loads jsi18n first).
+  var gettext = window.gettext || function (text) { return text; };
+
   function outline(map, url) {
     return fetch(url)
       .then(function (r) { return r.json(); })
@@ -16,7 +19,17 @@
   }
 
   function base(el, options) {
-    var map = L.map(el, Object.assign({ worldCopyJump: true, minZoom: 1, maxZoom: 12 }, options || {}));
+    options = Object.assign({ worldCopyJump: true, minZoom: 1, maxZoom: 12 }, options || {});
+    var zoom = options.zoomControl !== false;
+    var map = L.map(el, Object.assign({}, options, { zoomControl: false }));
+    if (zoom) {
+      L.control.zoom({ zoomInTitle: gettext("Zoom in"), zoomOutTitle: gettext("Zoom out") }).addTo(map);
+    }
+    // Leaflet names a popup's close button "Close popup" whatever the language.
+    map.on("popupopen", function (e) {
+      var close = e.popup.getElement().querySelector(".leaflet-popup-close-button");
+      if (close) close.setAttribute("aria-label", gettext("Close popup"));
+    });
     map.attributionControl.setPrefix(false);
     var tiles = el.dataset.tiles;
     if (tiles) {
