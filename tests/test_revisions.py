@@ -189,3 +189,43 @@ def test_it_refuses_to_submit_a_revision_that_leaves_nothing_to_review(live_plan
     assert len(refused.value.messages) == 2
     assert live_plan.pending_revision.status == PlanRevision.Status.EDITING
     assert live_plan.learning_questions.count() == 1  # the live plan's rows are untouched
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    "postgresql" not in __import__("django.conf").conf.settings.DATABASES["default"]["ENGINE"],
+    reason="two connections publishing at the same moment need PostgreSQL (SQLite serialises its writers)",
+)
+def test_it_publishes_once_when_two_reviewers_publish_at_the_same_moment(live_plan, focal_point, reviewer):
+    import threading
+
+    from django.db import connection
+
+    from tests.conftest import _group
+
+    second = type(reviewer).objects.create_user("sam", "sam@example.org", "pw", is_staff=True)
+    second.groups.add(_group("Reviewers"))
+    revisions.save_content(live_plan, edited(live_plan, title="Changed"), by=focal_point)
+    live_plan.submit(by=focal_point)
+    start, outcomes = threading.Barrier(2), []
+
+    def publish(user):
+        plan = Plan.objects.get(pk=live_plan.pk)
+        start.wait()
+        try:
+            plan.publish(by=user)
+            outcomes.append("published")
+        except ValidationError as error:
+            outcomes.append(error.messages[0])
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=publish, args=(u,)) for u in (reviewer, second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert outcomes.count("published") == 1
+    assert any("no longer submitted" in outcome for outcome in outcomes)
+    assert PlanEvent.objects.filter(action="publish_revision").count() == 1
+    assert len(plan_versions(live_plan)) == 2
