@@ -672,3 +672,14 @@ def test_it_shows_focal_points_only_tags_of_published_plans_and_of_their_labs(
     assert "Secret drone survey" not in response.content.decode()
     client.force_login(reviewer)
     assert client.get(reverse("admin:plans_methodtag_changelist")).context["cl"].result_count == 3
+
+
+def test_it_keeps_the_kind_with_the_form_when_a_superuser_corrects_the_form(client, superuser, plan_factory):
+    plan = plan_factory(kind=Plan.Kind.OPENING, form_version="opening")
+    client.force_login(superuser)
+    data = plan_form_data(plan, client, form_version="closing_v2", archive_layout="{}")
+    assert "kind" not in data  # not a field of the form: it follows the form
+    response = client.post(reverse("admin:plans_plan_change", args=[plan.pk]), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    plan.refresh_from_db()
+    assert (plan.form_version, plan.kind) == ("closing_v2", "closing")
