@@ -337,3 +337,31 @@ def admin_tags(user, queryset: QuerySet, vocabulary) -> QuerySet:
         Q(content_object__status=PlanStatus.PUBLISHED) | Q(content_object__lab__in=lab_ids(user))
     )
     return queryset.filter(pk__in=carried.values("tag_id"))
+
+
+# ---------------------------------------------------------------- tag vocabularies (plans/vocabularies.py)
+
+# Vocabularies whose tags only reviewers create: focal points choose from the list (as on the Labs' platform).
+CLOSED_VOCABULARIES = frozenset({"methods"})
+
+
+def can_curate_tags(user) -> bool:
+    """Merge, rename and undo tag changes, label tags in French and Spanish, file them under a category."""
+    return _active(user) and user.is_staff and (user.is_superuser or is_reviewer(user))
+
+
+def can_suggest_tags(user) -> bool:
+    """Ask the admin's tag suggestions: staff who author or review plans."""
+    return (
+        _active(user)
+        and user.is_staff
+        and (can_curate_tags(user) or user.has_perm("plans.add_plan") or user.has_perm("plans.change_plan"))
+    )
+
+
+def can_create_tag(user, vocabulary_name: str) -> bool:
+    """Add a new tag by typing it: anyone who may tag plans, except in a closed vocabulary (methods), where
+    only reviewers add to the list."""
+    if vocabulary_name in CLOSED_VOCABULARIES:
+        return can_curate_tags(user)
+    return can_suggest_tags(user)

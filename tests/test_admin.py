@@ -21,7 +21,7 @@ from plans.models import (
     validate_archive_layout,
     validate_source_file,
 )
-from plans.parts import VOCABULARY_NAMES
+from plans.parts import VOCABULARY_NAMES, vocabulary
 from tests.conftest import FIXTURES
 
 INLINE_PREFIXES = [
@@ -202,6 +202,9 @@ def test_it_shows_only_the_chosen_templates_sections_with_its_prompts(client, fo
 
 
 def test_it_saves_a_closing_report_with_children_and_tags(client, focal_point, lab_a):
+    # Methods are a closed list that reviewers keep (issue 16): the focal point chooses from it.
+    for name in ("Ethnography", "Mapping"):
+        vocabulary("methods").tag_model.objects.create(name=name)
     client.force_login(focal_point)
     response = client.get(add_url("closing_v2"))
     assert list(response.context["adminform"].form.fields["lab"].queryset) == [lab_a]

@@ -368,3 +368,69 @@ def test_it_names_the_bad_rows_of_a_mapping_with_their_line_and_changes_nothing(
         "Survey",
         "solution mapping",
     ]
+
+
+# ---------------------------------------------------------------- suggestions and the closed list of methods
+
+
+def suggestions(client, vocabulary_name: str, q: str) -> dict:
+    model = {"methods": MethodTag, "thematic_areas": ThematicAreaTag}[vocabulary_name]._meta.model_name
+    return client.get(f"/admin/plans/{model}/suggest/", {"q": q}).json()
+
+
+def test_it_suggests_tags_ranked_by_use_matching_aliases_and_labels(client, reviewer, plan_factory):
+    for n in range(2):
+        plan_factory(title=f"P{n}").methods.add("Solutions Mapping")
+    plan_factory().methods.add("solution mapping", "Mapping the system")
+    client.force_login(reviewer)
+    data = suggestions(client, "methods", "MAPPING")
+    assert [(r["name"], r["count"]) for r in data["results"]] == [
+        ("Solutions Mapping", 2),
+        ("Mapping the system", 1),
+        ("solution mapping", 1),
+    ]
+    assert data["exact"] is None and data["can_create"] is True
+    vocabularies.merge(
+        "methods",
+        [MethodTag.objects.get(name="solution mapping")],
+        MethodTag.objects.get(name="Solutions Mapping"),
+    )
+    data = suggestions(client, "methods", "solution mapping")
+    assert data["exact"] == "Solutions Mapping"
+    assert data["results"][0]["matched"] == "solution mapping"
+    tag = MethodTag.objects.get(name="Mapping the system")
+    tag.name_fr = "Cartographie du système"
+    tag.save()
+    assert [r["name"] for r in suggestions(client, "methods", "cartographie")["results"]] == [
+        "Mapping the system"
+    ]
+
+
+def test_it_shows_a_focal_point_only_the_tags_they_may_see(client, focal_point, plan_factory, lab_b):
+    plan_factory(lab=lab_b).thematic_areas.add("Secret draft topic")
+    plan_factory(lab=lab_b, status=Plan.Status.PUBLISHED).thematic_areas.add("Public topic")
+    client.force_login(focal_point)
+    names = [r["name"] for r in suggestions(client, "thematic_areas", "topic")["results"]]
+    assert names == ["Public topic"]
+    assert suggestions(client, "methods", "x")["can_create"] is False  # methods: a closed list
+
+
+def test_it_refuses_suggestions_to_the_public(client, plan_factory):
+    response = client.get("/admin/plans/methodtag/suggest/", {"q": "a"})
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_it_refuses_a_new_method_from_a_focal_point_but_not_from_a_reviewer(
+    client, focal_point, reviewer, plan_factory
+):
+    plan_factory(title="Other", status=Plan.Status.PUBLISHED).methods.add("Ethnography")
+    plan = plan_factory()
+    client.force_login(focal_point)
+    url = reverse("admin:plans_plan_change", args=[plan.pk])
+    response = client.post(url, plan_form_data(plan, client, methods="ethnography, Telepathy"))
+    assert response.status_code == 200
+    assert "ask a reviewer to add “Telepathy”" in response.content.decode()
+    assert MethodTag.objects.count() == 1
+    response = client.post(url, plan_form_data(plan, client, methods="ETHNOGRAPHY"))
+    assert response.status_code == 302
+    assert [t.name for t in plan.methods.all()] == ["Ethnography"]

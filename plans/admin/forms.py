@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from plans import catalogue, workflow
+from plans.admin.tags import CuratedTagField, tag_widgets
 from plans.history import last_change
 from plans.models import STAGES, LearningQuestion, Plan, PlanEvent
 from plans.validators import LATITUDE, LONGITUDE
@@ -39,7 +40,9 @@ class PlanAdminForm(forms.ModelForm):
     class Meta:
         model = Plan
         fields = "__all__"
-        widgets = {"sdgs": forms.CheckboxSelectMultiple}
+        # Tag fields suggest existing tags as you type; methods are a closed list (plans/admin/tags.py).
+        widgets = {"sdgs": forms.CheckboxSelectMultiple, **tag_widgets()}
+        field_classes = dict.fromkeys(tag_widgets(), CuratedTagField)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,10 +1,14 @@
 """Reference data in the admin: labs, the 17 SDGs and the tag vocabularies."""
 
+from functools import partial
+
 from django.contrib import admin
+from django.urls import path
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy
 
 from plans import permissions
+from plans.admin import tags
 from plans.models import SDG, Lab
 from plans.parts import TAG_VOCABULARIES
 
@@ -53,6 +57,14 @@ class TagAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return permissions.admin_tags(request.user, super().get_queryset(request), self.vocabulary)
+
+    def get_urls(self):
+        opts = self.model._meta
+        suggestions = self.admin_site.admin_view(partial(tags.suggest, vocabulary_name=self.vocabulary.name))
+        return [
+            path("suggest/", suggestions, name=f"{opts.app_label}_{opts.model_name}_suggest"),
+            *super().get_urls(),
+        ]
 
 
 for _vocabulary in TAG_VOCABULARIES:
