@@ -17,6 +17,11 @@ class PlanKind(models.TextChoices):
     HYBRID = "hybrid", _("Hybrid (closing and opening)")
 
 
+# A hybrid plan is both: it closes an earlier plan and opens a new challenge.
+OPENING_KINDS = (PlanKind.OPENING, PlanKind.HYBRID)
+CLOSING_KINDS = (PlanKind.CLOSING, PlanKind.HYBRID)
+
+
 class PlanStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
     SUBMITTED = "submitted", _("Submitted")

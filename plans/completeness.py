@@ -19,10 +19,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from plans import catalogue
-from plans.choices import PlanKind
-
-CLOSING_KINDS = (PlanKind.CLOSING, PlanKind.HYBRID)
-OPENING_KINDS = (PlanKind.OPENING, PlanKind.HYBRID)
+from plans.choices import CLOSING_KINDS, OPENING_KINDS
 
 # The refusals of `Plan.submit`, one whole sentence each (translators see each as it is read).
 NEEDS_INSIGHT = _("A closing report needs at least one key insight before it can be submitted.")

@@ -69,6 +69,16 @@ COLUMNS: dict[str, tuple] = {
         _("When the plan was first published, in UTC (YYYY-MM-DD HH:MM:SS)."),
         {"type": "datetime", "format": "any"},
     ),
+    "opening_plan": (
+        _("Opening plan"),
+        _("Identifier of the opening plan this closing report closes, when both are published."),
+        {"type": "string"},
+    ),
+    "closing_report": (
+        _("Closing report"),
+        _("Identifier of the closing report of this opening plan, when both are published."),
+        {"type": "string"},
+    ),
     "focal_point_email": (
         _("Focal point e-mail"),
         _("E-mail address of the Lab's focal point for the plan."),

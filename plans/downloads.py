@@ -148,6 +148,9 @@ def columns(request: HttpRequest | None) -> list[tuple[str, Callable[[Plan], obj
         ("latitude", lambda p: p.latitude),
         ("longitude", lambda p: p.longitude),
         ("published_at_utc", lambda p: _naive_utc(p.published_at)),
+        # The linked plans by slug, once published (as in the API).
+        ("opening_plan", lambda p: p.public_opening_plan.slug if p.public_opening_plan else ""),
+        ("closing_report", lambda p: p.public_closing_report.slug if p.public_closing_report else ""),
     ]
     if settings.PUBLIC_FOCAL_POINT_EMAILS:
         cols.append(("focal_point_email", lambda p: p.focal_point_email))

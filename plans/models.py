@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MaxLengthValidator, MaxValueValidator
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import formats, timezone
@@ -32,7 +32,7 @@ from plans.archive.write import write
 from plans.audit import _account as account_field
 from plans.choices import STAGES  # noqa: F401  (re-exported: forms and the archive code name it here)
 from plans.i18n import SDG_NAMES
-from plans.parts import CHILDREN, VOCABULARY_NAMES
+from plans.parts import CHILDREN, VOCABULARIES, VOCABULARY_NAMES, child
 from plans.tag_keys import clean_name, tag_key
 from plans.uploads import UploadField
 from plans.validators import LATITUDE, LONGITUDE, validate_latitude, validate_link_url, validate_longitude
@@ -401,14 +401,20 @@ class PlanQuerySet(models.QuerySet):
     def with_content_for(self, user=None):
         """Everything shown of a plan, in a fixed number of queries whatever the number of plans: lab, tags,
         SDGs, children, and of the reviewed children (blog links) what `user` may see: the approved ones,
-        plus the others of plans whose private parts are theirs (`permissions.visible_blog_links`)."""
+        plus the others of plans whose private parts are theirs (`permissions.visible_blog_links`); and the
+        linked opening plan and closing report when they are published (`Plan.public_opening_plan`)."""
         children = [
             models.Prefetch(c.related_name, permissions.visible_blog_links(user, c.model.objects.all()))
             if c.reviewed
             else c.related_name
             for c in CHILDREN
         ]
-        return self.select_related("lab").prefetch_related(*VOCABULARY_NAMES, *children)
+        linked = self.model.objects.published().only("slug", "title", "kind", "language", "opening_plan_id")
+        links = [
+            models.Prefetch("opening_plan", linked, to_attr="_public_opening_plan"),
+            models.Prefetch("closing_report", linked, to_attr="_public_closing_report"),
+        ]
+        return self.select_related("lab").prefetch_related(*VOCABULARY_NAMES, *children, *links)
 
 
 class Plan(models.Model):
@@ -485,6 +491,21 @@ class Plan(models.Model):
         help_text=_(
             "The reviewer who set the publication or expiry date; the scheduled transition is theirs."
         ),
+    )
+
+    # A closing report's opening plan, set by its authors (or by "Start the closing report"); the opening
+    # plan reaches its report as `closing_report`. Corpus pairs are never guessed: a lab may close a plan
+    # of the same theme with a report on another challenge.
+    opening_plan = models.OneToOneField(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="closing_report",
+        verbose_name=_("opening plan"),
+        limit_choices_to={"kind__in": choices.OPENING_KINDS},
+        error_messages={"unique": _("This opening plan already has its closing report.")},
+        help_text=_("The opening plan this closing report closes; each page links to the other once public."),
     )
 
     # Opening plan: challenge statement section
@@ -648,6 +669,7 @@ class Plan(models.Model):
 
     def clean(self):
         super().clean()
+        self._clean_opening_plan()
         values = self.time_split
         filled = [v for v in values if v is not None]
         if filled and len(filled) < 4:
@@ -674,6 +696,81 @@ class Plan(models.Model):
     def country_name(self) -> str:
         """The plan's country in the reader's language (the written name when it names no country)."""
         return countries.name_of(self.country_code) or self.country
+
+    def _clean_opening_plan(self):
+        opening = self.opening_plan if self.opening_plan_id else None
+        if opening is None:
+            return
+        # The admin's form sets the kind from the form version only when it saves: ask the form first.
+        if choices.FORM_KINDS.get(self.form_version, self.kind) not in choices.CLOSING_KINDS:
+            raise ValidationError({"opening_plan": _("Only a closing report closes an opening plan.")})
+        if opening.pk == self.pk:
+            raise ValidationError({"opening_plan": _("A plan cannot close itself.")})
+        if opening.kind not in choices.OPENING_KINDS:
+            raise ValidationError(
+                {"opening_plan": _("“%(title)s” is not an opening plan.") % {"title": opening.title}}
+            )
+
+    # What a closing report started from its opening plan takes over (besides tags and partners).
+    CARRIED_TO_CLOSING = (
+        "title",
+        "language",
+        "year",
+        "lab",
+        "country",
+        "country_code",
+        "latitude",
+        "longitude",
+    )
+
+    def start_closing_report(self, by):
+        """Create the closing report of this opening plan: a draft on the current closing form, linked to
+        this plan, with its lab, language, year, country, location, tags and partners (rows and overview)
+        filled in for its authors to correct. Refused with PermissionDenied when `by` may not
+        (`permissions.can_start_closing_report`), with ValidationError when the plan already has its
+        report. Returns the report."""
+        if not permissions.can_start_closing_report(by, self):
+            raise PermissionDenied(_("You may not start a closing report from this plan."))
+        report = Plan(
+            kind=self.Kind.CLOSING,
+            form_version=self.FormVersion.CLOSING_V2,
+            opening_plan=self,
+            created_by=by,
+            partners_overview=self.partners_overview,
+            **{name: getattr(self, name) for name in self.CARRIED_TO_CLOSING},
+        )
+        try:
+            with transaction.atomic():
+                if Plan.objects.filter(opening_plan=self).exists():
+                    raise IntegrityError
+                report.save()  # the unique link refuses a second report started at the same moment
+                for vocabulary in VOCABULARIES:
+                    getattr(report, vocabulary.name).set(list(getattr(self, vocabulary.name).all()))
+                fields = child("partnerships").archived
+                for partner in self.partnerships.all():
+                    report.partnerships.create(
+                        position=partner.position, **{f: getattr(partner, f) for f in fields}
+                    )
+        except IntegrityError:
+            raise ValidationError(
+                _("This opening plan already has its closing report."), code="has_closing_report"
+            ) from None
+        return report
+
+    # The plans linked to this one as the public sees them: a linked plan that is not published is not
+    # named. `with_content_for` prefetches them; otherwise they are read here.
+    @property
+    def public_opening_plan(self):
+        if not hasattr(self, "_public_opening_plan"):
+            found = Plan.objects.published().filter(pk=self.opening_plan_id) if self.opening_plan_id else []
+            self._public_opening_plan = next(iter(found), None)
+        return self._public_opening_plan
+
+    @property
+    def public_closing_report(self):
+        if not hasattr(self, "_public_closing_report"):
+            self._public_closing_report = Plan.objects.published().filter(opening_plan_id=self.pk).first()
+        return self._public_closing_report
 
     def save(self, *args, **kwargs):
         if not self.slug:

@@ -17,7 +17,7 @@ check the status themselves, so that a refused transition says *why* (Permission
 
 from django.db.models import Q, QuerySet
 
-from plans.choices import PENDING_REVISION_STATUSES, BlogLinkStatus, PlanStatus, RevisionStatus
+from plans.choices import OPENING_KINDS, PENDING_REVISION_STATUSES, BlogLinkStatus, PlanStatus, RevisionStatus
 from plans.workflow import PLAN_TRANSITIONS, REVISION_TRANSITIONS, TRANSITIONS
 
 REVIEW_PERMISSION = "plans.review_plan"
@@ -212,6 +212,24 @@ def can_comment(user, plan) -> bool:
     return (
         _active(user) and user.is_staff and (user.is_superuser or is_reviewer(user) or is_author(user, plan))
     )
+
+
+def can_start_closing_report(user, plan) -> bool:
+    """Start the closing report of an opening plan (a new draft of the same lab): superusers, and the
+    focal points of the plan's lab who may add plans, whatever the opening plan's status (it is usually
+    published by the time its report is written). Reviewers do not author."""
+    if not (_active(user) and user.is_staff) or plan.kind not in OPENING_KINDS:
+        return False
+    return user.is_superuser or (
+        plan.lab_id is not None and plan.lab_id in lab_ids(user) and user.has_perm("plans.add_plan")
+    )
+
+
+def linkable_opening_plans(user, queryset: QuerySet, lab_id=None) -> QuerySet:
+    """Opening plans a closing report may name as the plan it closes, in its form: those `user` works on in
+    the admin (`admin_plans`), of the report's own lab when it has one."""
+    queryset = admin_plans(user, queryset.filter(kind__in=OPENING_KINDS))
+    return queryset.filter(lab_id=lab_id) if lab_id is not None else queryset
 
 
 def can_delete(user, plan) -> bool:

@@ -195,6 +195,9 @@ def detail_context(plan: Plan) -> dict:
         "language_name": _language_name(plan.language),
         "show_email": settings.PUBLIC_FOCAL_POINT_EMAILS,
         "licence": opendata.licence(),
+        # Named only once published, whoever reads (the page is cached for everybody).
+        "opening_plan": plan.public_opening_plan,
+        "closing_report": plan.public_closing_report,
     }
 
 

@@ -381,6 +381,56 @@ def test_it_makes_transitions_over_http_only_for_allowed_cells(
     assert snapshot() == before
 
 
+# Who may start the closing report of an opening plan (any status: it is usually published by then).
+STARTS_CLOSING_REPORT = {"focal_point", "superuser"}
+
+
+@pytest.mark.parametrize("kind", ["opening", "hybrid", "closing"])
+@pytest.mark.parametrize("status", STATUSES)
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_it_lets_only_the_plans_authors_start_its_closing_report(
+    persona, status, kind, user_of, plan_factory, other_focal_point
+):
+    plan = plan_factory(status=status, kind=kind)
+    user = user_of(persona)
+    allowed = persona in STARTS_CLOSING_REPORT and kind != "closing"
+    assert permissions.can_start_closing_report(user, plan) == allowed
+    before = snapshot()
+    if not allowed:
+        with pytest.raises(PermissionDenied):
+            plan.start_closing_report(by=user)
+        assert snapshot() == before
+        return
+    report = plan.start_closing_report(by=user)
+    assert (report.opening_plan, report.status, report.created_by) == (plan, Plan.Status.DRAFT, user)
+
+
+@pytest.mark.parametrize("status", STATUSES)
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_it_starts_closing_reports_over_http_only_for_the_plans_authors(
+    persona, status, as_persona, client, plan_factory, other_focal_point
+):
+    plan = plan_factory(status=status)
+    as_persona(persona)
+    before = snapshot()
+    url = reverse("admin:plans_plan_start_closing_report", args=[plan.pk])
+    assert client.get(url).status_code in (302, 404, 405)  # never by GET
+    assert snapshot() == before
+    response = client.post(url)
+    if persona in STARTS_CLOSING_REPORT:
+        report = Plan.objects.get(opening_plan=plan)
+        assert response.status_code == 302
+        assert response["Location"] == reverse("admin:plans_plan_change", args=[report.pk])
+        return
+    if persona == "anonymous":
+        assert_login_redirect(response)
+    elif persona == "other_focal_point":
+        assert response.status_code == 404
+    else:
+        assert response.status_code == 403
+    assert snapshot() == before
+
+
 @pytest.mark.parametrize("status", STATUSES)
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_it_adds_blog_links_only_to_the_users_labs_plans(

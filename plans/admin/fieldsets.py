@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext_lazy as _
 
 from plans import catalogue
+from plans.choices import CLOSING_KINDS, FORM_KINDS
 from plans.parts import VOCABULARY_NAMES, child
 
 META_FIELDSETS = [
@@ -176,8 +177,11 @@ def plan_layout(form_version: str, holds=lambda name: False, tail=("status", "ar
     """The whole form: metadata, the template's content, then the `tail` blocks (status and archive
     fields; a new plan has no status yet, and only superusers write its archive fields)."""
     tail_fieldsets = [TAIL_FIELDSETS[key] for key in tail]
+    meta = [Block(n, [*o["fields"]], classes=o.get("classes", [])) for n, o in META_FIELDSETS]
+    if FORM_KINDS.get(form_version) in CLOSING_KINDS:  # a report names the opening plan it closes
+        meta[0].fields.insert(meta[0].fields.index("lab") + 1, "opening_plan")
     return [
-        *(Block(n, o["fields"], classes=o.get("classes", [])) for n, o in META_FIELDSETS),
+        *meta,
         *content_blocks(form_version, holds),
         *(Block(n, o["fields"], classes=o.get("classes", [])) for n, o in tail_fieldsets),
     ]

@@ -274,11 +274,6 @@ class PlanAdmin(admin.ModelAdmin):
             return permissions.can_add(request.user)
         return may_edit_form(request.user, obj)
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change, **kwargs)
-        form.edited_revision = getattr(request, "acclab_revision", None)
-        return form
-
     def has_delete_permission(self, request, obj=None):
         return permissions.can_delete(request.user, obj)
 
@@ -401,6 +396,22 @@ class PlanAdmin(admin.ModelAdmin):
             kwargs["required"] = not request.user.is_superuser
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        form.edited_revision = getattr(request, "acclab_revision", None)
+        field = form.base_fields.get("opening_plan")
+        if field is not None:
+            # The opening plans this report may close: the user's own (permissions), of the report's lab;
+            # a crafted POST naming another is not among the choices.
+            lab_id = obj.lab_id if obj is not None else None
+            field.queryset = permissions.linkable_opening_plans(
+                request.user, Plan.objects.exclude(pk=obj.pk if obj else None), lab_id
+            ).select_related("lab")
+            field.label_from_instance = lambda plan: " · ".join(
+                str(part) for part in (plan.title, plan.lab, plan.year) if part
+            )
+        return form
+
     def save_model(self, request, obj, form, change):
         if not change:
             obj.created_by = request.user
@@ -499,6 +510,7 @@ class PlanAdmin(admin.ModelAdmin):
             pending_links=sum(1 for link in links if link.status == BlogLink.Status.PENDING),
             can_add_blog_link=permissions.can_add_blog_link(request.user, plan),
             can_preview=permissions.can_preview(request.user, plan),
+            **self._linked_plans(request, plan),
         )
         if PlanEvent.Action.SUBMIT in available:  # the checklist is for those about to submit
             checklist = plan.submission_checklist()
@@ -507,6 +519,28 @@ class PlanAdmin(admin.ModelAdmin):
                 checklist_missing_required=any(i.required and not i.done for i in checklist),
                 checklist_gaps=sum(1 for i in checklist if not i.done),
             )
+
+    def _linked_plans(self, request, plan) -> dict:
+        """The opening plan and closing report linked to `plan`, each as (title, the address the user may
+        follow: its admin page, else its public page once published, else none), and whether the user may
+        start the closing report (templates/admin/plans/plan/includes/linked_plans.html)."""
+
+        def shown(linked):
+            if linked is None:
+                return None
+            if permissions.can_view_in_admin(request.user, linked):
+                return {"plan": linked, "url": reverse("admin:plans_plan_change", args=[linked.pk])}
+            if linked.status == Plan.Status.PUBLISHED:
+                return {"plan": linked, "url": linked.get_absolute_url()}
+            return None
+
+        report = Plan.objects.filter(opening_plan=plan).select_related("lab").first()
+        return {
+            "linked_opening_plan": shown(plan.opening_plan if plan.opening_plan_id else None),
+            "linked_closing_report": shown(report),
+            "can_start_closing_report": report is None
+            and permissions.can_start_closing_report(request.user, plan),
+        }
 
     # -- extra pages
 
@@ -531,6 +565,11 @@ class PlanAdmin(admin.ModelAdmin):
                 "<path:object_id>/comments/<int:comment_id>/resolve/",
                 wrap(self.resolve_view),
                 name="plans_plan_comment_resolve",
+            ),
+            path(
+                "<path:object_id>/closing-report/",
+                wrap(self.start_closing_report_view),
+                name="plans_plan_start_closing_report",
             ),
             path("<path:object_id>/history/compare/", wrap(self.compare_view), name="plans_plan_compare"),
             path(
@@ -584,6 +623,31 @@ class PlanAdmin(admin.ModelAdmin):
                 )
             return HttpResponseRedirect(reverse("admin:plans_plan_revision", args=[plan.pk]))
         return HttpResponseRedirect(reverse("admin:plans_plan_change", args=[plan.pk]))
+
+    def start_closing_report_view(self, request, object_id):
+        """The change-form action "Start the closing report" (POST): the new draft, with its first
+        revision, then its change form; a plan that already has its report says so and stays."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        plan = self._plan_or_404(request, object_id)
+        try:
+            # PermissionDenied propagates: the admin answers 403.
+            with history.revision_by(request.user):
+                report = plan.start_closing_report(by=request.user)
+                reversion.add_to_revision(report)
+                reversion.set_comment(_("Started from the opening plan “%(title)s”.") % {"title": plan})
+        except ValidationError as error:
+            for text in error.messages:
+                self.message_user(request, text, messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:plans_plan_change", args=[plan.pk]))
+        self.message_user(
+            request,
+            _(
+                "The closing report is started from the opening plan: its lab, place, year, tags and "
+                "partners are filled in. Write what the plan taught you, then submit it."
+            ),
+        )
+        return HttpResponseRedirect(reverse("admin:plans_plan_change", args=[report.pk]))
 
     def review_queue_view(self, request):
         if not permissions.can_review(request.user):

@@ -116,11 +116,38 @@ class CoordinateField(serializers.FloatField):
         return coordinate(value, self.bounds)
 
 
-class PlanSummarySerializer(serializers.ModelSerializer):
-    """What a list of plans shows: identity, place, time and tags."""
+class PlanAddressSerializer(serializers.ModelSerializer):
+    """A plan's addresses: its page on the public site and its whole record in this API."""
 
     url = serializers.SerializerMethodField(help_text=_("The plan's page on the public site."))
     api_url = serializers.SerializerMethodField(help_text=_("The whole plan in this API."))
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, plan) -> str:
+        return _absolute(self.context.get("request"), plan.get_absolute_url())
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_api_url(self, plan) -> str:
+        return _absolute(self.context.get("request"), reverse("api:plan-detail", kwargs={"slug": plan.slug}))
+
+
+class LinkedPlanSerializer(PlanAddressSerializer):
+    """A plan linked to another (a closing report and the opening plan it closes)."""
+
+    class Meta:
+        model = Plan
+        fields = ["slug", "url", "api_url", "title", "kind"]
+        read_only_fields = fields
+
+
+def _linked(source: str, help_text) -> LinkedPlanSerializer:
+    return LinkedPlanSerializer(source=source, allow_null=True, read_only=True, help_text=help_text)
+
+
+class PlanSummarySerializer(PlanAddressSerializer):
+    """What a list of plans shows: identity, place, time, tags and the linked opening plan or closing
+    report."""
+
     lab = LabSerializer(allow_null=True)
     methods = TagListField()
     datasources = TagListField()
@@ -132,6 +159,12 @@ class PlanSummarySerializer(serializers.ModelSerializer):
         read_only=True, help_text=_("When anything shown of the plan last changed (for `modified_since`).")
     )
     license = extend_schema_field(LicenseSerializer)(LicenseField)()
+    opening_plan = _linked(
+        "public_opening_plan", _("The opening plan this closing report closes, once published; else null.")
+    )
+    closing_report = _linked(
+        "public_closing_report", _("The closing report of this opening plan, once published; else null.")
+    )
 
     class Meta:
         model = Plan
@@ -158,6 +191,8 @@ class PlanSummarySerializer(serializers.ModelSerializer):
             "datasources",
             "thematic_areas",
             "sdgs",
+            "opening_plan",
+            "closing_report",
         ]
         read_only_fields = fields
 
@@ -168,14 +203,6 @@ class PlanSummarySerializer(serializers.ModelSerializer):
         if settings.PUBLIC_FOCAL_POINT_EMAILS:
             fields["focal_point_email"] = serializers.EmailField(read_only=True)
         return fields
-
-    @extend_schema_field(OpenApiTypes.URI)
-    def get_url(self, plan) -> str:
-        return _absolute(self.context.get("request"), plan.get_absolute_url())
-
-    @extend_schema_field(OpenApiTypes.URI)
-    def get_api_url(self, plan) -> str:
-        return _absolute(self.context.get("request"), reverse("api:plan-detail", kwargs={"slug": plan.slug}))
 
 
 class InsightSerializer(serializers.ModelSerializer):
