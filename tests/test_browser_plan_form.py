@@ -231,9 +231,19 @@ def test_it_fills_the_labs_country_and_picks_the_point_on_the_map(page, login, s
     assert page.console_errors == []
 
 
-@pytest.mark.parametrize("which", ["add", "change"])
+def assert_accessible(page):
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG21_AA}})
+    assert results.violations_count == 0, results.generate_report()
+
+
+@pytest.mark.parametrize("which", ["choice", "add", "change"])
 def test_it_finds_no_accessibility_violation_on_the_plan_form(page, login, focal_point, plan_factory, which):
     login(focal_point)
+    if which == "choice":
+        page.goto("/admin/plans/plan/add/")
+        expect(page.locator(".form-choices a")).to_have_count(3)
+        assert_accessible(page)
+        return
     if which == "add":
         page.goto("/admin/plans/plan/add/?form=closing_v2")
     else:
@@ -249,5 +259,4 @@ def test_it_finds_no_accessibility_violation_on_the_plan_form(page, login, focal
             " document.getElementById('content-main').getBoundingClientRect().bottom]"
         )
         assert timeline_top >= form_bottom
-    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG21_AA}})
-    assert results.violations_count == 0, results.generate_report()
+    assert_accessible(page)
