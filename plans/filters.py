@@ -230,6 +230,9 @@ class Facet:
     name: str
     label: str
     values: list[FacetValue] = field(default_factory=list)
+    # Every other value with its count, behind "show all" (tags beyond the top ones); tags that no counted
+    # (published) plan carries never appear.
+    more: list[FacetValue] = field(default_factory=list)
     html: str = ""  # the rendered facet, cached with the counts (plans.views._facets)
 
     @property
@@ -304,7 +307,8 @@ def top_tags(name: str, counts: dict[int, int], chosen=(), limit: int = TOP_TAGS
     if len(counts) > limit:
         floor = sorted(counts.values(), reverse=True)[limit - 1]
         wanted = [pk for pk, n in counts.items() if n >= floor]
-    tags = TAG_MODELS[name][0].objects.filter(Q(pk__in=wanted) | Q(slug__in=chosen)).only("name", "slug")
+    fields = ("name", "slug", "name_fr", "name_es")  # `label`: the name in the reader's language
+    tags = TAG_MODELS[name][0].objects.filter(Q(pk__in=wanted) | Q(slug__in=chosen)).only(*fields)
     return sorted((t for t in tags if t.pk in counts), key=lambda t: (-counts[t.pk], t.name))
 
 
@@ -343,9 +347,14 @@ def facet(name: str, data, queryset: QuerySet) -> Facet:
             for s in SDG.objects.filter(pk__in=list(tally)).order_by("number")
         ]
     else:
-        ranked = top_tags(name, tally, chosen)
+        ranked = top_tags(name, tally, chosen, limit=len(tally) or 1)  # all of them: "show all" lists them
         top = ranked[:TOP_TAGS] + [t for t in ranked[TOP_TAGS:] if t.slug in chosen]
-        result.values = [FacetValue(t.slug, t.name, tally[t.pk], t.slug in chosen) for t in top]
+        result.values = [FacetValue(t.slug, t.label, tally[t.pk], t.slug in chosen) for t in top]
+        shown = {t.pk for t in top}
+        result.more = sorted(
+            (FacetValue(t.slug, t.label, tally[t.pk], False) for t in ranked if t.pk not in shown),
+            key=lambda v: v.label.casefold(),
+        )
     return result
 
 

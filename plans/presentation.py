@@ -251,7 +251,7 @@ def statistics(filterset) -> dict:
     tags = {}
     for name in ("methods", "datasources"):
         tally = filters.counts(name, plans)
-        tags[name] = [(t.name, tally[t.pk], t.slug) for t in filters.top_tags(name, tally)[:15]]
+        tags[name] = [(t.label, tally[t.pk], t.slug) for t in filters.top_tags(name, tally)[:15]]
     sdg_tally = filters.counts("sdgs", plans)
     sdgs = SDG.objects.order_by("number")
     stage_counts = _element_counts(LearningQuestion.objects.filter(plan_id__in=plans.values("pk")), "stages")

@@ -434,3 +434,39 @@ def test_it_refuses_a_new_method_from_a_focal_point_but_not_from_a_reviewer(
     response = client.post(url, plan_form_data(plan, client, methods="ETHNOGRAPHY"))
     assert response.status_code == 302
     assert [t.name for t in plan.methods.all()] == ["Ethnography"]
+
+
+# ---------------------------------------------------------------- facets and labels on the public pages
+
+
+def test_it_lists_every_value_of_a_facet_behind_show_all_without_unpublished_tags(client, plan_factory):
+    for n in range(20):
+        plan_factory(title=f"P{n}", status=Plan.Status.PUBLISHED).methods.add(f"Method {n:02}", "Common")
+    plan_factory(title="Draft").methods.add("Only in a draft")
+    response = client.get(reverse("plans:list"))
+    methods = next(f for f in response.context["facets"] if f.name == "methods")
+    assert len(methods.values) == 15 and methods.values[0].label == "Common"
+    shown = {v.label for v in methods.values} | {v.label for v in methods.more}
+    assert shown == {"Common", *(f"Method {n:02}" for n in range(20))}
+    assert len(methods.more) == 21 - 15
+    html = response.content.decode()
+    assert "Show all (6 more values)" in html and 'class="facet__filter"' in html
+    assert "Only in a draft" not in html
+
+
+def test_it_shows_tags_by_their_label_on_french_and_spanish_pages(client, plan_factory):
+    plan = plan_factory(title="Circular", status=Plan.Status.PUBLISHED)
+    plan.thematic_areas.add("Circular economy")
+    tag = ThematicAreaTag.objects.get()
+    tag.name_fr, tag.name_es = "Économie circulaire", "Economía circular"
+    tag.save()
+    for prefix, label in (
+        ("", "Circular economy"),
+        ("/fr", "Économie circulaire"),
+        ("/es", "Economía circular"),
+    ):
+        detail = client.get(f"{prefix}/plans/{plan.slug}/").content.decode()
+        assert f">{label}</a>" in detail, prefix
+        listing = client.get(f"{prefix}/plans/")
+        themes = next(f for f in listing.context["facets"] if f.name == "thematic_areas")
+        assert [v.label for v in themes.values] == [label]
