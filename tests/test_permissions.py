@@ -496,3 +496,49 @@ def test_it_does_not_let_focal_points_change_a_reviewed_link_or_its_review(
     )
     assert response.status_code in (302, 403)
     assert snapshot() == before
+
+
+# ---------------------------------------------------------------- claims and schedules (issue 13)
+
+# The transitions that need more than a status: a review claimed by `reviewer`, a scheduled publication.
+CONDITIONAL = {
+    "release": {"reviewer", "superuser"},  # the reviewer who claimed it, and superusers
+    "unschedule": {"reviewer", "superuser"},
+}
+
+
+@pytest.mark.parametrize("action", CONDITIONAL)
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_it_lets_only_the_claimer_release_and_reviewers_cancel_a_schedule(
+    persona, action, user_of, plan_factory, other_focal_point, reviewer
+):
+    plan = plan_factory(status=Plan.Status.SUBMITTED)
+    plan.claim(by=reviewer)
+    plan.schedule(by=reviewer, publish_at=TOMORROW)
+    user = user_of(persona)
+    before = snapshot()
+    method = getattr(plan, action)
+    assert (action in permissions.available_transitions(user, plan)) == (persona in CONDITIONAL[action])
+    if persona not in CONDITIONAL[action]:
+        with pytest.raises(PermissionDenied):
+            method(by=user)
+        assert snapshot() == before
+        return
+    method(by=user)
+    plan.refresh_from_db()
+    assert (plan.claimed_by if action == "release" else plan.publish_at) is None
+    # and not again: nothing is claimed or scheduled any more
+    with pytest.raises((ValidationError, PermissionDenied)):
+        method(by=user)
+
+
+def test_it_lets_a_second_reviewer_claim_but_not_release_anothers_review(
+    plan_factory, reviewer, django_user_model
+):
+    from tests.conftest import _make_user
+
+    sam = _make_user(django_user_model, "sam", groups=["Reviewers"])
+    plan = plan_factory(status=Plan.Status.SUBMITTED)
+    plan.claim(by=reviewer)
+    assert permissions.available_transitions(sam, plan) == ["publish", "schedule", "claim", "return"]
+    assert "claim" not in permissions.available_transitions(reviewer, plan)
