@@ -20,7 +20,9 @@ def workspace(plan_factory, lab_b, focal_point, other_focal_point, reviewer):
         "returned": plan_factory(title="Returned plan", status=Plan.Status.SUBMITTED),
         "old": plan_factory(title="Submitted long ago", status=Plan.Status.SUBMITTED),
         "new": plan_factory(title="Submitted today", status=Plan.Status.SUBMITTED),
-        "live": plan_factory(title="Live plan", status=Plan.Status.PUBLISHED, published_at=now, complete=True),
+        "live": plan_factory(
+            title="Live plan", status=Plan.Status.PUBLISHED, published_at=now, complete=True
+        ),
         "expiring": plan_factory(title="Expiring plan", status=Plan.Status.SUBMITTED),
         "other_lab": plan_factory(title="Peru draft", lab=lab_b),
     }
