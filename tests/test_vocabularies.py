@@ -470,3 +470,58 @@ def test_it_shows_tags_by_their_label_on_french_and_spanish_pages(client, plan_f
         listing = client.get(f"{prefix}/plans/")
         themes = next(f for f in listing.context["facets"] if f.name == "thematic_areas")
         assert [v.label for v in themes.values] == [label]
+
+
+# ---------------------------------------------------------------- curation in the admin
+
+
+def test_it_merges_from_the_admin_after_a_preview_and_undoes_from_the_log(client, tagged, reviewer):
+    a, b = tagged
+    old, kept = (
+        MethodTag.objects.get(name="solution mapping"),
+        MethodTag.objects.get(name="Solutions Mapping"),
+    )
+    client.force_login(reviewer)
+    url = reverse("admin:plans_methodtag_changelist")
+    selected = {"action": "merge_selected", "_selected_action": [old.pk, kept.pk]}
+    preview = client.post(url, selected)
+    assert preview.status_code == 200
+    html = preview.content.decode()
+    assert "The selected tags will become one tag, “Solutions Mapping”, carried by 2 plans." in html
+    assert MethodTag.objects.filter(pk=old.pk).exists()  # nothing merged yet
+    response = client.post(url, {**selected, "target": old.pk, "confirm": "merge"})
+    assert response.status_code == 302
+    assert list(MethodTag.objects.filter(key__contains="mapping").values_list("name", flat=True)) == [
+        "solution mapping"
+    ]
+    assert listed(client, methods=kept.slug) == {"Plan Alpha", "Plan Beta"}
+    change = TagChange.objects.get()
+    assert change.actor == reviewer
+    log = client.get(reverse("admin:plans_tagchange_changelist")).content.decode()
+    assert "Solutions Mapping" in log
+    client.post(
+        reverse("admin:plans_tagchange_changelist"),
+        {"action": "undo_selected", "_selected_action": [change.pk]},
+    )
+    assert sorted(MethodTag.objects.values_list("name", flat=True)) == [
+        "Solutions Mapping",
+        "Survey",
+        "solution mapping",
+    ]
+
+
+def test_it_renames_from_the_admin_keeping_the_old_name(client, tagged, reviewer, focal_point):
+    tag = MethodTag.objects.get(name="Survey")
+    url = reverse("admin:plans_methodtag_change", args=[tag.pk])
+    client.force_login(focal_point)
+    assert client.post(url, {"name": "Hacked"}).status_code == 403  # focal points do not curate
+    client.force_login(reviewer)
+    response = client.post(url, {"name": "solutions mapping", "name_fr": "", "name_es": "", "category": ""})
+    assert "merge the two instead" in response.content.decode()
+    response = client.post(
+        url, {"name": "Surveys", "name_fr": "Enquêtes", "name_es": "Encuestas", "category": ""}
+    )
+    assert response.status_code == 302
+    tag.refresh_from_db()
+    assert (tag.name, tag.name_fr, [a["name"] for a in tag.aliases]) == ("Surveys", "Enquêtes", ["Survey"])
+    assert TagChange.objects.get().action == TagChange.Action.RENAME
