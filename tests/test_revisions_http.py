@@ -231,3 +231,37 @@ def test_it_shows_a_published_plan_as_read_only_to_reviewers_and_other_labs(
     client.force_login(other_focal_point)
     assert client.get(change_url(live_plan)).status_code == 302  # another lab's plan: absent from the admin
     assert client.get(reverse("admin:plans_plan_revision", args=[live_plan.pk])).status_code in (302, 404)
+
+
+def test_it_shows_what_the_other_person_saved_when_a_draft_save_is_refused(
+    client, plan_factory, focal_point, superuser
+):
+    plan = plan_factory(title="Original")
+    client.force_login(focal_point)
+    client.post(change_url(plan), form_data(client, plan, title="First save"))  # a version to compare from
+    stale = form_data(client, plan, title="Alice's title")
+    other = type(client)()
+    other.force_login(superuser)
+    assert other.post(change_url(plan), form_data(other, plan, title="Root's title")).status_code == 302
+    response = client.post(change_url(plan), stale)
+    assert response.status_code == 200
+    changes = response.context["adminform"].form.other_changes
+    rows = [row for section in changes["sections"] for row in section["rows"]]
+    assert ("First save", "Root's title") in [(r["before"], r["after"]) for r in rows]
+    assert 'id="other-changes"' in response.content.decode()
+
+
+def test_it_keeps_blog_links_out_of_a_revision(client, live_plan, focal_point):
+    link = live_plan.blog_links.create(url="https://example.org/post", title="Our post")
+    client.force_login(focal_point)
+    response = client.get(change_url(live_plan))
+    formset = next(
+        f.formset for f in response.context["inline_admin_formsets"] if f.formset.model is type(link)
+    )
+    assert not formset.forms or all(not f.has_changed() for f in formset.forms)
+    inline = next(f for f in response.context["inline_admin_formsets"] if f.formset.model is type(link))
+    assert not inline.has_add_permission and not inline.has_change_permission
+    data = form_data(client, live_plan, title="Changed")
+    assert client.post(change_url(live_plan), data).status_code == 302
+    assert live_plan.blog_links.get() == link  # untouched, its approval its own
+    assert "blog_links" in live_plan.pending_revision.content["children"]
