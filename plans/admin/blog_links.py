@@ -9,6 +9,7 @@ from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -24,13 +25,18 @@ REJECT = workflow.LINK_TRANSITIONS[PlanEvent.Action.REJECT_LINK]
 
 @admin.register(BlogLink)
 class BlogLinkAdmin(admin.ModelAdmin):
-    list_display = ["link", "plan", "lab", "status", "reviewed_by", "reviewed_at", "review_buttons"]
+    # The review buttons next to the link they decide on: at the end of the row they sat off-screen at
+    # 1280 px, behind the plan, lab and reviewer columns (static/css/admin_review.css wraps long links).
+    list_display = ["link", "review_buttons", "plan", "lab", "status", "reviewed_by", "reviewed_at"]
     list_filter = ["status", ("plan__lab", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["plan__lab", "reviewed_by"]
     search_fields = ["url", "title", "plan__title"]
     fields = ["plan", "url", "title", "position", *REVIEW_FIELDS]
     readonly_fields = REVIEW_FIELDS
     actions = ["approve_selected", "reject_selected"]
+
+    class Media:
+        css = {"all": ["css/admin_review.css"]}
 
     @admin.display(description=gettext_lazy("link"), ordering="url")
     def link(self, obj):
@@ -50,8 +56,8 @@ class BlogLinkAdmin(admin.ModelAdmin):
         if obj.status != BlogLink.Status.PENDING:
             return ""
         return format_html(
-            '<button type="submit" class="button" formaction="{}" formmethod="post">{}</button> '
-            '<a class="button" href="{}">{}</a>',
+            '<span class="review-buttons"><button type="submit" class="button" formaction="{}" '
+            'formmethod="post">{}</button> <a class="button" href="{}">{}</a></span>',
             reverse("admin:plans_bloglink_approve", args=[obj.pk]),
             APPROVE.label,
             reverse("admin:plans_bloglink_reject", args=[obj.pk]),
@@ -59,9 +65,12 @@ class BlogLinkAdmin(admin.ModelAdmin):
         )
 
     def get_list_display(self, request):
-        if permissions.can_review_blog_link(request.user):
-            return self.list_display
-        return [c for c in self.list_display if c != "review_buttons"]
+        hidden = set()
+        if not permissions.can_review_blog_link(request.user):
+            hidden.add("review_buttons")
+        if request.GET.get("status__exact") == BlogLink.Status.PENDING:
+            hidden |= {"reviewed_by", "reviewed_at"}  # nobody has yet: room for the rest of the row
+        return [c for c in self.list_display if c not in hidden]
 
     # -- permissions
 
@@ -166,6 +175,11 @@ class BlogLinkAdmin(admin.ModelAdmin):
         return link
 
     def _next(self, request):
+        """Back where the review was made: the plan's own page when it says so (`next`, a local address
+        only), else the list of links awaiting review."""
+        back = request.POST.get("next") or request.GET.get("next", "")
+        if back and url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+            return HttpResponseRedirect(back)
         return HttpResponseRedirect(reverse("admin:plans_bloglink_changelist") + "?status__exact=pending")
 
     def approve_view(self, request, object_id):

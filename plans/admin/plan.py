@@ -18,6 +18,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from reversion.models import Version
@@ -510,6 +511,7 @@ class PlanAdmin(admin.ModelAdmin):
             pending_links=sum(1 for link in links if link.status == BlogLink.Status.PENDING),
             can_add_blog_link=permissions.can_add_blog_link(request.user, plan),
             can_preview=permissions.can_preview(request.user, plan),
+            can_review_links=permissions.can_review_blog_link(request.user),
             **self._linked_plans(request, plan),
         )
         if PlanEvent.Action.SUBMIT in available:  # the checklist is for those about to submit
@@ -704,6 +706,9 @@ class PlanAdmin(admin.ModelAdmin):
             "opts": self.opts,
             "object": plan,
             "original": plan,
+            # Django's history breadcrumbs name the list by `module_name` ("Plans"): without it the crumb
+            # between the app and the plan was empty.
+            "module_name": capfirst(self.opts.verbose_name_plural),
             "versions": versions,
             "title": _("History: %(title)s") % {"title": plan},
             "can_restore": permissions.can_change(request.user, plan),
