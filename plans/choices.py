@@ -113,5 +113,6 @@ class EventAction(models.TextChoices):
     SCHEDULE = "schedule", _("Schedule publication")
     UNSCHEDULE = "unschedule", _("Cancel scheduled publication")
     EXPIRE = "expire", _("Expire")
+    CANCEL_EXPIRY = "cancel_expiry", _("Cancel expiry")
     DISCARD = "discard", _("Discard")
     ADD_LINK = "add_link", _("Blog link awaiting approval")

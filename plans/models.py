@@ -899,6 +899,11 @@ class Plan(models.Model):
         """Published → withdrawn: hidden from the public site, kept in the admin."""
         return make_transition(self, by, PlanEvent.Action.WITHDRAW, reason, changes={"expire_at": None})
 
+    def cancel_expiry(self, by):
+        """A published plan with an expiry date stays online after all."""
+        changes = {"expire_at": None, "scheduled_by": None}
+        return make_transition(self, by, PlanEvent.Action.CANCEL_EXPIRY, changes=changes)
+
     def expire(self, by):
         """Published → withdrawn at the expiry date `by` set (made by `plans.tasks.run_schedules`)."""
         return make_transition(self, by, PlanEvent.Action.EXPIRE, changes={"expire_at": None})

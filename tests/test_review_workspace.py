@@ -272,3 +272,19 @@ def test_it_mails_each_recipient_in_their_language(
     [message] = mail.outbox
     assert "a programmé la publication du plan « Waste pickers »" in message.subject
     assert "Publication : " in message.body and "Ouvrez-le dans AccLab Plans" in message.body
+
+
+def test_it_keeps_a_plan_online_when_its_expiry_is_cancelled(client, submitted, reviewer, focal_point):
+    until = timezone.now() + timedelta(days=10)
+    submitted.publish(by=reviewer, expire_at=until)
+    client.force_login(focal_point)
+    body = client.get(reverse("admin:plans_plan_change", args=[submitted.pk])).content.decode()
+    assert "Withdrawn from the public site on" in body and 'value="cancel_expiry"' not in body
+    client.force_login(reviewer)
+    response = client.post(transition_url(submitted, "cancel_expiry"), follow=True)
+    assert [str(m) for m in response.context["messages"]] == [
+        "The expiry date is cancelled; the plan stays on the public site."
+    ]
+    assert tasks.due_schedules(until + timedelta(days=1))["expired"] == []
+    submitted.refresh_from_db()
+    assert (submitted.status, submitted.expire_at) == ("published", None)
