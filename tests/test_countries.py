@@ -83,3 +83,33 @@ def test_it_reports_a_country_it_cannot_map_and_imports_the_plan(tmp_path):
     warning = f"elsewhere.md:{line}: warning: country “Atlantis” is not an ISO 3166 country name"
     assert warning in err.getvalue()
     assert Plan.objects.get(source_file="elsewhere.md").country == "Atlantis"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_fills_the_codes_of_existing_labs_and_plans_when_migrating():
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before, after = [("plans", "0026_country_codes")], [("plans", "0027_fill_country_codes")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    apps = executor.loader.project_state(before).apps
+    labs, plans = apps.get_model("plans", "Lab"), apps.get_model("plans", "Plan")
+    gambia = labs.objects.create(name="Accelerator Lab The Gambia", country="The Gambia")
+    nowhere = labs.objects.create(name="Accelerator Lab Atlantis", country="Atlantis")
+    plans.objects.create(title="A", slug="a", country="Ivory Coast", lab_id=gambia.pk)
+    plans.objects.create(title="B", slug="b", country="", lab_id=gambia.pk)
+    plans.objects.create(title="C", slug="c", country="Atlantis", lab_id=nowhere.pk)
+
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(after)
+    apps = executor.loader.project_state(after).apps
+    assert dict(apps.get_model("plans", "Lab").objects.values_list("name", "iso3")) == {
+        "Accelerator Lab The Gambia": "GMB",
+        "Accelerator Lab Atlantis": "",
+    }
+    codes = dict(apps.get_model("plans", "Plan").objects.values_list("slug", "country_code"))
+    assert codes == {"a": "CIV", "b": "GMB", "c": ""}
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
