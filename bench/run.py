@@ -91,9 +91,10 @@ def wait_until_idle(base: str, limit: float = 300.0) -> None:
 # - "page": a random page number, `page=1` to 10^9, on a list: numbers past the end show the last page
 #   (Paginator.get_page), computed for its new key; the facet counts, keyed without `page`, come from their
 #   own cache, as for any page of a popular list;
-# - "stale-year": the stats page asked for every year the plans have (the same plans) and one random year
-#   that no plan has (ignored: stale facet values select nothing, plans/filters.py): figures and facet
-#   counts are computed afresh too;
+# - "stale-language": the stats page asked for every language the plans are in (the same plans) and one
+#   random language that no plan is in (ignored: stale facet values select nothing, plans/filters.py):
+#   figures and facet counts are computed afresh too (every year instead made a request line longer than
+#   gunicorn accepts);
 # - "slugs": a plan drawn at random from every published plan (a detail page reads no parameter): each
 #   worker's cache (LocMem, 300 entries) holds few of them, so nearly every request is a miss;
 # - "new-words": one of 300 words taken from plan titles, with a random page number: the page is always
@@ -119,8 +120,8 @@ BILLION = 10**9
 def script(kind: str) -> str:
     if kind == "page":
         return RANDOM_PARAMETER.format(NAME="page", LOW=1, HIGH=BILLION)
-    if kind == "stale-year":
-        return RANDOM_PARAMETER.format(NAME="year", LOW=10_000, HIGH=BILLION)
+    if kind == "stale-language":
+        return RANDOM_PARAMETER.format(NAME="language", LOW=1, HIGH=BILLION)
     items, prefix, suffix = {
         "slugs": (SLUGS, "/plans/", "/"),
         "new-words": (WORDS, "/plans/?q=", '&page=" .. math.random(1, 1000000000) .. "'),
@@ -164,15 +165,15 @@ def wrk(url: str, connections: int, seconds: int, kind: str = "cached") -> dict[
 
 def pick_urls(base: str, env: dict[str, str]) -> list[tuple[str, str, str]]:
     """(row, path, kind of row) with real values from the generated data: a popular method, a year, a plan,
-    the years plans have, 300 words of titles and every published plan's slug (for the uncached rows)."""
+    the languages plans are in, 300 words of titles, every published plan's slug (for the uncached rows)."""
     code = (
         "from plans.models import Plan, MethodTag\n"
         "from django.db.models import Count\n"
         "m = MethodTag.objects.annotate(n=Count('tagged_items')).order_by('-n').first()\n"
         "p = Plan.objects.published().order_by('pk').first()\n"
         "print(m.slug if m else ''); print(p.slug); print(p.year or 2022)\n"
-        "years = Plan.objects.published().exclude(year=None).values_list('year', flat=True).distinct()\n"
-        "print(' '.join(map(str, sorted(years))))\n"
+        "languages = Plan.objects.published().values_list('language', flat=True).distinct()\n"
+        "print(' '.join(sorted(languages)))\n"
         "print(' '.join(Plan.objects.published().values_list('slug', flat=True)))\n"
         "import random, re\n"
         "titles = Plan.objects.published().exclude(source_file='').values_list('title', flat=True)\n"
@@ -182,10 +183,10 @@ def pick_urls(base: str, env: dict[str, str]) -> list[tuple[str, str, str]]:
     out = subprocess.run(
         [PY, "manage.py", "shell", "-c", code], cwd=REPO, env=env, capture_output=True, text=True, check=True
     ).stdout.splitlines()
-    method, slug, year, years = (line.strip() for line in out[-6:-2])
+    method, slug, year, languages = (line.strip() for line in out[-6:-2])
     SLUGS[:] = out[-2].split()
     WORDS[:] = out[-1].split()
-    every_year = "&".join(f"year={y}" for y in years.split())
+    every_language = "&".join(f"language={code}" for code in languages.split())
     return [
         ("floor /healthz", "/healthz", "cached"),
         ("home /", "/", "cached"),
@@ -201,7 +202,7 @@ def pick_urls(base: str, env: dict[str, str]) -> list[tuple[str, str, str]]:
         ("search (uncached)", "/plans/?q=waste+management", "page"),
         ("search, 300 words", "/plans/", "new-words"),
         ("detail (uncached)", "/plans/", "slugs"),
-        ("stats (uncached)", f"/stats/?{every_year}", "stale-year"),
+        ("stats (uncached)", f"/stats/?{every_language}", "stale-language"),
     ]
 
 
