@@ -93,8 +93,7 @@ def wait_until_idle(base: str, limit: float = 300.0) -> None:
 #   own cache, as for any page of a popular list;
 # - "stale-language": the stats page asked for every language the plans are in (the same plans) and one
 #   random language that no plan is in (ignored: stale facet values select nothing, plans/filters.py):
-#   figures and facet counts are computed afresh too (every year instead made a request line longer than
-#   gunicorn accepts);
+#   figures and facet counts are computed afresh too;
 # - "slugs": a plan drawn at random from every published plan (a detail page reads no parameter): each
 #   worker's cache (LocMem, 300 entries) holds few of them, so nearly every request is a miss;
 # - "new-words": one of 300 words taken from plan titles, with a random page number: the page is always
@@ -172,7 +171,7 @@ def pick_urls(base: str, env: dict[str, str]) -> list[tuple[str, str, str]]:
         "m = MethodTag.objects.annotate(n=Count('tagged_items')).order_by('-n').first()\n"
         "p = Plan.objects.published().order_by('pk').first()\n"
         "print(m.slug if m else ''); print(p.slug); print(p.year or 2022)\n"
-        "languages = Plan.objects.published().values_list('language', flat=True).distinct()\n"
+        "languages = set(Plan.objects.published().values_list('language', flat=True))\n"
         "print(' '.join(sorted(languages)))\n"
         "print(' '.join(Plan.objects.published().values_list('slug', flat=True)))\n"
         "import random, re\n"
