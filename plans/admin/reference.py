@@ -55,7 +55,6 @@ class SDGAdmin(ReadOnlyAdmin):
         return sdg.display_name  # in the staff member's language; the row keeps the English name
 
 
-
 class TagAdminForm(forms.ModelForm):
     def clean_name(self):
         name = clean_name(self.cleaned_data["name"])
@@ -171,7 +170,6 @@ class TagChangeAdmin(ReadOnlyAdmin):
 
     def has_view_permission(self, request, obj=None):
         return permissions.can_curate_tags(request.user)
-
 
     def has_curate_permission(self, request):
         return permissions.can_curate_tags(request.user)
