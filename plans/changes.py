@@ -39,6 +39,14 @@ def _assignment_changed(sender, instance, raw=False, **kwargs):
         _touch(pk=instance.content_object_id)
 
 
+def _plan_deleted(sender, instance, **kwargs):
+    # Only a plan that was public once leaves a tombstone: nobody mirrored a plan never published.
+    if instance.published_at is not None:
+        from plans.models import DeletedPlan
+
+        DeletedPlan.objects.create(slug=instance.slug)
+
+
 def _renamed(field: str):
     def receiver(sender, instance, raw=False, created=False, **kwargs):
         if not raw and not created:
@@ -49,7 +57,7 @@ def _renamed(field: str):
 
 def connect() -> None:
     """Connected by `PlansConfig.ready()`."""
-    from plans.models import SDG, Lab
+    from plans.models import SDG, Lab, Plan
     from plans.parts import TAG_VOCABULARIES, VOCABULARIES, child_models
 
     for model in child_models():
@@ -68,5 +76,6 @@ def connect() -> None:
     for vocabulary in VOCABULARIES:
         if vocabulary not in TAG_VOCABULARIES:
             m2m_changed.connect(_tagged, sender=vocabulary.through, dispatch_uid=f"changes-{vocabulary}-m2m")
+    post_delete.connect(_plan_deleted, sender=Plan, dispatch_uid="changes-plan-deleted")
     post_save.connect(_renamed("lab"), sender=Lab, dispatch_uid="changes-lab")
     post_save.connect(_renamed("sdgs"), sender=SDG, dispatch_uid="changes-sdg")

@@ -772,6 +772,10 @@ class Plan(models.Model):
             self._public_closing_report = Plan.objects.published().filter(opening_plan_id=self.pk).first()
         return self._public_closing_report
 
+    @property
+    def feed_id(self) -> int:
+        return self.pk
+
     def save(self, *args, **kwargs):
         if not self.slug:
             self.slug = unique_slug(self.title, Plan, self.pk)
@@ -1430,6 +1434,27 @@ class EditSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.plan_id}"
+
+
+class DeletedPlan(models.Model):
+    """A plan that was public once and has been deleted (superusers may): the changes feed lists it as a
+    tombstone, as it does a withdrawn plan, so that mirrors remove it too (plans/changes.py records it)."""
+
+    slug = models.SlugField(_("slug"), max_length=255)
+    modified_at = models.DateTimeField(_("deleted at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("deleted plan")
+        verbose_name_plural = _("deleted plans")
+        indexes = [models.Index(fields=["modified_at", "id"], name="deleted_plan_modified")]
+
+    def __str__(self) -> str:
+        return self.slug
+
+    @property
+    def feed_id(self) -> int:
+        # In the changes feed, deleted plans sort before live ones changed at the same instant.
+        return -self.pk
 
 
 class APIKeyQuerySet(models.QuerySet):

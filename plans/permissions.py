@@ -70,7 +70,8 @@ def visible_plans(user, queryset: QuerySet) -> QuerySet:
 
 def harvestable_plans(queryset: QuerySet) -> QuerySet:
     """What the changes feed for harvesters lists (the API's `modified_since`, for everybody): published
-    plans, and the plans that were published and no longer are (withdrawn, or reopened as drafts), which it
+    plans, and the plans that were published and no longer are (withdrawn, or reopened as drafts; deleted
+    plans are `DeletedPlan` rows), which it
     shows as tombstones (their slug and that they are gone, nothing else) so that a mirror removes them.
     `published_at` is kept from a first publication, so it marks the plans that were ever public."""
     return queryset.filter(Q(status=PlanStatus.PUBLISHED) | Q(published_at__isnull=False))

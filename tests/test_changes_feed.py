@@ -138,3 +138,20 @@ def test_a_withdrawn_plan_is_a_tombstone_and_nothing_else(client, plan_factory, 
     assert plan.slug in body and "Secret" not in body
     assert client.get(reverse("api:plan-detail", kwargs={"slug": plan.slug})).status_code == 404
     assert Plan.objects.get(pk=plan.pk).modified_at > plan.published_at
+
+
+def test_a_deleted_plan_leaves_a_tombstone_that_mirrors_follow(client, plan_factory, reviewer):
+    plans = [published(plan_factory, title=f"Plan {n}") for n in range(4)]
+    draft = plan_factory(title="Never published", status="draft")
+    mirror = Mirror(client)
+    mirror.harvest()
+    # A superuser deletes two published plans and a draft; another plan changes at the same time.
+    type(plans[0]).objects.filter(pk__in=[plans[0].pk, plans[1].pk, draft.pk]).delete()
+    plans[2].title = "Changed"
+    plans[2].save()
+    records = feed(client, mirror.mark, page_size=1)  # one record a page: the cursor walks both kinds
+    deleted = [r["slug"] for r in records if r.get("deleted")]
+    assert sorted(deleted) == sorted([plans[0].slug, plans[1].slug])
+    assert mirror.harvest() >= 3
+    assert mirror.plans == site_state(client)
+    assert set(mirror.plans) == {plans[2].slug, plans[3].slug}

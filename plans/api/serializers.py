@@ -370,7 +370,7 @@ class ChangeSerializer(serializers.BaseSerializer):
     """A record of the changes feed: the plan as the list shows it, or its tombstone."""
 
     def to_representation(self, plan):
-        if plan.status == Plan.Status.PUBLISHED:
+        if isinstance(plan, Plan) and plan.status == Plan.Status.PUBLISHED:
             return PlanSummarySerializer(plan, context=self.context).data
         return TombstoneSerializer(plan, context=self.context).data
 
@@ -390,7 +390,7 @@ class ListParameters(FilterParameters):
         ),
     )
     after = serializers.IntegerField(
-        min_value=0, required=False, help_text=_("Set by the changes feed's `next` links: do not set it.")
+        required=False, help_text=_("Set by the changes feed's `next` links: do not set it.")
     )
     page_size = serializers.IntegerField(
         min_value=1, max_value=MAX_PAGE_SIZE, required=False, help_text=_("Plans per page (50 unless given).")

@@ -40,7 +40,7 @@ from plans.api.serializers import (
 )
 from plans.downloads import prefetch
 from plans.filters import LIST_PARAMETERS, AnyOfFilter, PlanFilter, counts
-from plans.models import SDG, DatasourceTag, MethodTag, Plan, ThematicAreaTag
+from plans.models import SDG, DatasourceTag, DeletedPlan, MethodTag, Plan, ThematicAreaTag
 
 VOCABULARIES = {
     "methods": MethodTag,
@@ -64,11 +64,13 @@ class ChangesPagination(PlanPagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
-        self.page_size_now = self.get_page_size(request)
-        self.total = queryset.count()
-        self.rows = list(queryset[: self.page_size_now + 1])
-        self.more = len(self.rows) > self.page_size_now
-        self.rows = self.rows[: self.page_size_now]
+        size = self.get_page_size(request)
+        # Deleted plans' tombstones whatever the filters: removing a plan a mirror never had is harmless.
+        deleted = changed_since(DeletedPlan.objects.all(), view.changes["since"], view.changes["after"], -1)
+        self.total = queryset.count() + deleted.count()
+        rows = sorted([*queryset[: size + 1], *deleted[: size + 1]], key=lambda r: (r.modified_at, r.feed_id))
+        self.more = len(rows) > size
+        self.rows = rows[:size]
         return self.rows
 
     def get_paginated_response(self, data):
@@ -77,18 +79,21 @@ class ChangesPagination(PlanPagination):
             last = self.rows[-1]
             url = self.request.build_absolute_uri()
             url = replace_query_param(url, "modified_since", last.modified_at.isoformat())
-            following = replace_query_param(url, "after", last.pk)
+            following = replace_query_param(url, "after", last.feed_id)
         return Response({"count": self.total, "next": following, "previous": None, "results": data})
 
 
-def changed_since(queryset, since, after: int | None):
-    """Plans modified at or after `since`, oldest change first; with `after` (the id of the last record of
-    the previous page, modified at `since`), those after it."""
+def changed_since(queryset, since, after: int | None, sign: int = 1):
+    """Rows modified at or after `since`, oldest change first; with `after` (the feed id of the last record
+    of the previous page, modified at `since`), those after it. Feed ids are plans' ids (`sign` 1) and deleted
+    plans' ids negated (`sign` -1), so that one cursor walks both."""
     if after is None:
         queryset = queryset.filter(modified_at__gte=since)
-    else:
+    elif sign > 0:
         queryset = queryset.filter(Q(modified_at__gt=since) | Q(modified_at=since, pk__gt=after))
-    return queryset.order_by("modified_at", "pk")
+    else:
+        queryset = queryset.filter(Q(modified_at__gt=since) | Q(modified_at=since, pk__lt=-after))
+    return queryset.order_by("modified_at", "pk" if sign > 0 else "-pk")
 
 
 class PlanFilterBackend(DjangoFilterBackend):
