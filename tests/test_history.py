@@ -21,6 +21,8 @@ INLINES = [
 
 def post_plan(client, plan, *, insights=(), **fields):
     """Save `plan` through its admin change form with `fields` and exactly `insights` as key insights."""
+    # Methods are a closed list for focal points: the ones posted are on it (a reviewer added them).
+    MethodTag.resolve([n.strip() for n in fields.get("methods", "").split(",") if n.strip()])
     plan.refresh_from_db()
     existing = list(plan.insights.all())
     data = {
