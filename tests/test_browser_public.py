@@ -227,7 +227,7 @@ def _tab_to(page, selector, limit=200):
 def test_it_filters_by_keyboard_alone(page, site):
     page.goto("/plans/")
 
-    _tab_to(page, 'input[name="country"][value="Peru"]')
+    _tab_to(page, 'input[name="country"][value="PER"]')
     page.keyboard.press("Space")
     _tab_to(page, 'details[data-facet="methods"] > summary')  # closed facets open with Enter
     page.keyboard.press("Enter")
@@ -237,7 +237,7 @@ def test_it_filters_by_keyboard_alone(page, site):
     with page.expect_navigation():
         page.keyboard.press("Enter")
 
-    assert "country=Peru" in page.url and "methods=ethnography" in page.url
+    assert "country=PER" in page.url and "methods=ethnography" in page.url
     assert page.locator(".plan-card__title").all_inner_texts() == [
         "What we learned about informal transport in Lima"
     ]
@@ -246,7 +246,7 @@ def test_it_filters_by_keyboard_alone(page, site):
     with page.expect_navigation():
         page.keyboard.press("Enter")
 
-    assert "country=Peru" not in page.url and "methods=ethnography" in page.url
+    assert "country=PER" not in page.url and "methods=ethnography" in page.url
     assert len(page.locator(".plan-card__title").all_inner_texts()) == 2
 
     _tab_to(page, "#sort")

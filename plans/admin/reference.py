@@ -11,7 +11,7 @@ from django.utils.html import format_html_join
 from django.utils.translation import gettext, gettext_lazy
 
 from plans import permissions, vocabularies
-from plans.admin import tags
+from plans.admin.tags import suggest
 from plans.models import SDG, Lab, TagChange
 from plans.parts import TAG_VOCABULARIES
 from plans.tag_keys import clean_name, tag_key
@@ -99,7 +99,7 @@ class TagAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         opts = self.model._meta
-        suggestions = self.admin_site.admin_view(partial(tags.suggest, vocabulary_name=self.vocabulary.name))
+        suggestions = self.admin_site.admin_view(partial(suggest, vocabulary_name=self.vocabulary.name))
         return [
             path("suggest/", suggestions, name=f"{opts.app_label}_{opts.model_name}_suggest"),
             *super().get_urls(),
