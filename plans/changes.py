@@ -8,8 +8,25 @@ included: an approval makes one public), a tag added or removed, a tag, lab or S
 updates, and approving a blog link is not an edit of the plan that should make an open form stale.
 """
 
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import timezone
+
+# Set while `loaddata` restores a backup (plans/management/commands/loaddata.py). Rows arrive with their own
+# `modified_at`; only many-to-many sets (a plan's SDGs) send a signal that cannot say it is raw, and it
+# would move the date of every restored plan to the time of the restore.
+_restoring = ContextVar("restoring", default=False)
+
+
+@contextmanager
+def restoring():
+    token = _restoring.set(True)
+    try:
+        yield
+    finally:
+        _restoring.reset(token)
 
 
 def _touch(**lookup) -> None:
@@ -24,6 +41,8 @@ def _child_changed(sender, instance, raw=False, **kwargs):
 
 
 def _tagged(sender, instance, action, reverse, pk_set, **kwargs):
+    if _restoring.get():
+        return
     if not reverse:  # plan.sdgs.add(goal): instance is the plan
         if action in {"post_add", "post_remove", "post_clear"}:
             _touch(pk=instance.pk)
