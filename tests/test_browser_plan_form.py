@@ -253,10 +253,13 @@ def test_it_finds_no_accessibility_violation_on_the_plan_form(page, login, focal
         page.goto(f"/admin/plans/plan/{plan.pk}/change/")
     expect(page.locator("#plan_form")).to_be_visible()
     if which == "change":
-        # The timeline starts below the form, not behind it (its heading stretched behind every section).
-        timeline_top, form_bottom = page.evaluate(
-            "[document.getElementById('timeline').getBoundingClientRect().top,"
+        # The modules after the form (review comments, timeline) start below it, not behind it (their
+        # headings stretched behind every section).
+        tops, form_bottom = page.evaluate(
+            "[[...document.querySelectorAll('#content-main ~ .module')]"
+            ".map(m => [m.id, m.getBoundingClientRect().top]),"
             " document.getElementById('content-main').getBoundingClientRect().bottom]"
         )
-        assert timeline_top >= form_bottom
+        assert {name for name, _ in tops} >= {"comments", "timeline"}
+        assert all(top >= form_bottom for _, top in tops), (tops, form_bottom)
     assert_accessible(page)
