@@ -7,6 +7,7 @@ export. No models here: the data migration that filled the codes uses this modul
 """
 
 import unicodedata
+from functools import lru_cache
 
 from django_countries import countries
 
@@ -47,6 +48,10 @@ def _folded(name: str) -> str:
     return " ".join(text.casefold().split())
 
 
+# Bounded: names also come from query strings (`?country=`). The answer depends only on the name
+# (django-countries' `by_name` reads English names whatever the active language), and `by_name` scans every
+# country's names: it was half of the importer's time, which asks for each plan's and each lab's country.
+@lru_cache(maxsize=1024)
 def code_for(name: str) -> str:
     """The alpha-3 code of a country named in English as people write it (or given as a code), else ""."""
     name = (name or "").strip()
