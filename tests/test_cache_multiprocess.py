@@ -5,17 +5,12 @@ file. Each page is cached in both; then a third process publishes, edits, approv
 withdraws, the way the admin would; after each event both servers must serve the new content at once.
 """
 
-import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 
 import pytest
 
-from tests.conftest import REPO
+from tests.servers import gunicorn_servers, manage, server_env
 
 SETUP = """
 from django.contrib.auth import get_user_model
@@ -44,12 +39,6 @@ PRELUDE = (
 )
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def fetch(url: str) -> tuple[int, str, str]:
     try:
         with urllib.request.urlopen(url, timeout=20) as r:
@@ -60,46 +49,11 @@ def fetch(url: str) -> tuple[int, str, str]:
 
 @pytest.fixture(scope="module")
 def two_servers(tmp_path_factory):
-    db = tmp_path_factory.mktemp("cache") / "db.sqlite3"
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
-    env.update(DATABASE_URL=f"sqlite:///{db}", DEBUG="1", DJANGO_SETTINGS_MODULE="acclab.settings")
-
-    def manage(*args):
-        subprocess.run(
-            [sys.executable, "manage.py", *args], cwd=REPO, env=env, check=True, capture_output=True
-        )
-
-    manage("migrate", "--no-input")
-    manage("shell", "-c", SETUP)
-    servers, bases = [], []
-    try:  # the servers are stopped even when one fails to start
-        for _ in range(2):
-            port = free_port()
-            servers.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", "gunicorn", "acclab.wsgi", "-w", "1", "-b", f"127.0.0.1:{port}"],
-                    cwd=REPO,
-                    env=env,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                )
-            )
-            bases.append(f"http://127.0.0.1:{port}")
-        for base in bases:
-            for _ in range(100):
-                try:
-                    if fetch(base + "/healthz")[0] == 200:
-                        break
-                except OSError:
-                    pass
-                time.sleep(0.1)
-            else:
-                pytest.fail(f"{base} did not answer /healthz")
-        yield bases, lambda code: manage("shell", "-c", PRELUDE + code)
-    finally:
-        for server in servers:
-            server.terminate()
-            server.wait(timeout=10)
+    env = server_env(tmp_path_factory.mktemp("cache") / "db.sqlite3")
+    manage(env, "migrate", "--no-input")
+    manage(env, "shell", "-c", SETUP)
+    with gunicorn_servers(env) as bases:
+        yield bases, lambda code: manage(env, "shell", "-c", PRELUDE + code)
 
 
 def warm(bases, path):

@@ -2,10 +2,7 @@
 counted in the shared cache so that two worker processes agree; API keys made, listed and revoked on the
 account page for a higher limit; revoked and malformed keys refused."""
 
-import os
 import re
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -14,8 +11,7 @@ import pytest
 from django.urls import reverse
 
 from plans.models import APIKey
-from tests.conftest import REPO
-from tests.test_cache_multiprocess import free_port
+from tests.servers import gunicorn_servers, manage, server_env
 
 API = reverse("api:plan-list")
 
@@ -183,30 +179,15 @@ def two_workers(tmp_path):
         pytest.fail("this test needs Redis on 127.0.0.1:6379")
     for name in store.scan_iter("*throttle:*"):
         store.delete(name)
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
-    env.update(
-        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+    env = server_env(
+        tmp_path / "db.sqlite3",
         REDIS_URL=f"redis://127.0.0.1:6379/{REDIS_DB}",
-        DEBUG="1",
-        DJANGO_SETTINGS_MODULE="acclab.settings",
         API_ANON_RATE="4/hour",
         API_KEY_RATE="6/hour",
-        ENV_FILE="",
     )
-
-    def manage(*args) -> str:
-        done = subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=REPO,
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        return done.stdout
-
-    manage("migrate", "--no-input")
+    manage(env, "migrate", "--no-input")
     key = manage(
+        env,
         "shell",
         "-c",
         "from django.contrib.auth import get_user_model\nfrom plans.models import APIKey, Plan\n"
@@ -214,36 +195,11 @@ def two_workers(tmp_path):
         "Plan.objects.create(title='Open plan', status='published')\n"
         "print(APIKey.make(user, 'mirror')[1])",
     ).split()[-1]
-    servers, bases = [], []
     try:
-        for _n in range(2):
-            port = free_port()
-            servers.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", "gunicorn", "acclab.wsgi", "-w", "1", "-b", f"127.0.0.1:{port}"],
-                    cwd=REPO,
-                    env=env,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                )
-            )
-            bases.append(f"http://127.0.0.1:{port}")
-        for base in bases:
-            for _n in range(100):
-                try:
-                    if fetch(base + "/healthz")[0] == 200:
-                        break
-                except OSError:
-                    pass
-                time.sleep(0.1)
-            else:
-                pytest.fail(f"{base} did not answer /healthz")
-        steady_window()
-        yield bases, key, lambda code: manage("shell", "-c", code)
+        with gunicorn_servers(env) as bases:
+            steady_window()
+            yield bases, key, lambda code: manage(env, "shell", "-c", code)
     finally:
-        for server in servers:
-            server.terminate()
-            server.wait(timeout=10)
         for name in store.scan_iter("*throttle:*"):
             store.delete(name)
 
