@@ -4,14 +4,20 @@ so what an author pastes no longer decides what a page costs."""
 
 import importlib
 import io
+import random
+import re
 from html.parser import HTMLParser
 
 import pytest
 from django.apps import apps
 from django.core.management import call_command
 
+from plans.archive.mapping import read
+from plans.archive.parse import decode, parse
 from plans.models import ExtraAnswer, Insight, Plan
+from plans.parts import CHILDREN
 from plans.sanitise import MAX_DEPTH, flatten, sanitise
+from tests.conftest import CORPUS, needs_corpus
 
 DEEP = 50_000
 EVIL = '<script>alert(1)</script><b onclick="x()">Bold</b> and https://example.org/page'
@@ -144,3 +150,41 @@ def test_it_fills_existing_rows_in_a_data_migration(plan_factory):
     insight.refresh_from_db()
     assert "<b>Bold</b>" in plan.answers_html["background"]
     assert insight.answers_html == {"text": "<p>An insight</p>"}
+
+
+@pytest.fixture
+def through_nh3(monkeypatch):
+    """Call it to send every answer through nh3, as before plain text skipped it."""
+    return lambda: monkeypatch.setattr("plans.sanitise.NEEDS_NH3", re.compile(""))
+
+
+def random_answers(n: int = 3000) -> list[str]:
+    """Plain-looking texts with every character html5ever might treat specially (controls, CR, NUL, no-break
+    and other Unicode spaces, quotes, entities' ampersands, angle brackets) and URLs."""
+    rng = random.Random(15)
+    pieces = [*"abc xyz\n\n\n\t\r\0\x0b\x0c\x1f\x7f\x85\u00a0\u2003\u2028\ufeff\ufffe\"'=/;.,)!?é€😀&<>"]
+    pieces += ["http://example.org/a", "https://x.org/?q=1&b=2", " www.site.org ", "&amp;", "&nbsp;", "<b>"]
+    return ["".join(rng.choices(pieces, k=rng.randint(1, 40))) for _ in range(n)]
+
+
+def test_it_gives_plain_text_the_html_nh3_gives_it(through_nh3):
+    texts = random_answers()
+    fast = [sanitise(text) for text in texts]
+    through_nh3()
+    assert [sanitise(text) for text in texts] == fast
+
+
+@needs_corpus
+@pytest.mark.corpus
+def test_it_gives_every_answer_of_the_corpus_the_html_nh3_gives_it(through_nh3):
+    texts = []
+    for path in sorted(CORPUS.glob("*.md")):
+        if path.name == "README.md":
+            continue
+        content, _layout = read(parse(decode(path.read_bytes()))[0])
+        texts += [v for v in content["plan"].values() if isinstance(v, str)]
+        for child in CHILDREN:
+            texts += [row.get(name, "") for row in content[child.content_key] for name in child.answer_fields]
+    fast = [sanitise(text) for text in texts]
+    through_nh3()
+    assert [sanitise(text) for text in texts] == fast
