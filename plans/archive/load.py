@@ -109,10 +109,20 @@ def insert(model, rows: list[dict]) -> None:
 
 
 def allocate_ids(model, n: int) -> list[int]:
-    """`n` primary keys from the table's own sequence (PostgreSQL), so that new rows can be written with
-    COPY, which returns no ids, and still be referred to by their children."""
+    """`n` primary keys for new rows of `model`, so that they can be written with COPY or `executemany`,
+    which return no ids, and still be referred to by their children. PostgreSQL: from the table's own
+    sequence. SQLite: the next ones after the table's highest (AUTOINCREMENT: its sequence), which the
+    caller's transaction, holding SQLite's write lock, keeps free until it inserts them."""
     table = model._meta.db_table
     with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(
+                f"SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = %s), 0), "
+                f"coalesce((SELECT max({model._meta.pk.column}) FROM {table}), 0))",
+                [table],
+            )
+            last = cursor.fetchone()[0]
+            return list(range(last + 1, last + n + 1))
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
             [table, model._meta.pk.column, n],
@@ -241,17 +251,14 @@ class Loader:
         """Create the plans of new files with a handful of queries for all of them. Call inside a
         transaction; if it fails, call `forget()` and retry file by file to find the culprit."""
         plans = [self._new_plan(p) for p in pending]
-        if connection.vendor == "postgresql":
-            # COPY with ids from the sequence: bulk_create spent longer quoting kilobytes of answers into
-            # one giant INSERT (psycopg binds on the client) than PostgreSQL spent storing them.
-            for obj, pk in zip(plans, allocate_ids(Plan, len(plans)), strict=True):
-                obj.pk = pk
-            insert(
-                Plan,
-                [{f.attname: getattr(obj, f.attname) for f in Plan._meta.concrete_fields} for obj in plans],
-            )
-        else:
-            Plan.objects.bulk_create(plans)
+        # COPY (PostgreSQL) or executemany (SQLite) with ids allocated first: bulk_create spent longer
+        # building one giant INSERT of kilobytes of answers (and, with DEBUG, quoting it for the query
+        # log) than the database spent storing them.
+        for obj, pk in zip(plans, allocate_ids(Plan, len(plans)), strict=True):
+            obj.pk = pk
+        insert(
+            Plan, [{f.attname: getattr(obj, f.attname) for f in Plan._meta.concrete_fields} for obj in plans]
+        )
         for p, obj in zip(pending, plans, strict=True):
             self.known[p.source_file] = (obj.pk, p.sha)
             self._remember(self.known, p.source_file)
