@@ -44,6 +44,20 @@ def answers_html_field() -> models.JSONField:
     return models.JSONField(_("answers as clean HTML"), default=dict, blank=True, editable=False)
 
 
+def account_link(verbose_name, *, blank: bool = True, **extra) -> models.ForeignKey:
+    """A person a row names (who created, claimed, reviewed, scheduled …): emptied when the account is
+    deleted, the row staying; no reverse accessor on the user."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=blank,
+        related_name="+",
+        verbose_name=verbose_name,
+        **extra,
+    )
+
+
 class Lab(models.Model):
     """An Accelerator Lab. Its `members` are the focal points who author its plans."""
 
@@ -460,34 +474,15 @@ class Plan(models.Model):
     # edit forms compare to refuse lost updates, it also moves when a child or a blog link changes alone
     # (plans/changes.py).
     modified_at = models.DateTimeField(_("modified at"), default=timezone.now, editable=False)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("created by"),
-    )
+    created_by = account_link(_("created by"))
     # The review workspace (plans/workflow.py): who reviews a submission, and what is scheduled. Set only by
     # transitions; a restore of an older version keeps them (plans/history.py).
-    claimed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("review claimed by"),
-    )
+    claimed_by = account_link(_("review claimed by"))
     claimed_at = models.DateTimeField(_("review claimed at"), null=True, blank=True)
     publish_at = models.DateTimeField(_("scheduled publication"), null=True, blank=True, db_index=True)
     expire_at = models.DateTimeField(_("expiry date"), null=True, blank=True, db_index=True)
-    scheduled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("scheduled by"),
+    scheduled_by = account_link(
+        _("scheduled by"),
         help_text=_(
             "The reviewer who set the publication or expiry date; the scheduled transition is theirs."
         ),
@@ -1134,14 +1129,7 @@ class BlogLink(PlanChild):
     url = models.URLField(_("URL"), max_length=2000, validators=[validate_link_url])
     title = models.CharField(_("title"), max_length=500, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.PENDING)
-    reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("reviewed by"),
-    )
+    reviewed_by = account_link(_("reviewed by"))
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
     review_note = models.TextField(_("review note"), blank=True)
 
@@ -1211,13 +1199,7 @@ class PlanEvent(models.Model):
         related_name="events",
         verbose_name=_("blog link"),
     )
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        related_name="+",
-        verbose_name=_("actor"),
-    )
+    actor = account_link(_("actor"), blank=False)
     revision = models.ForeignKey(
         "PlanRevision",
         on_delete=models.SET_NULL,
@@ -1290,21 +1272,9 @@ class PlanRevision(models.Model):
     content = models.JSONField(_("content"), default=dict, encoder=DjangoJSONEncoder)
     # The live plan as it was when the revision was started: what a closed revision is compared with.
     base = models.JSONField(_("live content when started"), default=dict, encoder=DjangoJSONEncoder)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        related_name="+",
-        verbose_name=_("started by"),
-    )
+    created_by = account_link(_("started by"), blank=False)
     created_at = models.DateTimeField(_("started at"), default=timezone.now)
-    updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        related_name="+",
-        verbose_name=_("last saved by"),
-    )
+    updated_by = account_link(_("last saved by"), blank=False)
     # Moves with every save and transition: an open form sees the change (the lost-update check).
     updated_at = models.DateTimeField(_("last saved at"), default=timezone.now)
     review_comment = models.TextField(_("reviewer's comment"), blank=True)
@@ -1388,24 +1358,11 @@ class ReviewComment(models.Model):
     row_key = models.UUIDField(_("row"), null=True, blank=True)
     # The row's words when the comment was made: shown if the row is deleted later.
     row_text = models.TextField(_("row as commented"), blank=True)
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        related_name="+",
-        verbose_name=_("author"),
-    )
+    author = account_link(_("author"), blank=False)
     body = models.TextField(_("comment"))
     created_at = models.DateTimeField(_("time"), default=timezone.now)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
-    resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("resolved by"),
-    )
+    resolved_by = account_link(_("resolved by"))
 
     class Meta:
         ordering = ["created_at", "pk"]
