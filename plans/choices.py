@@ -116,3 +116,8 @@ class EventAction(models.TextChoices):
     CANCEL_EXPIRY = "cancel_expiry", _("Cancel expiry")
     DISCARD = "discard", _("Discard")
     ADD_LINK = "add_link", _("Blog link awaiting approval")
+    SET_EXPIRY = "set_expiry", _("Set expiry date")
+    CLAIM_REVISION = "claim_revision", _("Claim the review of a revision")
+    RELEASE_REVISION = "release_revision", _("Release the review of a revision")
+    SCHEDULE_REVISION = "schedule_revision", _("Schedule publication of a revision")
+    UNSCHEDULE_REVISION = "unschedule_revision", _("Cancel scheduled publication of a revision")

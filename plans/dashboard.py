@@ -68,36 +68,71 @@ def focal_point_board(user) -> dict:
 def reviewer_board(user) -> dict:
     """The queue (submitted plans and revisions, oldest submission first, with who claimed each), the links
     awaiting approval, and what is scheduled to be published or withdrawn."""
-    plans = permissions.admin_plans(user, Plan.objects.all()).select_related(
-        "lab", "claimed_by", "scheduled_by"
-    )
-    queued_plans = list(plans.filter(status=PlanStatus.SUBMITTED).annotate(submitted_at=_submitted_at()))
-    submitted_revisions = PlanRevision.objects.filter(
-        plan__in=plans.filter(status=PlanStatus.PUBLISHED), status=RevisionStatus.SUBMITTED
-    ).select_related("plan__lab", "updated_by")
-    queue = [
-        QueueItem(p, None, p.submitted_at or p.updated_at, p.claimed_by, p.publish_at) for p in queued_plans
-    ] + [QueueItem(r.plan, r, r.updated_at, r.plan.claimed_by, None) for r in submitted_revisions]
-    queue.sort(key=lambda item: item.since)
-    scheduled = plans.filter(
+    plans = _plans(user)
+    queue = review_queue(user)
+    scheduled_plans = plans.filter(
         Q(status=PlanStatus.SUBMITTED, publish_at__isnull=False)
         | Q(status=PlanStatus.PUBLISHED, expire_at__isnull=False)
-    )
+    ).order_by(Coalesce("publish_at", "expire_at"), "pk")
+    scheduled_revisions = _submitted_revisions(plans).exclude(publish_at=None).order_by("publish_at", "pk")
+    # A submitted plan's date is its publication, a published one's its expiry (its publish_at is empty); a
+    # live plan's revision is published at its own date (and the live plan may expire at another).
+    plan_rows, revision_rows = Rows.of(scheduled_plans), Rows.of(scheduled_revisions)
+    scheduled = [QueueItem(p, None, p.publish_at or p.expire_at, None, p.publish_at) for p in plan_rows.rows]
+    scheduled += [QueueItem(r.plan, r, r.publish_at, None, r.publish_at) for r in revision_rows.rows]
+    scheduled.sort(key=lambda item: (item.since, item.plan.pk))
     return {
         "queue": Rows(queue[:SHOWN], len(queue)),
         "links": Rows.of(_pending_links(user)),
-        # A submitted plan's date is its publication, a published one's its expiry (its publish_at is empty).
-        "scheduled": Rows.of(scheduled.order_by(Coalesce("publish_at", "expire_at"), "pk")),
+        "scheduled": Rows(scheduled[:SHOWN], plan_rows.count + revision_rows.count),
     }
+
+
+def _plans(user):
+    plans = permissions.admin_plans(user, Plan.objects.all())
+    return plans.select_related("lab", "claimed_by", "scheduled_by")
+
+
+def _submitted_revisions(plans):
+    submitted = PlanEvent.objects.filter(revision=OuterRef("pk"), action=EventAction.SUBMIT_REVISION)
+    return (
+        PlanRevision.objects.filter(
+            plan__in=plans.filter(status=PlanStatus.PUBLISHED), status=RevisionStatus.SUBMITTED
+        )
+        .annotate(submitted_at=Subquery(submitted.order_by("-created_at", "-pk").values("created_at")[:1]))
+        .select_related("plan__lab", "updated_by", "claimed_by")
+    )
+
+
+def review_queue(user) -> list["QueueItem"]:
+    """Every submission `user` may review: submitted plans and submitted revisions of live plans, oldest
+    submission first, each with who claimed it and when it is to be published."""
+    plans = _plans(user)
+    queued_plans = plans.filter(status=PlanStatus.SUBMITTED).annotate(submitted_at=_submitted_at())
+    queue = [
+        QueueItem(p, None, p.submitted_at or p.updated_at, p.claimed_by, p.publish_at) for p in queued_plans
+    ] + [
+        QueueItem(r.plan, r, r.submitted_at or r.updated_at, r.claimed_by, r.publish_at)
+        for r in _submitted_revisions(plans)
+    ]
+    queue.sort(key=lambda item: item.since)
+    return queue
 
 
 @dataclass
 class QueueItem:
+    """A row of the reviewer's queue or of the scheduled list: a plan, or a live plan's revision."""
+
     plan: Plan
     revision: PlanRevision | None
-    since: object  # when it was submitted
+    since: object  # when it was submitted (in the scheduled list: its date)
     claimed_by: object
     publish_at: object
+
+    @property
+    def expire_at(self):
+        """The live plan's expiry (the scheduled list shows it beside a plan, not beside its revision)."""
+        return None if self.revision is not None else self.plan.expire_at
 
 
 def _pending_links(user):

@@ -431,6 +431,16 @@ class PlanQuerySet(models.QuerySet):
         return self.select_related("lab").prefetch_related(*VOCABULARY_NAMES, *children, *links)
 
 
+# Leaving review (a plan or a revision of a live plan, returned or published): nobody reviews it any more and
+# its publication is not scheduled.
+OUT_OF_REVIEW = {"claimed_by": None, "claimed_at": None, "publish_at": None}
+RELEASED = {"claimed_by": None, "claimed_at": None}
+
+
+def claimed_by(by) -> dict:
+    return {"claimed_by": by, "claimed_at": timezone.now()}
+
+
 class Plan(models.Model):
     Kind = choices.PlanKind
     Status = choices.PlanStatus
@@ -801,8 +811,7 @@ class Plan(models.Model):
             return self.pending_revision
         return None
 
-    # Leaving review: nobody reviews the plan any more and nothing is scheduled.
-    OUT_OF_REVIEW = {"claimed_by": None, "claimed_at": None, "publish_at": None}
+    OUT_OF_REVIEW = OUT_OF_REVIEW
 
     @property
     def is_scheduled(self) -> bool:
@@ -860,7 +869,19 @@ class Plan(models.Model):
 
     def schedule(self, by, publish_at=None, expire_at=None):
         """Submitted → submitted, to be published at `publish_at` (and withdrawn at `expire_at`) as `by`, by
-        the task `plans.tasks.run_schedules`. Scheduling again moves the dates."""
+        the task `plans.tasks.run_schedules`. Scheduling again moves the dates. On a published plan with a
+        submitted revision, schedules the revision's publication (a live plan's expiry is its own:
+        `set_expiry`)."""
+        if (revision := self._revision_in_review()) is not None:
+            if expire_at is not None:
+                raise ValidationError(
+                    _(
+                        "A revision is scheduled without an expiry date: set the live plan’s expiry date on "
+                        "its own."
+                    ),
+                    code="revision_expiry",
+                )
+            return revision.schedule(by, publish_at)
         changes = {"publish_at": publish_at, "expire_at": expire_at, "scheduled_by": by}
         event = make_transition(
             self,
@@ -873,19 +894,24 @@ class Plan(models.Model):
         return event
 
     def unschedule(self, by):
-        """Cancel a scheduled publication: the plan stays submitted."""
+        """Cancel a scheduled publication: the plan (or its submitted revision) stays submitted."""
+        if (revision := self._revision_in_review()) is not None:
+            return revision.unschedule(by)
         changes = {"publish_at": None, "expire_at": None, "scheduled_by": None}
         return make_transition(self, by, PlanEvent.Action.UNSCHEDULE, changes=changes)
 
     def claim(self, by):
-        """A reviewer takes the review of a submission; the others see whose it is."""
-        changes = {"claimed_by": by, "claimed_at": timezone.now()}
-        return make_transition(self, by, PlanEvent.Action.CLAIM, changes=changes)
+        """A reviewer takes the review of a submission (or of a live plan's submitted revision); the others
+        see whose it is."""
+        if (revision := self._revision_in_review()) is not None:
+            return revision.claim(by)
+        return make_transition(self, by, PlanEvent.Action.CLAIM, changes=claimed_by(by))
 
     def release(self, by):
         """The claiming reviewer gives the review back."""
-        changes = {"claimed_by": None, "claimed_at": None}
-        return make_transition(self, by, PlanEvent.Action.RELEASE, changes=changes)
+        if (revision := self._revision_in_review()) is not None:
+            return revision.release(by)
+        return make_transition(self, by, PlanEvent.Action.RELEASE, changes=RELEASED)
 
     def discard_revision(self, by):
         """Drop the pending revision of a published plan; the live plan is as it was."""
@@ -897,6 +923,16 @@ class Plan(models.Model):
     def withdraw(self, by, reason=""):
         """Published → withdrawn: hidden from the public site, kept in the admin."""
         return make_transition(self, by, PlanEvent.Action.WITHDRAW, reason, changes={"expire_at": None})
+
+    def set_expiry(self, by, expire_at=None):
+        """A live plan is to be withdrawn at `expire_at`, as `by`, by the task `plans.tasks.run_schedules`;
+        setting it again moves the date, `cancel_expiry` keeps the plan online."""
+        changes = {"expire_at": expire_at, "scheduled_by": by}
+        event = make_transition(
+            self, by, PlanEvent.Action.SET_EXPIRY, changes=changes, check=lambda: check_expiry(expire_at)
+        )
+        schedule_run(expire_at)
+        return event
 
     def cancel_expiry(self, by):
         """A published plan with an expiry date stays online after all."""
@@ -921,6 +957,10 @@ class Plan(models.Model):
                 raise ValidationError(transition.wrong_status, code="wrong_status")
 
 
+def _utc(moment) -> str:
+    return formats.date_format(timezone.localtime(moment, UTC), "DATETIME_FORMAT")
+
+
 def check_dates(publish_at, expire_at, publish_required=False) -> None:
     """A schedule must lie ahead: a date in the past would publish (or withdraw) at once, which the reviewer
     did not mean."""
@@ -930,14 +970,25 @@ def check_dates(publish_at, expire_at, publish_required=False) -> None:
     if publish_at is not None and publish_at <= now:
         raise ValidationError(
             _("The publication date %(when)s (UTC) has passed: choose a later one, or publish now.")
-            % {"when": formats.date_format(timezone.localtime(publish_at, UTC), "DATETIME_FORMAT")},
+            % {"when": _utc(publish_at)},
             code="date_past",
         )
     if expire_at is not None and expire_at <= (publish_at or now):
         raise ValidationError(
-            _("The expiry date %(when)s (UTC) must come after the publication.")
-            % {"when": formats.date_format(timezone.localtime(expire_at, UTC), "DATETIME_FORMAT")},
+            _("The expiry date %(when)s (UTC) must come after the publication.") % {"when": _utc(expire_at)},
             code="expiry_too_early",
+        )
+
+
+def check_expiry(expire_at) -> None:
+    """The expiry date of a live plan: required, and ahead (a date in the past would withdraw it at once)."""
+    if expire_at is None:
+        raise ValidationError(_("Say when to withdraw the plan from the public site."), code="date_missing")
+    if expire_at <= timezone.now():
+        raise ValidationError(
+            _("The expiry date %(when)s (UTC) has passed: choose a later one, or withdraw the plan now.")
+            % {"when": _utc(expire_at)},
+            code="date_past",
         )
 
 
@@ -1278,6 +1329,12 @@ class PlanRevision(models.Model):
     # Moves with every save and transition: an open form sees the change (the lost-update check).
     updated_at = models.DateTimeField(_("last saved at"), default=timezone.now)
     review_comment = models.TextField(_("reviewer's comment"), blank=True)
+    # The review workspace, as for a submitted plan: who reviews the submitted revision, and when it is to be
+    # published (as `scheduled_by`, by plans.tasks.run_schedules). Emptied when it leaves review.
+    claimed_by = account_link(_("review claimed by"))
+    claimed_at = models.DateTimeField(_("review claimed at"), null=True, blank=True)
+    publish_at = models.DateTimeField(_("scheduled publication"), null=True, blank=True, db_index=True)
+    scheduled_by = account_link(_("scheduled by"))
 
     class Meta:
         ordering = ["plan", "-number"]
@@ -1320,8 +1377,35 @@ class PlanRevision(models.Model):
             by,
             PlanEvent.Action.RETURN_REVISION,
             comment,
-            changes={"review_comment": (comment or "").strip()},
+            changes={"review_comment": (comment or "").strip(), **OUT_OF_REVIEW},
         )
+
+    @property
+    def is_scheduled(self) -> bool:
+        return self.publish_at is not None
+
+    def claim(self, by):
+        return make_transition(self, by, PlanEvent.Action.CLAIM_REVISION, changes=claimed_by(by))
+
+    def release(self, by):
+        return make_transition(self, by, PlanEvent.Action.RELEASE_REVISION, changes=RELEASED)
+
+    def schedule(self, by, publish_at=None):
+        """To be published at `publish_at` as `by` (plans.tasks.run_schedules), if the plan is still live."""
+        from plans.revisions import check_live  # the revisions module reads these models
+
+        def check():
+            check_live(self.plan)
+            check_dates(publish_at, None, publish_required=True)
+
+        changes = {"publish_at": publish_at, "scheduled_by": by}
+        event = make_transition(self, by, PlanEvent.Action.SCHEDULE_REVISION, changes=changes, check=check)
+        schedule_run(publish_at)
+        return event
+
+    def unschedule(self, by):
+        changes = {"publish_at": None, "scheduled_by": None}
+        return make_transition(self, by, PlanEvent.Action.UNSCHEDULE_REVISION, changes=changes)
 
     def discard(self, by):
         return make_transition(self, by, PlanEvent.Action.DISCARD_REVISION)
@@ -1331,7 +1415,9 @@ class PlanRevision(models.Model):
         since, or a revision another reviewer has just published, is refused and nothing is written."""
         from plans.revisions import apply_published  # the revisions module reads these models
 
-        return make_transition(self, by, PlanEvent.Action.PUBLISH_REVISION, then=apply_published)
+        return make_transition(
+            self, by, PlanEvent.Action.PUBLISH_REVISION, changes=OUT_OF_REVIEW, then=apply_published
+        )
 
 
 class ReviewComment(models.Model):

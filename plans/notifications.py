@@ -112,9 +112,10 @@ def _message(event, plan, transition, address: str) -> EmailMessage:
     lines = [announcement]
     if event.blog_link_id:
         lines.append(_("Blog link: %(url)s") % {"url": event.blog_link.url})
-    if event.action == EventAction.SCHEDULE and plan.publish_at:
-        lines.append(_("Publication: %(when)s (UTC)") % {"when": _when(plan.publish_at)})
-    if event.action in (EventAction.SCHEDULE, EventAction.PUBLISH) and plan.expire_at:
+    scheduled = event.revision if event.action == EventAction.SCHEDULE_REVISION else plan
+    if event.action in (EventAction.SCHEDULE, EventAction.SCHEDULE_REVISION) and scheduled.publish_at:
+        lines.append(_("Publication: %(when)s (UTC)") % {"when": _when(scheduled.publish_at)})
+    if event.action in (EventAction.SCHEDULE, EventAction.PUBLISH, EventAction.SET_EXPIRY) and plan.expire_at:
         lines.append(_("Withdrawal from the public site: %(when)s (UTC)") % {"when": _when(plan.expire_at)})
     if event.comment:
         lines += ["", event.comment]

@@ -252,8 +252,8 @@ def can_review(user, plan=None) -> bool:
 
 
 def can_claim(user, plan) -> bool:
-    """Claim the review of a submission: any reviewer but the one who holds it (taking it over from an
-    absent colleague is allowed, and the timeline says so)."""
+    """Claim the review of a submission (a plan, or a revision of a live plan): any reviewer but the one who
+    holds it (taking it over from an absent colleague is allowed, and the timeline says so)."""
     return is_reviewer(user) and plan.claimed_by_id != user.pk
 
 
@@ -297,7 +297,8 @@ def available_transitions(user, plan, revision=None) -> list[str]:
         actions += [
             action
             for action, transition in REVISION_TRANSITIONS.items()
-            if revision.status in transition.sources
+            if transition.button
+            and transition.applies_to(revision)
             and plan.status == PlanStatus.PUBLISHED
             and can_make_transition(user, revision, action)
         ]

@@ -54,6 +54,18 @@ def apply_published(revision, by) -> None:
     from plans import history  # history reads the models module that imports this one
 
     plan = Plan.objects.select_for_update().get(pk=revision.plan_id)
+    check_live(plan)
+    with history.revision_by(by):
+        history.reversion_add(
+            plan, gettext("The live version before revision %(number)s.") % {"number": revision.number}
+        )
+    with history.revision_by(by):
+        apply(plan, revision.content)
+        history.reversion_add(plan, gettext("Published revision %(number)s.") % {"number": revision.number})
+
+
+def check_live(plan) -> None:
+    """A revision is published (now or at a date) only onto a plan that is still live."""
     if plan.status != PlanStatus.PUBLISHED:
         raise ValidationError(
             _(
@@ -62,13 +74,6 @@ def apply_published(revision, by) -> None:
             ),
             code="plan_not_published",
         )
-    with history.revision_by(by):
-        history.reversion_add(
-            plan, gettext("The live version before revision %(number)s.") % {"number": revision.number}
-        )
-    with history.revision_by(by):
-        apply(plan, revision.content)
-        history.reversion_add(plan, gettext("Published revision %(number)s.") % {"number": revision.number})
 
 
 def refusals(revision) -> list:

@@ -64,9 +64,9 @@ def send_event_mail(event_id: int, recipient_ids: list[int] | None = None, attem
 
 @task
 def run_schedules() -> dict[str, list[int]]:
-    """Publish the plans whose scheduled publication has come, and withdraw those whose expiry date has
-    come, each exactly once however many workers run this at the same moment; returns their ids (and those
-    of the due plans another worker took first)."""
+    """Publish the plans and the revisions of live plans whose scheduled publication has come, and withdraw
+    the plans whose expiry date has come, each exactly once however many workers run this at the same
+    moment; returns their ids (and those of the due rows another worker took first)."""
     return due_schedules(timezone.now())
 
 
@@ -75,11 +75,17 @@ def due_schedules(now) -> dict[str, list[int]]:
     two workers, the first takes the row (PostgreSQL locks it until commit, and the second's UPDATE, which
     waits, then finds the date gone; SQLite lets one writer at a time), the second updates nothing and
     moves on. The transition then runs in the same transaction: both happen, or neither."""
-    from plans.models import Plan
+    from plans.models import Plan, PlanRevision
 
-    done = {"published": [], "expired": [], "taken_by_another_worker": []}
+    done = {"published": [], "revisions_published": [], "expired": [], "taken_by_another_worker": []}
     jobs = (
         ("published", Plan.objects.filter(publish_at__lte=now), "publish_at", _publish),
+        (
+            "revisions_published",
+            PlanRevision.objects.filter(publish_at__lte=now, status=PlanRevision.Status.SUBMITTED),
+            "publish_at",
+            _publish_revision,
+        ),
         (
             "expired",
             Plan.objects.filter(expire_at__lte=now, status=Plan.Status.PUBLISHED),
@@ -93,14 +99,14 @@ def due_schedules(now) -> dict[str, list[int]]:
                 if not due.filter(pk=pk).update(**{field: None}):
                     done["taken_by_another_worker"].append(pk)
                     continue
-                plan = Plan.objects.select_related("scheduled_by").get(pk=pk)
-                setattr(plan, field, now)  # the date this worker took: still due, as the transition asks
+                obj = due.model.objects.select_related("scheduled_by").get(pk=pk)
+                setattr(obj, field, now)  # the date this worker took: still due, as the transition asks
                 try:
-                    make(plan)
+                    make(obj)
                 except (ValidationError, PermissionDenied) as refusal:
                     # Its reviewer lost the right, the plan moved meanwhile: the date is cleared (it would
-                    # fail again every time), the plan is left as it is, and the operators are told.
-                    logger.error("Scheduled %s of plan %s refused: %s", key, pk, " ".join(_messages(refusal)))
+                    # fail again every time), the row is left as it is, and the operators are told.
+                    logger.error("Scheduled %s of %r refused: %s", key, obj, " ".join(_messages(refusal)))
                     continue
             done[key].append(pk)
     return done
@@ -108,6 +114,11 @@ def due_schedules(now) -> dict[str, list[int]]:
 
 def _publish(plan) -> None:
     plan.publish(by=plan.scheduled_by, expire_at=plan.expire_at)
+
+
+def _publish_revision(revision) -> None:
+    """The revision is applied to the live plan in this transaction (`PlanRevision.publish`)."""
+    revision.publish(by=revision.scheduled_by)
 
 
 def _expire(plan) -> None:

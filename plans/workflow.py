@@ -10,7 +10,7 @@ sentences from their parts.
 The refusals are whole sentences, so that translators see each one as it is read.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -28,6 +28,8 @@ DATE_LABELS = {
     PUBLISH_AT: _("Publish on (date and time, UTC)"),
     EXPIRE_AT: _("Withdraw from the public site on (optional; date and time, UTC)"),
 }
+# The label of a date the transition cannot go without (PUBLISH_AT's is the same either way).
+REQUIRED_DATE_LABELS = {**DATE_LABELS, EXPIRE_AT: _("Withdraw from the public site on (date and time, UTC)")}
 
 
 @dataclass(frozen=True)
@@ -51,8 +53,9 @@ class Transition:
     tells: str = AUTHORS
     # A property of the object that must hold too, as part of being in a source state (`is_scheduled`).
     condition: str = ""
-    # The dates it asks for (PUBLISH_AT, EXPIRE_AT), passed to its method by keyword.
+    # The dates it asks for (PUBLISH_AT, EXPIRE_AT), passed to its method by keyword, and those it requires.
     dates: tuple[str, ...] = ()
+    required_dates: tuple[str, ...] = ()
     # Made by a button of the admin; False for what happens on its own (an expiry, a link awaiting review).
     button: bool = True
     # A box to tick before it is made (what it cannot undo), with this label.
@@ -67,8 +70,16 @@ class Transition:
         return self.comment == REQUIRED
 
     @property
-    def date_fields(self) -> list[tuple[str, Promise]]:
-        return [(name, DATE_LABELS[name]) for name in self.dates]
+    def date_fields(self) -> list[tuple[str, Promise, bool]]:
+        """(name, label, required) of each date the form asks for."""
+        return [
+            (
+                name,
+                (REQUIRED_DATE_LABELS if name in self.required_dates else DATE_LABELS)[name],
+                name in self.required_dates,
+            )
+            for name in self.dates
+        ]
 
     def applies_to(self, obj) -> bool:
         """Is `obj` in one of this transition's source states (its status, and its condition if any)?"""
@@ -117,6 +128,7 @@ PLAN_TRANSITIONS: dict[str, Transition] = {
             forbidden=_("You may not schedule the publication of this plan."),
             announcement=_("%(actor)s scheduled the publication of the plan “%(plan)s”."),
             dates=(PUBLISH_AT, EXPIRE_AT),
+            required_dates=(PUBLISH_AT,),
         ),
         Transition(
             EventAction.UNSCHEDULE,
@@ -227,6 +239,25 @@ PLAN_TRANSITIONS: dict[str, Transition] = {
             wrong_status=_("Only a withdrawn plan can be reopened."),
             forbidden=_("You may not reopen this plan."),
             announcement=_("%(actor)s reopened the plan “%(plan)s” as a draft."),
+        ),
+        Transition(
+            EventAction.SET_EXPIRY,
+            "set_expiry",
+            (PlanStatus.PUBLISHED,),
+            PlanStatus.PUBLISHED,
+            may="can_review",
+            label=_("Set or change the expiry date"),
+            done=_(
+                "The expiry date is set: the plan is withdrawn from the public site then; the dashboard "
+                "lists it."
+            ),
+            wrong_status=_("Only a published plan can be given an expiry date."),
+            forbidden=_("You may not change the expiry date of this plan."),
+            announcement=_(
+                "%(actor)s set the date when the plan “%(plan)s” is withdrawn from the public site."
+            ),
+            dates=(EXPIRE_AT,),
+            required_dates=(EXPIRE_AT,),
         ),
         Transition(
             EventAction.CANCEL_EXPIRY,
@@ -375,6 +406,51 @@ REVISION_TRANSITIONS: dict[str, Transition] = {
         ),
     )
 }
+
+
+def _in_review(plan_action: str, action: str, **sentences) -> Transition:
+    """The twin, for a submitted revision of a live plan, of the plan transition `plan_action` that keeps a
+    submission in review (claim, release, schedule, unschedule): the same method, predicate and dates, from
+    and to the revision's submitted state; `sentences` replace those that speak of the plan's state."""
+    return replace(
+        PLAN_TRANSITIONS[plan_action],
+        action=action,
+        sources=(RevisionStatus.SUBMITTED,),
+        target=RevisionStatus.SUBMITTED,
+        **sentences,
+    )
+
+
+# A submitted revision is claimed and scheduled as a submitted plan is (its buttons come after the plan's).
+REVISION_TRANSITIONS.update(
+    (t.action, t)
+    for t in (
+        _in_review(
+            EventAction.SCHEDULE,
+            EventAction.SCHEDULE_REVISION,
+            done=_("The revision's publication is scheduled; the live plan stays as it is until then."),
+            wrong_status=_("Only a submitted revision can be scheduled for publication."),
+            announcement=_("%(actor)s scheduled the publication of the revision of the plan “%(plan)s”."),
+            dates=(PUBLISH_AT,),
+        ),
+        _in_review(
+            EventAction.UNSCHEDULE,
+            EventAction.UNSCHEDULE_REVISION,
+            done=_("The scheduled publication is cancelled; the revision stays submitted."),
+            wrong_status=_("This revision is not scheduled for publication."),
+        ),
+        _in_review(
+            EventAction.CLAIM,
+            EventAction.CLAIM_REVISION,
+            wrong_status=_("Only a submitted revision can be claimed for review."),
+        ),
+        _in_review(
+            EventAction.RELEASE,
+            EventAction.RELEASE_REVISION,
+            wrong_status=_("Only the review of a submitted revision can be released."),
+        ),
+    )
+)
 
 TRANSITIONS: dict[str, Transition] = {**PLAN_TRANSITIONS, **LINK_TRANSITIONS, **REVISION_TRANSITIONS}
 

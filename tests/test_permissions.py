@@ -37,6 +37,7 @@ TRANSITIONS = {
     "recall": ({"focal_point", "superuser"}, "submitted", "draft"),
     "schedule": ({"reviewer", "superuser"}, "submitted", "submitted"),
     "discard": ({"focal_point", "superuser"}, "draft", None),
+    "set_expiry": ({"reviewer", "superuser"}, "published", "published"),
 }
 TOMORROW = timezone.now() + timedelta(days=1)
 
@@ -72,6 +73,7 @@ def transition(plan, action, user):
         "recall": lambda: plan.recall(by=user, comment="Not ready"),
         "schedule": lambda: plan.schedule(by=user, publish_at=TOMORROW),
         "discard": lambda: plan.discard(by=user),
+        "set_expiry": lambda: plan.set_expiry(by=user, expire_at=TOMORROW),
     }[action]()
 
 
@@ -367,6 +369,7 @@ def test_it_makes_transitions_over_http_only_for_allowed_cells(
     before = snapshot()
     url = reverse("admin:plans_plan_transition", args=[plan.pk, action])
     form = {"comment": "Please fix", "publish_at": f"{TOMORROW:%Y-%m-%dT%H:%M}", "confirm": "1"}
+    form["expire_at"] = f"{TOMORROW + timedelta(days=1):%Y-%m-%dT%H:%M}"  # after the publication
     response = client.post(url, form)
     if persona in roles and status == source:
         assert response.status_code == 302

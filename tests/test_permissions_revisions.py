@@ -1,9 +1,12 @@
 """The permission matrix extended to revisions of published plans and to review comments: personas ×
 actions × revision status, at the model level and over HTTP. A denied cell asserts that nothing changed."""
 
+from datetime import timedelta
+
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
+from django.utils import timezone
 
 from plans import comments, revisions
 from plans.models import Plan, PlanEvent, PlanRevision, ReviewComment
@@ -16,7 +19,10 @@ TRANSITIONS = {
     "return_revision": ({"reviewer", "superuser"}, {"submitted"}, "returned"),
     "publish_revision": ({"reviewer", "superuser"}, {"submitted"}, "published"),
     "discard_revision": ({"focal_point", "superuser"}, {"editing", "returned"}, "discarded"),
+    "claim_revision": ({"reviewer", "superuser"}, {"submitted"}, "submitted"),
+    "schedule_revision": ({"reviewer", "superuser"}, {"submitted"}, "submitted"),
 }
+TOMORROW = (timezone.now() + timedelta(days=1)).replace(second=0, microsecond=0)
 
 
 @pytest.fixture
@@ -50,6 +56,8 @@ def make(plan, action, user):
         "return_revision": lambda: plan.return_to_author(by=user, comment="Shorter, please"),
         "publish_revision": lambda: plan.publish(by=user),
         "discard_revision": lambda: plan.discard_revision(by=user),
+        "claim_revision": lambda: plan.claim(by=user),
+        "schedule_revision": lambda: plan.schedule(by=user, publish_at=TOMORROW),
     }[action]()
 
 
@@ -84,7 +92,12 @@ def test_it_makes_revision_transitions_over_http_only_for_allowed_cells(
     roles, sources, target = TRANSITIONS[action]
     before = state()
     url = reverse("admin:plans_plan_transition", args=[plan.pk, action])
-    response = client.post(url, {"comment": "Please fix", "revision": plan.revisions.get().pk})
+    posted = {
+        "comment": "Please fix",
+        "revision": plan.revisions.get().pk,
+        "publish_at": f"{TOMORROW:%Y-%m-%dT%H:%M}",
+    }
+    response = client.post(url, posted)
     if persona in roles and status in sources:
         assert response.status_code == 302
         assert plan.revisions.get().status == target

@@ -11,7 +11,6 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Max, Q
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -24,7 +23,7 @@ from django.utils.translation import gettext_lazy
 from reversion.models import Version
 
 import plans.admin.review as review  # not "from plans.admin": that package imports this module
-from plans import catalogue, history, locks, permissions, workflow
+from plans import catalogue, dashboard, history, locks, permissions, workflow
 from plans.admin.fieldsets import ALWAYS_READONLY, SUPERUSER_FIELDS, plan_layout
 from plans.admin.forms import ChildRowForm, LearningQuestionForm, PlanAdminForm
 from plans.choices import FORM_KINDS
@@ -654,20 +653,11 @@ class PlanAdmin(admin.ModelAdmin):
     def review_queue_view(self, request):
         if not permissions.can_review(request.user):
             raise PermissionDenied
-        plans = (
-            self.get_queryset(request)
-            .filter(status=Plan.Status.SUBMITTED)
-            .annotate(
-                submitted_at=Max("events__created_at", filter=Q(events__action=PlanEvent.Action.SUBMIT))
-            )
-            .select_related("lab", "claimed_by")
-            .order_by("submitted_at", "updated_at")
-        )
         pending = BlogLink.objects.filter(status=BlogLink.Status.PENDING).count()
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
-            "plans": plans,
+            "queue": dashboard.review_queue(request.user),
             "pending_links": pending,
             "title": _("Review queue"),
         }
