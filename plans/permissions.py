@@ -174,19 +174,21 @@ def can_change(user, plan) -> bool:
 def edits_revision(user, plan) -> bool:
     """Does `user`'s save of this plan's change form go to its pending revision rather than to the live
     plan? For its lab's focal points while it is published: the public keeps the live plan until a reviewer
-    publishes the revision (plans/revisions.py). Superusers edit the live plan itself, as before."""
-    return (
-        _active(user)
-        and user.is_staff
-        and not user.is_superuser
-        and plan.status == PlanStatus.PUBLISHED
-        and is_author(user, plan)
-    )
+    publishes the revision (plans/revisions.py). Superusers edit the live plan itself, unless it has a
+    revision in progress: then their saves go into that revision too. A plan has one draft at a time (as a
+    Wagtail page has), because publishing the revision writes its whole content over the live plan and
+    would silently undo a change made to the live plan meanwhile."""
+    if not (_active(user) and user.is_staff and plan.status == PlanStatus.PUBLISHED):
+        return False
+    if user.is_superuser:
+        return plan.pending_revision is not None
+    return is_author(user, plan)
 
 
 def can_edit_revision(user, plan, revision=None) -> bool:
-    """Save the change form of a published plan as its revision: its authors, while the revision (`revision`,
-    the plan's pending one, None when there is none yet) is not with the reviewers."""
+    """Save the change form of a published plan as its revision: its authors (and superusers, see
+    `edits_revision`), while the revision (`revision`, the plan's pending one, None when there is none yet)
+    is not with the reviewers."""
     return edits_revision(user, plan) and (
         revision is None or revision.status in (RevisionStatus.EDITING, RevisionStatus.RETURNED)
     )

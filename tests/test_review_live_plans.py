@@ -13,6 +13,7 @@ from plans import revisions, tasks
 from plans.models import Plan, PlanEvent, PlanRevision
 from tests import test_review_workspace
 from tests.test_review_workspace import local, transition_url
+from tests.test_revisions_http import change_url, form_data
 
 second_reviewer = test_review_workspace.second_reviewer  # the fixture: a second reviewer, "sam"
 
@@ -295,3 +296,85 @@ def test_it_withdraws_a_live_plan_at_the_expiry_a_reviewer_set_later(online, rev
     assert tasks.due_schedules(when)["expired"] == []
     online.refresh_from_db()
     assert (online.status, online.expire_at) == ("withdrawn", None)
+
+
+# ---------------------------------------------------------------- a live plan's form, a revision pending
+
+
+def test_it_tells_a_superuser_and_a_reviewer_whose_revision_is_pending_and_links_to_it(
+    client, live_plan, focal_point, reviewer, superuser
+):
+    client.force_login(focal_point)
+    assert (
+        client.post(change_url(live_plan), form_data(client, live_plan, title="Alice's title")).status_code
+        == 302
+    )
+    for user in (superuser, reviewer):
+        client.force_login(user)
+        body = client.get(change_url(live_plan)).content.decode()
+        banner = body[
+            body.index('id="revision-banner"') : body.index("</div>", body.index('id="revision-banner"'))
+        ]
+        assert "Started by alice on" in banner and "last saved by alice on" in banner
+        assert "revision 1" in banner.lower() and "being edited" in banner
+        assert reverse("admin:plans_plan_revision", args=[live_plan.pk]) in banner
+
+
+def test_it_puts_a_superusers_save_into_the_pending_revision_instead_of_the_live_plan(
+    client, live_plan, focal_point, superuser
+):
+    """One draft at a time: publishing the revision writes its whole content over the live plan, so a
+    superuser's direct save would be silently undone by it; their save goes into the revision instead."""
+    client.force_login(focal_point)
+    client.post(change_url(live_plan), form_data(client, live_plan, title="Alice's title"))
+    client.force_login(superuser)
+    data = form_data(client, live_plan, challenge_statement="Root's correction")
+    assert data["title"] == "Alice's title"  # the form shows the revision, with alice's change
+    assert client.post(change_url(live_plan), data).status_code == 302
+    live_plan.refresh_from_db()
+    assert (live_plan.title, live_plan.challenge_statement) == (
+        "Informal waste pickers",
+        "How might waste pickers earn more?",
+    )
+    revision = PlanRevision.objects.get()
+    assert revision.content["fields"]["title"] == "Alice's title"
+    assert revision.content["fields"]["challenge_statement"] == "Root's correction"
+    assert revision.updated_by == superuser
+    # Published, the revision carries both changes: nothing was lost.
+    live_plan.submit(by=focal_point)
+    live_plan.publish(by=superuser)
+    live_plan.refresh_from_db()
+    assert (live_plan.title, live_plan.challenge_statement) == ("Alice's title", "Root's correction")
+
+
+def test_it_refuses_a_save_over_a_submitted_revision_with_a_message(
+    client, live_plan, focal_point, superuser
+):
+    client.force_login(focal_point)
+    client.post(change_url(live_plan), form_data(client, live_plan, title="Alice's title"))
+    client.force_login(superuser)
+    stale = form_data(client, live_plan, title="Root's title")  # opened before the revision was submitted
+    live_plan.submit(by=focal_point)
+    response = client.get(change_url(live_plan))
+    assert not response.context["has_change_permission"]  # read-only while with the reviewers
+    assert "It is with the reviewers: the form is read-only" in response.content.decode()
+    response = client.post(change_url(live_plan), stale, follow=True)
+    assert [str(m) for m in response.context["messages"]] == [
+        "Revision 1 of this live plan is with the reviewers: your changes were not saved. Edit it again "
+        "once a reviewer returns it for changes."
+    ]
+    assert PlanRevision.objects.get().content["fields"]["title"] == "Alice's title"
+    live_plan.refresh_from_db()
+    assert live_plan.title == "Informal waste pickers"
+
+
+def test_it_lets_a_superuser_edit_a_live_plan_without_a_revision_directly(client, live_plan, superuser):
+    client.force_login(superuser)
+    body = client.get(change_url(live_plan)).content.decode()
+    assert 'id="revision-banner"' not in body
+    assert (
+        client.post(change_url(live_plan), form_data(client, live_plan, title="Root's title")).status_code
+        == 302
+    )
+    live_plan.refresh_from_db()
+    assert live_plan.title == "Root's title" and not PlanRevision.objects.exists()

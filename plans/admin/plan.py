@@ -35,13 +35,12 @@ from plans.presentation import detail_context
 
 
 def may_edit_form(user, plan) -> bool:
-    """May `user` save this plan's change form: the plan itself (permissions.can_change), or, for the
-    authors of a published plan, its revision (plans/admin/review.py)."""
-    if permissions.can_change(user, plan):
-        return True
-    return permissions.edits_revision(user, plan) and permissions.can_edit_revision(
-        user, plan, plan.pending_revision
-    )
+    """May `user` save this plan's change form: the plan itself (permissions.can_change), or, when their
+    saves go to a published plan's revision (its authors; superusers once it has one), that revision
+    (plans/admin/review.py) while it is not with the reviewers."""
+    if permissions.edits_revision(user, plan):
+        return permissions.can_edit_revision(user, plan, plan.pending_revision)
+    return permissions.can_change(user, plan)
 
 
 class PlanChildInline(admin.StackedInline):
@@ -481,6 +480,23 @@ class PlanAdmin(admin.ModelAdmin):
         if plan is None or not self.has_view_permission(request, plan):
             return super().change_view(request, object_id, form_url, extra_context)
         revision = plan.pending_revision if plan.status != Plan.Status.DRAFT else None
+        if (
+            request.method == "POST"
+            and revision is not None
+            and permissions.edits_revision(request.user, plan)
+            and not permissions.can_edit_revision(request.user, plan, revision)
+        ):
+            # A form opened before the revision went to the reviewers: say why nothing was saved.
+            self.message_user(
+                request,
+                _(
+                    "Revision %(number)s of this live plan is with the reviewers: your changes were not "
+                    "saved. Edit it again once a reviewer returns it for changes."
+                )
+                % {"number": revision.number},
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(request.get_full_path())
         self._change_context(request, plan, revision, extra_context)
         if permissions.edits_revision(request.user, plan) and (
             revision is not None or request.method == "POST"
