@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -579,6 +579,9 @@ class PlanAdmin(admin.ModelAdmin):
             ),
             path("<path:object_id>/comments/", wrap(self.comment_view), name="plans_plan_comment"),
             path(
+                "<path:object_id>/edit-session/", wrap(self.edit_session_view), name="plans_plan_edit_session"
+            ),
+            path(
                 "<path:object_id>/comments/<int:comment_id>/resolve/",
                 wrap(self.resolve_view),
                 name="plans_plan_comment_resolve",
@@ -694,6 +697,17 @@ class PlanAdmin(admin.ModelAdmin):
             response = TemplateResponse(request, "plans/detail.html", context)
             response.render()
         return response
+
+    def edit_session_view(self, request, object_id):
+        """The change form's heartbeat (POST, static/js/edit_session.js): 200 while the user still holds
+        their edit session of the plan (plans/locks.py), 409 once it is gone; for those who may save it."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        plan = self._plan_or_404(request, object_id)
+        if not may_edit_form(request.user, plan):
+            raise PermissionDenied
+        held = locks.renewed(plan, request.user)
+        return JsonResponse({"held": held}, status=200 if held else 409)
 
     def revision_view(self, request, object_id, number=None):
         return review.revision_view(self, request, self._plan_or_404(request, object_id), number)

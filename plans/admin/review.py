@@ -138,6 +138,8 @@ def form_context(request, plan, revision) -> dict:
         "can_see_revision": revision is not None and permissions.can_see_revision(user, plan),
         "changes_requested": return_comment(plan, revision),
         "other_editors": locks.opened(plan, user) if may_edit and request.method == "GET" else [],
+        # The open form renews its mark (static/js/edit_session.js) every this many seconds.
+        "edit_session_every": int(locks.HEARTBEAT.total_seconds()) if may_edit else None,
     }
     context.update(comment_context(request, plan, revision, "form"))
     return context
