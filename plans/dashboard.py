@@ -47,7 +47,7 @@ def focal_point_board(user) -> dict:
     )
     revisions = PlanRevision.objects.filter(
         plan__in=plans.filter(status=PlanStatus.PUBLISHED), status__in=PENDING_REVISION_STATUSES
-    ).select_related("plan", "updated_by")
+    ).select_related("plan", "updated_by", "claimed_by")
     return {
         "returned": Rows.of(drafts.filter(last_step=EventAction.RETURN).order_by("-updated_at")),
         "drafts": Rows.of(

@@ -378,3 +378,48 @@ def test_it_lets_a_superuser_edit_a_live_plan_without_a_revision_directly(client
     )
     live_plan.refresh_from_db()
     assert live_plan.title == "Root's title" and not PlanRevision.objects.exists()
+
+
+def test_it_shows_a_focal_point_who_reviews_their_revision_and_when_it_goes_online(
+    client, live, reviewer, focal_point
+):
+    live.claim(by=reviewer)
+    live.schedule(by=reviewer, publish_at=timezone.now() + timedelta(days=1))
+    client.force_login(focal_point)
+    body = client.get(HOME).content.decode()
+    mine = body[
+        body.index('id="dashboard-revisions"') : body.index("</ul>\n", body.index('id="dashboard-revisions"'))
+    ]
+    assert (
+        "Live title" in mine
+        and "Reviewed by rita (claimed" in mine
+        and "Scheduled for publication on" in mine
+    )
+
+
+@pytest.mark.browser
+def test_it_lets_a_reviewer_claim_and_schedule_a_revision_in_a_browser(
+    page, login, live, reviewer, artifacts_dir
+):
+    from playwright.sync_api import expect
+
+    login(reviewer)
+    page.goto(f"/admin/plans/plan/{live.pk}/revision/")
+    page.click("button[value=claim_revision]")
+    expect(page.locator(".messagelist")).to_contain_text("You now review this plan")
+    expect(page.locator(".review-state .claimed-by")).to_contain_text("Reviewed by rita")
+    when = (timezone.now() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    page.fill("#publish_at-schedule_revision", when)
+    page.click("button[value=schedule_revision]")
+    expect(page.locator(".messagelist")).to_contain_text("The revision's publication is scheduled")
+    expect(page.locator(".review-state .publish-at")).to_contain_text("Scheduled for publication on")
+    page.goto("/admin/")
+    expect(page.locator("#dashboard-queue .claimed-by")).to_have_text("rita")
+    expect(page.locator("#dashboard-scheduled")).to_contain_text("revision of a live plan")
+    page.screenshot(path=artifacts_dir / "dashboard-revision-scheduled.png", full_page=True)
+    revision = PlanRevision.objects.get()
+    assert (revision.claimed_by, revision.status) == (
+        reviewer,
+        "submitted",
+    ) and revision.publish_at is not None
+    assert page.console_errors == []
