@@ -159,6 +159,20 @@ def test_it_schedules_a_revision_and_the_task_publishes_it_exactly_once(
     assert "published the revision" in mail.outbox[-1].subject
 
 
+def test_it_leaves_a_scheduled_revision_of_a_plan_withdrawn_meanwhile_unapplied_and_logs_it(
+    live, reviewer, caplog
+):
+    when = timezone.now() + timedelta(hours=1)
+    live.schedule(by=reviewer, publish_at=when)
+    live.withdraw(by=reviewer, reason="Outdated")
+    assert tasks.due_schedules(when)["revisions_published"] == []
+    revision = PlanRevision.objects.get()
+    live.refresh_from_db()
+    assert (revision.status, revision.publish_at) == ("submitted", None)  # not tried again every run
+    assert (live.status, live.title) == ("withdrawn", "Live title")
+    assert "The plan was withdrawn after this revision was submitted" in caplog.text
+
+
 @pytest.mark.parametrize(
     ("publish_in", "message"),
     [
