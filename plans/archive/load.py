@@ -14,7 +14,9 @@ an unchanged part).
 import datetime
 import hashlib
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import chain
 from types import SimpleNamespace as NS
 
 from django.db import connection
@@ -50,15 +52,21 @@ class Pending:
         return dict(self.layout, sha=self.sha, snapshot=snapshot(self.content))
 
 
-def insert(model, rows: list[dict]) -> None:
+def insert(model, rows: Iterable[dict]) -> None:
     """INSERT many rows of `model` with one `executemany`: no model instances, no per-value ORM work (the
     importer writes ~60,000 child and tag rows for the archive). Columns the rows do not name get the
     field's default (or the current time for auto_now fields), and every value goes through
-    `get_db_prep_save` unless it is plain text or a number, so JSON and dates are adapted as the ORM would."""
+    `get_db_prep_save` unless it is plain text or a number, so JSON and dates are adapted as the ORM would.
+    `rows` are read one at a time while they are written: rows made by a generator are made while the
+    database stores the previous ones (PostgreSQL works on what COPY has sent so far)."""
+    rows = iter(rows)
+    first = next(rows, None)
+    if first is None:
+        return
     now = timezone.now()
     pk = model._meta.pk
     # Rows that carry their primary key (see `allocate_ids`) write it; others let the database number them.
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key or (rows and pk.attname in rows[0])]
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key or pk.attname in first]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     marks = ", ".join(["%s"] * len(fields))
     sql = f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({columns}) VALUES ({marks})"
@@ -80,20 +88,22 @@ def insert(model, rows: list[dict]) -> None:
         (f.attname, now if stamped(f) else f.get_default(), stamped(f), f.get_internal_type() not in plain, f)
         for f in fields
     ]
-    values = []
-    for row in rows:
-        line = []
-        for attname, default, is_stamped, adapt, field in columns_spec:
-            value = row.get(attname, default)
-            if value is None:
-                value = now if is_stamped else None
-            elif adapt:
-                value = field.get_db_prep_save(value, connection)
-            line.append(value)
-        values.append(line)
+
+    def values() -> Iterator[list]:
+        for row in chain((first,), rows):
+            line = []
+            for attname, default, is_stamped, adapt, field in columns_spec:
+                value = row.get(attname, default)
+                if value is None:
+                    value = now if is_stamped else None
+                elif adapt:
+                    value = field.get_db_prep_save(value, connection)
+                line.append(value)
+            yield line
+
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":  # executemany runs in-process: the fastest there is
-            cursor.executemany(sql, values)
+            cursor.executemany(sql, values())
             return
         # COPY streams every row in one round trip, adapted by psycopg in C: a multi-row INSERT spent
         # about as long turning its thousands of placeholders into a query as PostgreSQL spent running it.
@@ -104,8 +114,8 @@ def insert(model, rows: list[dict]) -> None:
             connection.wrap_database_errors,
             cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
         ):
-            for row in values:
-                copy.write_row(row)
+            for line in values():
+                copy.write_row(line)
 
 
 def allocate_ids(model, n: int) -> list[int]:
@@ -250,15 +260,22 @@ class Loader:
     def create_many(self, pending: list["Pending"]) -> list[int]:
         """Create the plans of new files with a handful of queries for all of them. Call inside a
         transaction; if it fails, call `forget()` and retry file by file to find the culprit."""
-        plans = [self._new_plan(p) for p in pending]
+        for p in pending:  # a new country's lab is created by a query, which cannot run inside a COPY
+            self.lab_id(p.content["plan"]["country"])
         # COPY (PostgreSQL) or executemany (SQLite) with ids allocated first: bulk_create spent longer
         # building one giant INSERT of kilobytes of answers (and, with DEBUG, quoting it for the query
-        # log) than the database spent storing them.
-        for obj, pk in zip(plans, allocate_ids(Plan, len(plans)), strict=True):
-            obj.pk = pk
-        insert(
-            Plan, [{f.attname: getattr(obj, f.attname) for f in Plan._meta.concrete_fields} for obj in plans]
-        )
+        # log) than the database spent storing them. Each plan is made (its answers sanitised) while the
+        # database stores the previous ones.
+        plans: list[Plan] = []
+
+        def rows() -> Iterator[dict]:
+            for p, pk in zip(pending, allocate_ids(Plan, len(pending)), strict=True):
+                obj = self._new_plan(p)
+                obj.pk = pk
+                plans.append(obj)
+                yield {f.attname: getattr(obj, f.attname) for f in Plan._meta.concrete_fields}
+
+        insert(Plan, rows())
         for p, obj in zip(pending, plans, strict=True):
             self.known[p.source_file] = (obj.pk, p.sha)
             self._remember(self.known, p.source_file)
@@ -383,10 +400,8 @@ class Loader:
             for pk, content in items:
                 rows += self._rows(key, pk, content, reviews)
             fields = answer_fields(model)
-            for row in rows:  # pages never sanitise: the clean HTML is made here, once
-                row["answers_html"] = answers_html(row, fields)
-            if rows:
-                insert(model, rows)
+            # Pages never sanitise: the clean HTML is made here, once, while the previous rows are stored.
+            insert(model, (dict(row, answers_html=answers_html(row, fields)) for row in rows))
 
     @staticmethod
     def _rows(key: str, pk: int, content: dict, reviews: dict | None) -> list[dict]:
