@@ -431,8 +431,12 @@ class Loader:
         return rows
 
 
+# One encoder for every hash: json.dumps with options builds a new one per call (a third of the hashing).
+_JSON = json.JSONEncoder(sort_keys=True, default=str)
+
+
 def _hash(value) -> str:
-    return hashlib.sha1(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    return hashlib.sha1(_JSON.encode(value).encode()).hexdigest()[:16]
 
 
 def snapshot(content: dict) -> dict[str, str]:
