@@ -9,8 +9,10 @@ from datetime import UTC, datetime
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import transaction
 from django.urls import reverse
 
+from plans.archive import importer
 from plans.archive.dump import PREFETCH, dump
 from plans.archive.write import write
 from plans.models import (
@@ -643,3 +645,45 @@ def test_it_archives_only_fields_each_child_model_has():
     for child in CHILDREN:
         names = {f.name for f in child.model._meta.get_fields()}
         assert child.archived and set(child.archived) <= names, child.model_name
+
+
+def imported_state() -> tuple[list, list]:
+    """Every plan as its export, stored layout and clean HTML, and its children's clean HTML, by file."""
+    plans = []
+    for plan in Plan.objects.prefetch_related(*PREFETCH).order_by("source_file"):
+        children = [
+            [row.answers_html for row in getattr(plan, c.related_name).all()]
+            for c in CHILDREN
+            if c.answer_fields
+        ]
+        plans.append((plan.source_file, write(dump(plan)), plan.archive_layout, plan.answers_html, children))
+    return plans, sorted(Lab.objects.values_list("name", "iso3"))
+
+
+@pytest.mark.django_db
+def test_it_reads_files_ahead_in_another_process_with_the_same_result(tmp_path, monkeypatch):
+    """With many files, a forked process reads and maps them while this one writes: the plans, their stored
+    layouts and clean HTML, and every message (in order, with FILE:LINE) are those of reading them here."""
+    for path in [*REAL.glob("*.md"), *BAD.glob("*.md")]:
+        shutil.copy(path, tmp_path / path.name)
+    (tmp_path / "again").mkdir()
+    shutil.copy(OPENING, tmp_path / "again" / OPENING.name)  # refused: the same file name
+    forks = []
+    get_context = importer.mp.get_context
+    monkeypatch.setattr(
+        importer.mp, "get_context", lambda method: forks.append(method) or get_context(method)
+    )
+    results = []
+    for read_ahead_from in (1, 10**9):
+        monkeypatch.setattr(importer, "READ_AHEAD_FROM", read_ahead_from)
+        with transaction.atomic():  # rolled back: the second run starts from the same empty database
+            out, err, code = run(tmp_path)
+            results.append((out.split(" in ")[0], err, code, imported_state()))
+            transaction.set_rollback(True)
+    assert forks == ["fork"]  # the first run only
+    assert results[0] == results[1]
+    out, err, code, (plans, _labs) = results[0]
+    assert out == "imported 20, updated 0, failed 6" and code == 1
+    assert f"{tmp_path / 'truncated_group.md'}:16: truncated group" in err
+    assert f"{tmp_path / 'stray_div.md'}:16: warning: </div> without" in err
+    assert f"{tmp_path / OPENING.name}:1: same file name as {tmp_path / 'again' / OPENING.name}" in err

@@ -36,20 +36,41 @@ from plans.tag_keys import clean_name, tag_key
 BATCH = 500
 
 
+class JsonText(str):
+    """A JSON column's value already encoded as Django encodes it (`json.dumps`), written as it is."""
+
+
 @dataclass
 class Pending:
-    """One parsed file waiting to be written."""
+    """One parsed file waiting to be written. `prepare()` does ahead what needs no database."""
 
     source_file: str
     content: dict
-    layout: dict
+    layout: dict | None
     sha: str
     raw_title: str
     markers: bool
+    stored: JsonText | None = None  # the layout to store, encoded (then `layout` is None)
+    plan_html: dict[str, str] | None = None  # answers_html of the plan
+    child_html: dict[str, list[dict[str, str]]] | None = None  # of each child row, by content key
 
     def stored_layout(self) -> dict:
+        if self.stored is not None:
+            return json.loads(self.stored)
         # The snapshot of what was imported is the base of the three-way merge of the next re-import.
         return dict(self.layout, sha=self.sha, snapshot=snapshot(self.content))
+
+    def prepare(self) -> "Pending":
+        """Sanitise the answers and encode the layout to store, in the process that read the file (see
+        `importer.prepared`): the layout is handed over as one string, as unpickling its many small lists
+        cost more than making them."""
+        self.stored, self.layout = JsonText(json.dumps(self.stored_layout())), None
+        self.plan_html = answers_html(self.content["plan"], TEXT_FIELDS)
+        self.child_html = {
+            key: [answers_html(values, answer_fields(child_part(key).model)) for values in self.content[key]]
+            for key in COLLECTIONS
+        }
+        return self
 
 
 def insert(model, rows: Iterable[dict]) -> None:
@@ -96,6 +117,8 @@ def insert(model, rows: Iterable[dict]) -> None:
                 value = row.get(attname, default)
                 if value is None:
                     value = now if is_stamped else None
+                elif type(value) is JsonText:
+                    value = str(value)
                 elif adapt:
                     value = field.get_db_prep_save(value, connection)
                 line.append(value)
@@ -281,7 +304,7 @@ class Loader:
             self._remember(self.known, p.source_file)
         items = [(obj.pk, p.content) for p, obj in zip(pending, plans, strict=True)]
         self._write_tags(items, (*TAG_KEYS, "sdgs"))
-        self._write_children(items, COLLECTIONS)
+        self._write_children(items, COLLECTIONS, html=[p.child_html for p in pending])
         self._index(plans, pending)
         return [obj.pk for obj in plans]
 
@@ -308,14 +331,15 @@ class Loader:
         self.known[p.source_file] = (known[0], p.sha)
         return changed
 
-    def _plan_values(self, plan: dict) -> dict:
+    def _plan_values(self, plan: dict, html: dict[str, str] | None = None) -> dict:
         values = {name: plan[name] for name in PLAN_FIELDS}
         values["kind"] = FORM_KINDS.get(plan["form_version"], PlanKind.OPENING)
         values["lab_id"] = self.lab_id(plan["country"])
         values["country_code"] = countries.code_for(plan["country"]) or self.lab_codes.get(
             values["lab_id"], ""
         )
-        values["answers_html"] = answers_html(values, TEXT_FIELDS)  # pages never sanitise: done here, once
+        # Pages never sanitise: done here (or by `Pending.prepare`), once.
+        values["answers_html"] = answers_html(values, TEXT_FIELDS) if html is None else html
         return values
 
     def _new_plan(self, p: "Pending"):
@@ -326,14 +350,14 @@ class Loader:
                 datetime.datetime(plan["year"], 1, 1, tzinfo=datetime.UTC) if plan["year"] else timezone.now()
             )
         return Plan(
-            **self._plan_values(plan),
+            **self._plan_values(plan, p.plan_html),
             slug=self.slug(plan["title"]),
             status=self.status,
             published_at=published_at,
             source_file=p.source_file,
             raw_title=p.raw_title,
             section_markers=p.markers,
-            archive_layout=p.stored_layout(),
+            archive_layout=p.stored if p.stored is not None else p.stored_layout(),
         )
 
     def _update(self, pk: int, p: "Pending") -> bool:
@@ -393,15 +417,27 @@ class Loader:
             if rows:
                 insert(model, rows)
 
-    def _write_children(self, items: list[tuple[int, dict]], keys, reviews: dict | None = None) -> None:
+    def _write_children(
+        self, items: list[tuple[int, dict]], keys, reviews: dict | None = None, html: list | None = None
+    ) -> None:
+        """Child rows of `items` (plan id, content); `html`: each item's `Pending.child_html`, if made."""
         for key in keys:
             model = child_part(key).model
-            rows = []
-            for pk, content in items:
-                rows += self._rows(key, pk, content, reviews)
+            rows: list[dict] = []
+            made: list[dict[str, str] | None] = []
+            for (pk, content), done in zip(items, html or [None] * len(items), strict=True):
+                found = self._rows(key, pk, content, reviews)
+                rows += found
+                made += done[key] if done is not None else [None] * len(found)
             fields = answer_fields(model)
-            # Pages never sanitise: the clean HTML is made here, once, while the previous rows are stored.
-            insert(model, (dict(row, answers_html=answers_html(row, fields)) for row in rows))
+            # Pages never sanitise: the clean HTML is made once (here, while the previous rows are stored).
+            insert(
+                model,
+                (
+                    dict(row, answers_html=answers_html(row, fields) if clean is None else clean)
+                    for row, clean in zip(rows, made, strict=True)
+                ),
+            )
 
     @staticmethod
     def _rows(key: str, pk: int, content: dict, reviews: dict | None) -> list[dict]:
