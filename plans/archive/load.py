@@ -51,8 +51,8 @@ class Pending:
     raw_title: str
     markers: bool
     stored: JsonText | None = None  # the layout to store, encoded (then `layout` is None)
-    plan_html: dict[str, str] | None = None  # answers_html of the plan
-    child_html: dict[str, list[dict[str, str]]] | None = None  # of each child row, by content key
+    plan_html: JsonText | None = None  # answers_html of the plan, encoded
+    child_html: dict[str, list[JsonText]] | None = None  # of each child row, by content key
 
     def stored_layout(self) -> dict:
         if self.stored is not None:
@@ -61,13 +61,16 @@ class Pending:
         return dict(self.layout, sha=self.sha, snapshot=snapshot(self.content))
 
     def prepare(self) -> "Pending":
-        """Sanitise the answers and encode the layout to store, in the process that read the file (see
-        `importer.prepared`): the layout is handed over as one string, as unpickling its many small lists
-        cost more than making them."""
+        """Sanitise the answers and encode them and the layout to store, in the process that read the file
+        (see `importer.prepared`): the layout is handed over as one string, as unpickling its many small
+        lists cost more than making them."""
         self.stored, self.layout = JsonText(json.dumps(self.stored_layout())), None
-        self.plan_html = answers_html(self.content["plan"], TEXT_FIELDS)
+        self.plan_html = JsonText(json.dumps(answers_html(self.content["plan"], TEXT_FIELDS)))
         self.child_html = {
-            key: [answers_html(values, answer_fields(child_part(key).model)) for values in self.content[key]]
+            key: [
+                JsonText(json.dumps(answers_html(values, answer_fields(child_part(key).model))))
+                for values in self.content[key]
+            ]
             for key in COLLECTIONS
         }
         return self
@@ -331,7 +334,7 @@ class Loader:
         self.known[p.source_file] = (known[0], p.sha)
         return changed
 
-    def _plan_values(self, plan: dict, html: dict[str, str] | None = None) -> dict:
+    def _plan_values(self, plan: dict, html: JsonText | None = None) -> dict:
         values = {name: plan[name] for name in PLAN_FIELDS}
         values["kind"] = FORM_KINDS.get(plan["form_version"], PlanKind.OPENING)
         values["lab_id"] = self.lab_id(plan["country"])
@@ -424,7 +427,7 @@ class Loader:
         for key in keys:
             model = child_part(key).model
             rows: list[dict] = []
-            made: list[dict[str, str] | None] = []
+            made: list[JsonText | None] = []
             for (pk, content), done in zip(items, html or [None] * len(items), strict=True):
                 found = self._rows(key, pk, content, reviews)
                 rows += found
