@@ -89,6 +89,25 @@ def superuser(django_user_model):
     return _make_user(django_user_model, "root", superuser=True)
 
 
+@pytest.fixture
+def second_reviewer(django_user_model):
+    """Another reviewer: one who did not claim the review."""
+    return _make_user(django_user_model, "sam", groups=["Reviewers"])
+
+
+@pytest.fixture
+def as_persona(client, user_of):
+    """Sign the test client in as the persona named (nobody for "anonymous"); the persona's user."""
+
+    def login(persona):
+        user = user_of(persona)
+        if persona != "anonymous":
+            client.force_login(user)
+        return user
+
+    return login
+
+
 # What a complete plan holds at least: what `Plan.submit` requires of its kind (plans/completeness.py).
 COMPLETE_CHALLENGE = "Our challenge is that fixture plans need a challenge statement."
 COMPLETE_QUESTION = "What does a fixture plan need before it is submitted?"

@@ -42,17 +42,6 @@ TRANSITIONS = {
 TOMORROW = timezone.now() + timedelta(days=1)
 
 
-@pytest.fixture
-def as_persona(client, user_of):
-    def login(persona):
-        user = user_of(persona)
-        if persona != "anonymous":
-            client.force_login(user)
-        return user
-
-    return login
-
-
 def snapshot():
     return (
         list(Plan.objects.order_by("pk").values()),

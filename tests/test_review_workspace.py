@@ -24,13 +24,6 @@ def submitted(plan_factory):
     return plan_factory(title="Waste pickers", status=Plan.Status.SUBMITTED)
 
 
-@pytest.fixture
-def second_reviewer(django_user_model):
-    from tests.conftest import _make_user
-
-    return _make_user(django_user_model, "sam", groups=["Reviewers"])
-
-
 def transition_url(plan, action):
     return reverse("admin:plans_plan_transition", args=[plan.pk, action])
 
