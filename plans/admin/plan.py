@@ -74,9 +74,18 @@ class PlanChildInline(admin.StackedInline):
     def has_add_permission(self, request, obj=None):
         if obj is None:
             return permissions.can_add(request.user)
-        if self.model is BlogLink and permissions.edits_revision(request.user, obj):
+        # Django asks again for every row of the formset (user_deleted_form), and edits_revision reads the
+        # plan's pending revision from the database: one answer per inline and request.
+        answers = request.__dict__.setdefault("_acclab_inline_rights", {})
+        key = (self.model, obj.pk)
+        if key not in answers:
+            answers[key] = self._may_edit_rows(request.user, obj)
+        return answers[key]
+
+    def _may_edit_rows(self, user, plan) -> bool:
+        if self.model is BlogLink and permissions.edits_revision(user, plan):
             return False  # a revision carries no blog links: each has its own approval
-        return may_edit_form(request.user, obj)
+        return may_edit_form(user, plan)
 
     def has_change_permission(self, request, obj=None):
         return self.has_add_permission(request, obj)
