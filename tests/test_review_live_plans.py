@@ -11,11 +11,8 @@ from django.utils import timezone
 
 from plans import revisions, tasks
 from plans.models import Plan, PlanEvent, PlanRevision
-from tests import test_review_workspace
 from tests.test_review_workspace import local, transition_url
 from tests.test_revisions_http import change_url, form_data
-
-second_reviewer = test_review_workspace.second_reviewer  # the fixture: a second reviewer, "sam"
 
 HOME = "/admin/"
 
