@@ -109,3 +109,18 @@ def test_it_sends_the_heartbeat_from_an_open_form(page, login, plan_factory, foc
     assert beat.value.status == 200 and beat.value.request.method == "POST"
     assert EditSession.objects.get(plan=plan).seen_at > timezone.now() - timedelta(seconds=30)
     assert page.console_errors == []
+
+
+def test_it_keeps_the_mark_of_an_author_editing_a_live_plans_revision_until_it_is_submitted(
+    client, live_plan, focal_point
+):
+    from tests.test_revisions_http import form_data
+
+    client.force_login(focal_point)
+    client.post(
+        reverse("admin:plans_plan_change", args=[live_plan.pk]), form_data(client, live_plan, title="New")
+    )
+    open_form(client, live_plan)  # the revision's form
+    assert client.post(beat_url(live_plan)).status_code == 200
+    live_plan.submit(by=focal_point)  # with the reviewers: the form is read-only, nobody edits it
+    assert client.post(beat_url(live_plan)).status_code == 403
