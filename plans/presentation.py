@@ -45,7 +45,8 @@ def chips(request: HttpRequest, facet_list) -> list[dict]:
     return found
 
 
-def _language_name(code: str) -> str:
+def language_name(code: str) -> str:
+    """A language code (a plan's language: "fr", "pt", …) named in the active language."""
     try:
         return get_language_info(code)["name_translated"]
     except KeyError:
@@ -192,7 +193,7 @@ def detail_context(plan: Plan) -> dict:
         "plan": plan,
         "sections": sections,
         "archive_url": reverse("plans:archive", args=[plan.slug]),
-        "language_name": _language_name(plan.language),
+        "language_name": language_name(plan.language),
         "show_email": settings.PUBLIC_FOCAL_POINT_EMAILS,
         "licence": opendata.licence(),
         # Named only once published, whoever reads (the page is cached for everybody).

@@ -185,13 +185,18 @@ def map_pins(request: HttpRequest) -> JsonResponse:
     pages that carry a CSRF token would expose them to BREACH."""
     _filterset, located = _located(request, public_plans(request))
     rows = located.order_by("country", "title").values_list(
-        "latitude", "longitude", "slug", "title", "kind", "country", "year"
+        "latitude", "longitude", "slug", "title", "kind", "country_code", "country", "year"
     )
+    # The country as the page's language names it (the written name when the plan has no code).
+    names = {code: name_of(code) for code in {row[5] for row in rows} if code}
     return JsonResponse(
         {
             "detail": reverse("plans:detail", kwargs={"slug": "SLUG"}),
             "kinds": {key: str(label) for key, label in Plan.Kind.choices},
-            "pins": [[round(lat, 5), round(lng, 5), *rest] for lat, lng, *rest in rows],
+            "pins": [
+                [round(lat, 5), round(lng, 5), slug, title, kind, names.get(code, written), year]
+                for lat, lng, slug, title, kind, code, written, year in rows
+            ],
         },
         json_dumps_params={"ensure_ascii": False, "separators": (",", ":")},
     )

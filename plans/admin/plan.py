@@ -17,9 +17,10 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from reversion.models import Version
 
 import plans.admin.review as review  # not "from plans.admin": that package imports this module
@@ -29,7 +30,7 @@ from plans.admin.forms import ChildRowForm, LearningQuestionForm, PlanAdminForm
 from plans.choices import FORM_KINDS
 from plans.models import STAGES, BlogLink, Lab, Plan, PlanEvent
 from plans.parts import CHILDREN
-from plans.presentation import detail_context
+from plans.presentation import detail_context, language_name
 
 # ---------------------------------------------------------------- inlines
 
@@ -205,8 +206,40 @@ def posted_datetime(data, name):
     return moment if timezone.is_aware(moment) else timezone.make_aware(moment, UTC)
 
 
+# Tags shown in a list row: a plan of the archive has up to 30 methods, which made rows a screen tall.
+TAGS_SHOWN = 3
+
+
 def _tag_list(objs) -> str:
-    return ", ".join(o.name for o in objs)
+    """The first TAGS_SHOWN names, then how many more; every name in the tooltip. `objs` is a prefetched
+    relation's .all(): sliced in Python, as slicing the queryset would ask the database again."""
+    names = [o.name for o in objs]
+    shown = ", ".join(names[:TAGS_SHOWN])
+    if len(names) <= TAGS_SHOWN:
+        return shown
+    more = len(names) - TAGS_SHOWN
+    return format_html(
+        '<span title="{}">{} <span class="more-tags">{}</span></span>',
+        ", ".join(names),
+        shown,
+        ngettext("+%(n)s more", "+%(n)s more", more) % {"n": more},
+    )
+
+
+class LanguageFilter(admin.SimpleListFilter):
+    """The plans' languages by their names in the admin's language (the field holds codes: "fr", "pt"),
+    only those of the plans this person sees."""
+
+    title = gettext_lazy("language")
+    parameter_name = "language__exact"  # the parameter of the field's own filter, which this replaces
+
+    def lookups(self, request, model_admin):
+        plans = permissions.admin_plans(request.user, Plan.objects.all())
+        codes = plans.exclude(language="").order_by().values_list("language", flat=True).distinct()
+        return sorted(((code, language_name(code)) for code in codes), key=lambda c: c[1].casefold())
+
+    def queryset(self, request, queryset):
+        return queryset.filter(language=self.value()) if self.value() else queryset
 
 
 @admin.register(Plan)
@@ -229,7 +262,7 @@ class PlanAdmin(admin.ModelAdmin):
         "status",
         "kind",
         "year",
-        "language",
+        LanguageFilter,
         ("lab", admin.RelatedOnlyFieldListFilter),
         ("methods", admin.RelatedOnlyFieldListFilter),
         ("datasources", admin.RelatedOnlyFieldListFilter),
@@ -388,7 +421,7 @@ class PlanAdmin(admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("language"))
     def language_display(self, plan):
-        return dict(settings.LANGUAGES).get(plan.language, plan.language)
+        return language_name(plan.language)
 
     def get_readonly_fields(self, request, obj=None):
         # A plan's form is chosen when it is created; only superusers change it (to correct an import).
@@ -528,6 +561,8 @@ class PlanAdmin(admin.ModelAdmin):
         links = list(plan.blog_links.all())
         available = permissions.available_transitions(request.user, plan, revision)
         extra_context.update(review.form_context(request, plan, revision))
+        # A revision belongs to its live plan: "Save and add another" would leave it for a new, empty plan.
+        extra_context["show_save_and_add_another"] = not extra_context["edits_revision"]
         extra_context.update(
             transitions=[workflow.TRANSITIONS[a] for a in available],
             events=plan.events.select_related("actor", "blog_link"),
