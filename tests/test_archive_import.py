@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 
 from plans.archive import importer
@@ -647,8 +647,9 @@ def test_it_archives_only_fields_each_child_model_has():
         assert child.archived and set(child.archived) <= names, child.model_name
 
 
-def imported_state() -> tuple[list, list]:
-    """Every plan as its export, stored layout and clean HTML, and its children's clean HTML, by file."""
+def imported_state() -> tuple[list, list, list]:
+    """Every plan as its export, stored layout and clean HTML, its children's clean HTML, by file; the labs;
+    the search index."""
     plans = []
     for plan in Plan.objects.prefetch_related(*PREFETCH).order_by("source_file"):
         children = [
@@ -657,7 +658,23 @@ def imported_state() -> tuple[list, list]:
             if c.answer_fields
         ]
         plans.append((plan.source_file, write(dump(plan)), plan.archive_layout, plan.answers_html, children))
-    return plans, sorted(Lab.objects.values_list("name", "iso3"))
+    return plans, sorted(Lab.objects.values_list("name", "iso3")), index_rows()
+
+
+def index_rows() -> list[tuple]:
+    """The search index's rows, by file name (vectors as text on PostgreSQL)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT p.source_file, s.title, s.body, s.document::text, s.ranking::text "
+                "FROM plans_searchindex s JOIN plans_plan p ON p.id = s.plan_id ORDER BY 1"
+            )
+        else:
+            cursor.execute(
+                "SELECT p.source_file, s.title, s.body, s.title_words, s.title_stems, s.body_words, "
+                "s.body_stems FROM plans_searchindex s JOIN plans_plan p ON p.id = s.rowid ORDER BY 1"
+            )
+        return cursor.fetchall()
 
 
 @pytest.mark.django_db
@@ -682,7 +699,8 @@ def test_it_reads_files_ahead_in_another_process_with_the_same_result(tmp_path, 
             transaction.set_rollback(True)
     assert forks == ["fork"]  # the first run only
     assert results[0] == results[1]
-    out, err, code, (plans, _labs) = results[0]
+    out, err, code, (plans, _labs, rows) = results[0]
+    assert len(rows) == len(plans) == 20
     assert out == "imported 20, updated 0, failed 6" and code == 1
     assert f"{tmp_path / 'truncated_group.md'}:16: truncated group" in err
     assert f"{tmp_path / 'stray_div.md'}:16: warning: </div> without" in err
