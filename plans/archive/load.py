@@ -241,14 +241,30 @@ class Loader:
             return self.code_labs[code]
         name = f"Accelerator Lab {country}"[:200]
         if name not in self.labs:
-            lab = Lab.objects.create(name=name, country=country, iso3=code)
+            self.create_labs([country])
+        return self.labs[name]
+
+    def create_labs(self, names: list[str]) -> None:
+        """Create, with one query, the labs that `lab_id` will give these countries and that do not exist
+        yet: one per country code, named after the first spelling. `bulk_create` sends no signal: a new
+        lab changes no page before its plans, and the importer bumps the cache version at its end."""
+        new: dict[str, Lab] = {}
+        codes: dict[str, str] = {}
+        for country in names:
+            code = countries.code_for(country) if country else ""
+            name = f"Accelerator Lab {country}"[:200]
+            if not country or code in self.code_labs or code in codes or name in self.labs or name in new:
+                continue
+            new[name] = Lab(name=name, country=country, iso3=code)  # as Lab.save() sets iso3
+            if code:
+                codes[code] = name
+        for name, lab in zip(new, Lab.objects.bulk_create(new.values()), strict=True):
             self.labs[name] = lab.pk
             self._remember(self.labs, name)
-            if code:
-                self.lab_codes[lab.pk], self.code_labs[code] = code, lab.pk
+            if lab.iso3:
+                self.lab_codes[lab.pk], self.code_labs[lab.iso3] = lab.iso3, lab.pk
                 self._remember(self.lab_codes, lab.pk)
-                self._remember(self.code_labs, code)
-        return self.labs[name]
+                self._remember(self.code_labs, lab.iso3)
 
     def tag_ids(self, key: str, names: list[str]) -> dict[str, int]:
         cache, slugs, model = self.tags[key], self.tag_slugs[key], self.tag_models[key]
@@ -286,8 +302,8 @@ class Loader:
     def create_many(self, pending: list["Pending"]) -> list[int]:
         """Create the plans of new files with a handful of queries for all of them. Call inside a
         transaction; if it fails, call `forget()` and retry file by file to find the culprit."""
-        for p in pending:  # a new country's lab is created by a query, which cannot run inside a COPY
-            self.lab_id(p.content["plan"]["country"])
+        # New countries' labs first: creating them is a query, which cannot run inside a COPY.
+        self.create_labs([p.content["plan"]["country"] for p in pending])
         # COPY (PostgreSQL) or executemany (SQLite) with ids allocated first: bulk_create spent longer
         # building one giant INSERT of kilobytes of answers (and, with DEBUG, quoting it for the query
         # log) than the database spent storing them. Each plan is made (its answers sanitised) while the
