@@ -116,6 +116,23 @@ def get_or_compute(
     return value
 
 
+def get_or_compute_many(
+    name: str, params: dict[str, str], compute: Callable[[list[str]], dict[str, Any]], version: int
+) -> dict[str, Any]:
+    """{id: cached value} for `params` ({id: what the value depends on}), in one round trip to the cache;
+    those missing are computed together by `compute(missing ids)` (one query for several facets) and
+    stored."""
+    keys = {ident: _key(name, version, text) for ident, text in params.items()}
+    hits = cache.get_many(list(keys.values()))
+    found = {ident: hits[key] for ident, key in keys.items() if key in hits}
+    missing = [ident for ident in params if ident not in found]
+    if missing:
+        computed = compute(missing)
+        cache.set_many({keys[ident]: computed[ident] for ident in missing}, PAGE_TIMEOUT)
+        found.update(computed)
+    return found
+
+
 def public_page(
     view: Callable[..., HttpResponse] | None = None,
     *,

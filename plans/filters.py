@@ -10,15 +10,18 @@ unknown matches nothing, whatever the facet.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cached_property
 from urllib.parse import urlencode
 
 import django_filters as filters
 from django import forms
+from django.core.exceptions import EmptyResultSet
+from django.core.paginator import Paginator
+from django.db import connection
 from django.db.backends.base.operations import BaseDatabaseOperations
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
@@ -216,6 +219,43 @@ class PlanFilter(filters.FilterSet):
         return qs.order_by(F("published_at").desc(nulls_last=True), "-pk")
 
 
+COUNT_CAP = 1000  # lists say "1,000+ plans" rather than counting further, when the page shown allows
+
+
+class CappedPaginator(Paginator):
+    """A paginator that counts no further than it must: for a page within the first COUNT_CAP plans it
+    counts up to COUNT_CAP + 1 (`capped` then says that there are more, shown as "1,000+"), and only a page
+    further on (`number`, as requested) needs the exact count, to be shown or to find the last page. An
+    exact count of a common word's matches read a fifth of 100,000 plans for a figure nobody pages through.
+    The pages past the cap are then numbered up to the one after it, which exists, and "Next" leads on."""
+
+    CAP = COUNT_CAP
+
+    def __init__(self, object_list, per_page, number=None):
+        super().__init__(object_list, per_page)
+        try:
+            self.wanted = max(1, int(number))
+        except (TypeError, ValueError):
+            self.wanted = 1
+        self.capped = False
+
+    @cached_property
+    def count(self) -> int:
+        if self.wanted * self.per_page > self.CAP:
+            return super().count
+        # Without its order (a ranking of every match) nor its annotations: only whether rows exist.
+        found = self.object_list.order_by().values("pk")[: self.CAP + 1].count()
+        self.capped = found > self.CAP
+        return found
+
+    def get_elided_page_range(self, number=1, *, on_each_side=3, on_ends=2):
+        pages = list(super().get_elided_page_range(number, on_each_side=on_each_side, on_ends=on_ends))
+        if self.capped:  # the last page is not known: no number stands for it
+            pages = [p for p in pages if p == self.ELLIPSIS or p <= max(number + on_each_side, on_ends)]
+            pages = [*(pages[:-1] if pages and pages[-1] == self.ELLIPSIS else pages), self.ELLIPSIS]
+        return pages
+
+
 @dataclass
 class FacetValue:
     value: str
@@ -279,24 +319,58 @@ def filter_params(data, without: str = "") -> list[tuple[str, str]]:
     return [(name, v) for name in ("q", *FACETS) if name != without for v in _values(data, name)]
 
 
+PLAN_COLUMNS = {"country": "country_code", "year": "year", "kind": "kind", "language": "language"}
+# Typed empty values of the counting query's two value columns: PostgreSQL types a bare NULL of a UNION as
+# text when its neighbour is another bare NULL, which then cannot meet the integers of the next branch.
+NO_TEXT, NO_NUMBER = "CAST(NULL AS text)", "CAST(NULL AS bigint)"
+
+
 def counts(name: str, plans: QuerySet) -> dict:
-    """{value or tag/SDG id: number of plans} of one facet over `plans`, grouped on the column or on the tag
-    id (never on names), so that the database reads only covering indexes: (status, <column>) on plans,
-    (tag, plan) on the through tables. `plans` never joins (filters select with `IN`), so each plan counts
-    once, and a plan carries a tag once (unique constraint): rows are counted without DISTINCT."""
-    if name in {"country", "year", "language", "kind"}:
-        column = PlanFilter.base_filters[name].field_name  # country: its code
-        rows = plans.exclude(**{f"{column}__isnull": True})
-        if name != "year":
-            rows = rows.exclude(**{column: ""})
-        return dict(rows.order_by().values_list(column).annotate(n=Count("pk")))
-    tagged = PlanFilter.base_filters[name]  # the AnyOfFilter that selects by this facet knows its table
-    return dict(
-        tagged.through.objects.filter(**{f"{tagged.plan_column}__in": plans.values("pk")})
-        .order_by()
-        .values_list(f"{tagged.column}_id")
-        .annotate(n=Count("pk"))
-    )
+    """{value or tag/SDG id: number of plans} of one facet over `plans` (see `tallies`)."""
+    return tallies([name], plans)[name]
+
+
+def tallies(names: Iterable[str], plans: QuerySet) -> dict[str, dict]:
+    """{facet: {value or tag/SDG id: number of plans}} of several facets over `plans`, in one query: the
+    matching plans are selected once (a materialised CTE of their ids and facet columns) and every facet is
+    grouped over that set. Counting each facet with its own query repeated the selection, a full-text
+    search at 100,000 plans included, once per facet. Grouped on the column or on the tag id (never on
+    names); `plans` never joins (filters select with `IN`), so each plan counts once, and a plan carries a
+    tag once (unique constraint): rows are counted without DISTINCT. Empty values are not counted."""
+    names = list(dict.fromkeys(names))
+    found: dict[str, dict] = {name: {} for name in names}
+    try:
+        sql, params = plans.order_by().values("pk", *PLAN_COLUMNS.values()).query.sql_with_params()
+    except EmptyResultSet:  # e.g. a search of no word (`q=-`): Django knows there is no row
+        return found
+    quote = connection.ops.quote_name
+    branches = []
+    for i, name in enumerate(names):
+        if name in PLAN_COLUMNS:
+            column = quote(PLAN_COLUMNS[name])
+            text = name != "year"
+            values = f"{column}, {NO_NUMBER}" if text else f"{NO_TEXT}, {column}"
+            blank = f" AND {column} <> ''" if text else ""
+            branches.append(
+                f"SELECT {i}, {values}, COUNT(*) FROM m WHERE {column} IS NOT NULL{blank} GROUP BY {column}"
+            )
+        else:
+            tagged = PlanFilter.base_filters[name]  # the AnyOfFilter of this facet knows its table
+            meta = tagged.through._meta
+            tag, plan = (quote(meta.get_field(f).column) for f in (tagged.column, tagged.plan_column))
+            branches.append(
+                f"SELECT {i}, {NO_TEXT}, t.{tag}, COUNT(*) FROM {quote(meta.db_table)} t "
+                f"JOIN m ON m.id = t.{plan} GROUP BY t.{tag}"
+            )
+    columns = ", ".join(("id", *PLAN_COLUMNS.values()))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH m ({columns}) AS MATERIALIZED ({sql}) " + " UNION ALL ".join(branches),
+            params,
+        )
+        for i, text, number, n in cursor.fetchall():
+            found[names[i]][text if number is None else number] = n
+    return found
 
 
 def top_tags(name: str, counts: dict[int, int], chosen=(), limit: int = TOP_TAGS) -> list:
@@ -319,13 +393,10 @@ def _query_dict(params: list[tuple[str, str]]) -> QueryDict:
     return data
 
 
-def facet(name: str, data, queryset: QuerySet) -> Facet:
-    """One facet, counted over the plans of `queryset` matching all *other* active filters."""
-    others = filter_params(data, without=name)
-    plans = PlanFilter(_query_dict(others), queryset=queryset).qs if others else queryset
+def facet(name: str, data, tally: dict) -> Facet:
+    """One facet from its counts `tally` over the plans matching all *other* active filters."""
     chosen = _selected(data, name)
     result = Facet(name, str(PlanFilter.base_filters[name].label))
-    tally = counts(name, plans)
     if name == "country":
         chosen = {countries.code_for(v) or v for v in chosen}  # a name in an old link selects its code
         result.values = sorted(
@@ -358,20 +429,28 @@ def facet(name: str, data, queryset: QuerySet) -> Facet:
     return result
 
 
-def facets(
-    data, queryset: QuerySet, memo: Callable[[str, Callable[[], Facet]], Facet] | None = None
-) -> list[Facet]:
-    """Counts for every facet value, each computed over the plans matching all *other* active filters (so a
-    facet shows what selecting one more of its values would add). One or two queries per facet, whatever
-    the number of plans; `queryset` must already be restricted to what the reader may see (published
-    plans). `memo(key, compute)` may cache each facet under a key of what it depends on (its own values
-    and the other filters), so that a new combination of filters reuses the facets it shares with others."""
-    result = []
-    for name in FACETS:
-        compute = partial(facet, name, data, queryset)
-        if memo is None:
-            result.append(compute())
-        else:
-            own = urlencode([(name, v) for v in _values(data, name)])
-            result.append(memo(f"{name}|{own}|{urlencode(filter_params(data, without=name))}", compute))
+def facet_keys(data) -> dict[str, str]:
+    """{facet: what its counts depend on}: its own values and the other filters (never `page`, `sort` or an
+    unknown parameter), so that a new combination of filters reuses the facets it shares with others."""
+    return {
+        name: f"{name}|{urlencode([(name, v) for v in _values(data, name)])}|"
+        f"{urlencode(filter_params(data, without=name))}"
+        for name in FACETS
+    }
+
+
+def facets(data, queryset: QuerySet, names: Iterable[str] = FACETS) -> dict[str, Facet]:
+    """Counts for every value of the facets `names`, each computed over the plans matching all *other*
+    active filters (so a facet shows what selecting one more of its values would add); `queryset` must
+    already be restricted to what the reader may see (published plans). Facets that share their other
+    filters (all of them when no facet value is chosen) are counted together in one query (`tallies`)."""
+    groups: dict[str, list[str]] = {}
+    for name in names:
+        groups.setdefault(urlencode(filter_params(data, without=name)), []).append(name)
+    result = {}
+    for members in groups.values():
+        others = filter_params(data, without=members[0])
+        plans = PlanFilter(_query_dict(others), queryset=queryset).qs if others else queryset
+        for name, tally in tallies(members, plans).items():
+            result[name] = facet(name, data, tally)
     return result

@@ -1,11 +1,9 @@
 """The public site: short function-based views over `Plan.objects.published()` and `permissions`. They
 fetch, cache and render; what a page shows of the plans is shaped by plans/presentation.py."""
 
-from functools import partial
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.core.paginator import Paginator
 from django.db.models import Count, Max, Min, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
@@ -88,21 +86,20 @@ def open_data(request: HttpRequest) -> HttpResponse:
 def _facets(request: HttpRequest, base) -> list:
     """Facet counts, the costly part of list, map and statistics pages: each facet is cached per content
     version and per what it depends on (its values and the other filters; never `page`, `sort` or an
-    unknown parameter), so that every new filter combination reuses what it can. Never per reader: these
-    pages count published plans only, the same for everyone (`public_plans`)."""
-    version = cache.current_version(request)
+    unknown parameter), so that every new filter combination reuses what it can; those missing are counted
+    together (`filters.facets`). Never per reader: these pages count published plans only, the same for
+    everyone (`public_plans`)."""
 
-    def rendered(compute):
-        facet = compute()  # …and its HTML, which costs as much as its counts once they are indexed
-        first = filters.FACETS.index(facet.name) < 2
-        facet.html = render_to_string("includes/facet.html", {"facet": facet, "open": first})
-        return facet
+    def rendered(names: list[str]) -> dict:
+        found = filters.facets(request.GET, base, names)
+        for facet in found.values():  # …and its HTML, which costs as much as its counts once they are indexed
+            first = filters.FACETS.index(facet.name) < 2
+            facet.html = render_to_string("includes/facet.html", {"facet": facet, "open": first})
+        return found
 
-    return filters.facets(
-        request.GET,
-        base,
-        memo=lambda key, compute: cache.get_or_compute("facet", key, partial(rendered, compute), version),
-    )
+    keys = filters.facet_keys(request.GET)
+    found = cache.get_or_compute_many("facet", keys, rendered, cache.current_version(request))
+    return [found[name] for name in filters.FACETS]
 
 
 @require_GET
@@ -111,7 +108,8 @@ def plan_list(request: HttpRequest) -> HttpResponse:
     base = public_plans(request)
     filterset = filters.PlanFilter(request.GET, queryset=base)
     plans = _card_prefetch(filterset.sorted())
-    page = Paginator(plans, PAGE_SIZE).get_page(request.GET.get("page"))
+    number = request.GET.get("page")
+    page = filters.CappedPaginator(plans, PAGE_SIZE, number).get_page(number)
     if filterset.query:  # snippets for the page shown only, never for every match
         page.object_list = list(page.object_list)
         found = search.snippets(filterset.query, [p.pk for p in page.object_list])

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from plans import search
+from plans import filters, search
 from plans.models import SDG, Lab, Plan
 
 
@@ -248,6 +248,34 @@ def test_it_pages_search_results_by_relevance_with_their_total(client, published
     assert set(listed(first)) | set(listed(second)) == {f"Rice plan {n:02}" for n in range(25)}
     assert listed(past) == listed(second) and listed(junk) == listed(first)
     assert "25 plans" in first.content.decode()
+
+
+@pytest.fixture
+def rice(published, monkeypatch):
+    monkeypatch.setattr(filters.CappedPaginator, "CAP", 40)  # 40 plans stand for 1,000
+    for n in range(45):
+        published(title=f"Rice plan {n:02}", background="rice " * (n % 5 + 1))
+
+
+def test_it_counts_no_further_than_the_page_needs(client, rice):
+    """Past CAP matches a page within them says "More than …" without counting every match; a page
+    beyond needs and shows the exact count, and a number past the end still shows the last page."""
+    first, second = client.get("/plans/?q=rice"), client.get("/plans/?q=rice&page=2")
+    third, past = client.get("/plans/?q=rice&page=3"), client.get("/plans/?q=rice&page=999")
+
+    assert first.context["page_obj"].paginator.capped and second.context["page_obj"].paginator.capped
+    assert "More than 40 plans" in first.content.decode()
+    assert re.search(r'rel="next" href="[^"]*page=3', second.content.decode())
+    assert not third.context["page_obj"].paginator.capped and "45 plans" in third.content.decode()
+    assert len(listed(first)) == len(listed(second)) == 20 and len(listed(third)) == 5
+    assert set(listed(first) + listed(second) + listed(third)) == {f"Rice plan {n:02}" for n in range(45)}
+    assert listed(past) == listed(third)
+    assert "More than 40 plans" in client.get("/plans/?sort=title").content.decode()  # lists too
+
+
+@pytest.mark.parametrize(("prefix", "text"), [("/fr", "Plus de 40 plans"), ("/es", "Más de 40 planes")])
+def test_it_says_more_than_the_cap_in_the_readers_language(client, rice, prefix, text):
+    assert text in client.get(f"{prefix}/plans/?q=rice").content.decode()
 
 
 # ------------------------------------------------------------------ stale values, on every surface

@@ -1,0 +1,88 @@
+"""Facet counts computed together (`filters.tallies`: one query over the matching plans for every facet)
+equal the counts of each facet taken on its own, as the ORM counts them, over the real corpus
+(../shared/corpus) with searches and filters; the suite runs on SQLite and on PostgreSQL, so both agree
+with the same reference."""
+
+import io
+from collections import Counter
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+from django.http import QueryDict
+
+from plans import filters
+from plans.models import SDG, Plan
+from tests.conftest import CORPUS, needs_corpus
+
+pytestmark = [needs_corpus, pytest.mark.corpus, pytest.mark.django_db]
+
+QUERIES = [
+    "",
+    "q=water",
+    "q=farmers",
+    "q=communautés",
+    "q=-water",
+    "q=waste+management",
+    "q=%22circular+economy%22",
+    "language=fr",
+    "q=youth&language=es&language=en",
+    "year=2021&year=2022&kind=opening",
+]
+
+
+@pytest.fixture(scope="module")
+def corpus(django_db_setup, django_db_blocker):
+    """The corpus imported once for this module's tests, which only read it, in a transaction rolled back
+    after the last of them."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        call_command("import_plans", str(CORPUS), stdout=io.StringIO(), stderr=io.StringIO())
+        yield
+        transaction.set_rollback(True)
+
+
+def reference(name: str, plans) -> Counter:
+    """One facet counted on its own: a plan's column, or the tags its assignments point to."""
+    if name in filters.PLAN_COLUMNS:
+        values = plans.values_list(filters.PLAN_COLUMNS[name], flat=True)
+        return Counter(v for v in values if v not in (None, ""))
+    tagged = filters.PlanFilter.base_filters[name]
+    ids = list(plans.values_list("pk", flat=True))
+    rows = tagged.through.objects.filter(**{f"{tagged.plan_column}__in": ids})
+    return Counter(rows.values_list(f"{tagged.column}_id", flat=True))
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_it_counts_every_facet_together_as_each_on_its_own(corpus, query):
+    plans = filters.PlanFilter(QueryDict(query), queryset=Plan.objects.published()).qs
+
+    together = filters.tallies(filters.FACETS, plans)
+
+    assert sum(map(len, together.values())) > 0 or not plans.exists()
+    for name in filters.FACETS:
+        assert together[name] == reference(name, plans), name
+
+
+def shown_as(name: str, counted: Counter) -> dict[str, int]:
+    """Reference counts keyed as a facet shows its values: tags by slug, SDGs by number, years as text."""
+    if name in filters.TAG_MODELS:
+        slugs = dict(filters.TAG_MODELS[name][0].objects.values_list("pk", "slug"))
+        return {slugs[pk]: n for pk, n in counted.items()}
+    if name == "sdgs":
+        numbers = dict(SDG.objects.values_list("pk", "number"))
+        return {str(numbers[pk]): n for pk, n in counted.items()}
+    return {str(value): n for value, n in counted.items()}
+
+
+@pytest.mark.parametrize("query", [*QUERIES, "q=water&methods=ethnography&sdgs=13&country=COL&year=2021"])
+def test_it_counts_each_facet_over_the_other_filters(corpus, query):
+    data = QueryDict(query)
+    published = Plan.objects.published()
+
+    found = filters.facets(data, published)
+
+    for name in filters.FACETS:
+        others = filters._query_dict(filters.filter_params(data, without=name))
+        plans = filters.PlanFilter(others, queryset=published).qs
+        shown = {v.value: v.count for v in (*found[name].values, *found[name].more)}
+        assert shown == shown_as(name, reference(name, plans)), name
