@@ -5,6 +5,12 @@ Every cache key for public content carries `current_version()`, a number kept in
 so the next request in *any* worker computes new keys and misses; old entries simply expire. Reading the
 version costs one primary-key query per request, far cheaper than rendering a page.
 
+The pages of one plan (its page, its API record) are keyed on that plan's own version instead
+(`plan_version()`: its `modified_at`, which every write that changes what is shown of it moves, and the
+version of what every plan's page shows, labs and tag names): a write to one plan bumps the content
+version only (`bump(every_plan=False)`), so that publishing or editing a plan leaves every other plan's
+pages cached; lists, searches and statistics still miss.
+
 With `REDIS_URL` the entries are shared between workers; without it each process keeps its own (LocMem),
 which is still correct because the version comes from the database. A Redis that does not answer is a
 cache miss, never an error (`RedisCache`).
@@ -19,7 +25,7 @@ from typing import Any
 
 from django.core.cache import cache
 from django.core.cache.backends import redis as django_redis
-from django.db.models import F
+from django.db.models import F, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import get_language
@@ -81,18 +87,51 @@ def current_version(request: HttpRequest | None = None) -> int:
 
     if request is not None and hasattr(request, "_content_version"):
         return request._content_version
-    value = ContentVersion.objects.filter(pk=1).values_list("value", flat=True).first() or 0
+    value = ContentVersion.objects.filter(pk=CONTENT).values_list("value", flat=True).first() or 0
     if request is not None:
         request._content_version = value
     return value
 
 
-def bump() -> None:
-    """Declare that published content may have changed (call inside the changing transaction)."""
+# ContentVersion rows: every public page; what every plan's own page shows besides the plan (labs, tags).
+CONTENT, SHARED = 1, 2
+
+
+def _increment(pk: int) -> None:
     from plans.models import ContentVersion
 
-    if not ContentVersion.objects.filter(pk=1).update(value=F("value") + 1):
-        ContentVersion.objects.create(pk=1, value=2)
+    if not ContentVersion.objects.filter(pk=pk).update(value=F("value") + 1):
+        ContentVersion.objects.create(pk=pk, value=2)
+
+
+def bump(every_plan: bool = True) -> None:
+    """Declare that published content may have changed (call inside the changing transaction): every list,
+    search, statistics and feed misses; with `every_plan`, every plan's own pages too (bulk writers, labs,
+    tags: what any plan's page may show). A write to one plan says `every_plan=False`: its own pages are
+    keyed on its `modified_at` (`plan_version`), which the write moves (plans/changes.py)."""
+    _increment(CONTENT)
+    if every_plan:
+        _increment(SHARED)
+
+
+def plan_version(request: HttpRequest, slug: str) -> str:
+    """The version of one plan's own pages (its page, its API record), in one query: when it last changed
+    for its readers (`Plan.modified_at`, moved by every write that changes what is shown of it), when its
+    opening plan or closing report did (its page names them once published), and the version of what every
+    plan's page shows (`bump()`). The content version for a slug of no plan (a 404, never cached)."""
+    from plans.models import ContentVersion, Plan
+
+    shared = ContentVersion.objects.filter(pk=SHARED).values("value")
+    row = (
+        Plan.objects.filter(slug=slug)
+        .values_list(
+            Subquery(shared), "modified_at", "opening_plan__modified_at", "closing_report__modified_at"
+        )
+        .first()
+    )
+    if row is None:
+        return str(current_version(request))
+    return "plan-" + "-".join(str(v.timestamp() if hasattr(v, "timestamp") else v or 0) for v in row)
 
 
 def _key(prefix: str, version: int, text: str) -> str:
@@ -138,11 +177,14 @@ def public_page(
     *,
     params: Iterable[str] = (),
     variant: Callable[[HttpRequest], str | None] | None = None,
+    plan: str = "",
 ):
     """Cache a public page for anonymous GET requests, keyed by content version, language, scheme, host,
     path, the query parameters the page reads (`params`, in `filters.canonical_query`'s form) and
     `variant(request)` (the API's negotiated format; `None` means "do not cache this one"). Use as
-    `@public_page` for a page without parameters, or `@public_page(params=…)`.
+    `@public_page` for a page without parameters, or `@public_page(params=…)`. A page of one plan names
+    the view argument that holds its slug (`plan="slug"`): it is keyed on that plan's version
+    (`plan_version`) instead of the content version, and stays cached when other plans change.
 
     Every unknown parameter (`?utm_x=<random>`) used to make a new entry: now the page is rendered from
     the normalised request itself, so what is stored depends on nothing outside its key (no link on it
@@ -153,7 +195,7 @@ def public_page(
     served to someone else.
     """
     if view is None:
-        return partial(public_page, params=params, variant=variant)
+        return partial(public_page, params=params, variant=variant, plan=plan)
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
@@ -167,7 +209,9 @@ def public_page(
         if kind is None:
             return view(request, *args, **kwargs)
         address = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
-        key = _key("page", current_version(request), f"{address}|{kind}")
+        slug = kwargs.get(plan) if plan else None
+        version = plan_version(request, slug) if slug else current_version(request)
+        key = _key("page", version, f"{address}|{kind}")
         hit = cache.get(key)
         if hit is not None:
             content, content_type = hit
@@ -188,14 +232,23 @@ def public_page(
     return wrapper
 
 
-def _changed(sender, raw=False, **kwargs):
+def _changed(sender, instance, raw=False, **kwargs):
+    from plans.models import Plan
+
     if not raw:
-        bump()
+        # A plan, a child row or a tag assignment changes that plan's pages only (and moves its modified_at);
+        # a lab or a tag (its name) any plan's.
+        one = (
+            isinstance(instance, Plan)
+            or hasattr(instance, "plan_id")
+            or hasattr(instance, "content_object_id")
+        )
+        bump(every_plan=not one)
 
 
 def _m2m_changed(sender, action, **kwargs):
     if action in {"post_add", "post_remove", "post_clear"}:
-        bump()
+        bump(every_plan=False)  # the plans' modified_at moves (plans/changes.py)
 
 
 def connect() -> None:

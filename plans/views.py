@@ -132,7 +132,7 @@ def plan_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@cache.public_page
+@cache.public_page(plan="slug")  # keyed on this plan's version: stays cached when other plans change
 def plan_detail(request: HttpRequest, slug: str) -> HttpResponse:
     # Drafts, submitted and withdrawn plans are 404 to everyone `permissions` does not let preview them.
     plan = get_object_or_404(Plan.objects.for_reader(request.user), slug=slug)

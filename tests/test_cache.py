@@ -144,3 +144,74 @@ def test_it_keys_the_api_on_the_format_it_answers_not_on_the_accept_header(clien
     indented = client.get("/api/plans/", HTTP_ACCEPT="application/json; indent=4")
     assert indented.content.startswith(b'{\n    "count"') and "X-Cache" not in indented
     assert _entries() == before
+
+
+# ------------------------------------------------------------------ invalidation by what changed
+
+
+@pytest.fixture
+def two_published(plan_factory):
+    """Two published plans whose pages and API records were requested once (cached)."""
+    from plans.models import Plan
+
+    a = plan_factory(title="Alpha published", status=Plan.Status.PUBLISHED, complete=True)
+    b = plan_factory(title="Bravo published", status=Plan.Status.PUBLISHED, complete=True)
+    return a, b
+
+
+def _pages_of(plan) -> list[str]:
+    return [f"/plans/{plan.slug}/", f"/api/plans/{plan.slug}/"]
+
+
+def _cache_state(client, plans) -> dict[str, str]:
+    return {url: client.get(url)["X-Cache"] for plan in plans for url in _pages_of(plan)}
+
+
+def test_it_keeps_other_plans_pages_cached_when_one_is_published(
+    client, two_published, plan_factory, focal_point, reviewer
+):
+    a, b = two_published
+    _cache_state(client, two_published)
+    assert client.get("/plans/")["X-Cache"] == "miss"
+    new = plan_factory(title="Charlie, new")
+    assert _cache_state(client, two_published) == dict.fromkeys([*_pages_of(a), *_pages_of(b)], "hit")
+
+    new.submit(by=focal_point)
+    new.publish(by=reviewer)
+
+    assert _cache_state(client, two_published) == dict.fromkeys([*_pages_of(a), *_pages_of(b)], "hit")
+    page = client.get(f"/plans/{new.slug}/")
+    assert (page.status_code, page["X-Cache"]) == (200, "miss")
+    listed = client.get("/plans/")  # lists, searches and statistics show the new plan at once
+    assert listed["X-Cache"] == "miss" and "Charlie, new" in listed.content.decode()
+    assert "Charlie, new" in client.get("/plans/?q=charlie").content.decode()
+
+
+def test_it_recomputes_the_pages_of_the_plan_that_changed(client, two_published):
+    from plans.models import MethodTag
+
+    a, b = two_published
+    ethnography = MethodTag.objects.create(name="Ethnography")  # a new tag's name is every plan's change
+    _cache_state(client, two_published)
+
+    a.insights.create(text="A newly added insight about mangroves")
+
+    state = _cache_state(client, two_published)
+    assert [state[url] for url in _pages_of(a)] == ["miss", "miss"]
+    assert [state[url] for url in _pages_of(b)] == ["hit", "hit"]
+    assert "newly added insight" in client.get(f"/plans/{a.slug}/").content.decode()
+    b.methods.add(ethnography)  # a tag assignment is the plan's too
+    state = _cache_state(client, two_published)
+    assert [state[url] for url in (*_pages_of(a), *_pages_of(b))] == ["hit", "hit", "miss", "miss"]
+    assert "Ethnography" in client.get(f"/api/plans/{b.slug}/").content.decode()
+
+
+def test_it_recomputes_every_plans_pages_when_what_they_all_show_changes(client, two_published, lab_a):
+    _cache_state(client, two_published)
+
+    lab_a.name = "Renamed Accelerator Lab"
+    lab_a.save()
+
+    assert set(_cache_state(client, two_published).values()) == {"miss"}
+    a, _b = two_published
+    assert "Renamed Accelerator Lab" in client.get(f"/plans/{a.slug}/").content.decode()

@@ -176,6 +176,7 @@ class PlanViewSet(fair_use.CountedBeforeCache, viewsets.ReadOnlyModelViewSet):
         cache.public_page(
             params=(*LIST_PARAMETERS, "page_size", "format", "modified_since", "after"),
             variant=negotiated_format,
+            plan="slug",  # a plan's record is keyed on its own version (the list on the content version)
         )
     )
     queryset = Plan.objects.published()
