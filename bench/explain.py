@@ -43,6 +43,8 @@ def describe(sql: str) -> str:
     """What a captured query is for, from its shape."""
     if sql.startswith('SELECT COUNT(*) AS "__count"'):
         return "count for the paginator"
+    if sql.startswith("WITH m "):
+        return "facet counts, every facet in one query (filters.tallies)"
     if "GROUP BY" in sql:
         table = sql.split(" FROM ", 1)[1].split()[0].strip('"')
         column = sql.split("SELECT ", 1)[1].split(" AS ", 1)[0]
