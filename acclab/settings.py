@@ -142,11 +142,14 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets readers proceed while the importer writes; IMMEDIATE avoids "database is locked" upgrades.
+    # WAL lets readers proceed while the importer writes; IMMEDIATE avoids "database is locked" upgrades;
+    # a writer waits up to 20 s for the lock (Python's default is 5 s: two task workers on a busy machine
+    # exceeded it, and the e-mail task queued after a transition was lost to "database is locked").
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
         }
     )
 

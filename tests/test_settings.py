@@ -141,3 +141,9 @@ def test_it_documents_every_variable_it_reads():
     table = table[: table.index("\n## ")]
     assert read - set(re.findall(r"^#? ?([A-Z][A-Z0-9_]+)=", example, re.M)) == set()
     assert (read | {"ACCLAB_ADDR"}) - set(re.findall(r"`([A-Z][A-Z0-9_]+)`", table)) == set()
+
+
+def test_it_lets_a_sqlite_writer_wait_for_the_lock_longer_than_pythons_default(tmp_path):
+    """Two task workers on a busy machine waited more than sqlite3's 5 s and lost a queued e-mail task."""
+    url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    assert settings_value('settings.DATABASES["default"]["OPTIONS"]["timeout"]', DATABASE_URL=url) == "20"
