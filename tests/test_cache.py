@@ -215,3 +215,22 @@ def test_it_recomputes_every_plans_pages_when_what_they_all_show_changes(client,
     assert set(_cache_state(client, two_published).values()) == {"miss"}
     a, _b = two_published
     assert "Renamed Accelerator Lab" in client.get(f"/plans/{a.slug}/").content.decode()
+
+
+def test_it_recomputes_an_opening_plans_page_when_its_closing_report_is_published(client, plan_factory):
+    """An opening plan's page names its closing report once published: that report's change is the opening
+    plan's too."""
+    from plans.models import Plan
+
+    opening = plan_factory(title="Opening plan", kind="opening", status=Plan.Status.PUBLISHED, complete=True)
+    other = plan_factory(title="Another plan", status=Plan.Status.PUBLISHED, complete=True)
+    report = plan_factory(title="Its closing report", kind="closing", opening_plan=opening, complete=False)
+    client.get(f"/plans/{opening.slug}/"), client.get(f"/plans/{other.slug}/")
+    assert client.get(f"/plans/{opening.slug}/")["X-Cache"] == "hit"
+
+    report.status, report.published_at = Plan.Status.PUBLISHED, report.modified_at
+    report.save()
+
+    page = client.get(f"/plans/{opening.slug}/")
+    assert page["X-Cache"] == "miss" and "Its closing report" in page.content.decode()
+    assert client.get(f"/plans/{other.slug}/")["X-Cache"] == "hit"
