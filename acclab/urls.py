@@ -10,6 +10,7 @@ no prose to translate.
 
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
+from django.contrib.sitemaps.views import index as sitemap_index
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
@@ -41,7 +42,14 @@ urlpatterns = [
     # Browsers report Content-Security-Policy violations here (see SECURE_CSP)
     path("csp-report/", csp_report, name="csp-report"),
     # Machine-readable
-    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    # The index of the sitemap's pages: one page held only its first 5,000 URLs, the rest unreachable
+    path(
+        "sitemap.xml",
+        sitemap_index,
+        {"sitemaps": SITEMAPS, "sitemap_url_name": "sitemap-section"},
+        name="sitemap",
+    ),
+    path("sitemap-<section>.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap-section"),
     path("robots.txt", plan_views.robots_txt, name="robots"),
     # The DCAT catalogue of the collection, for data portals
     path("catalog.jsonld", dcat.catalog_jsonld, name="catalog-jsonld"),

@@ -7,6 +7,7 @@ driven by Playwright) against pytest-django's `live_server`.
 
 import importlib
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -289,3 +290,17 @@ def _language_reset():
 
     yield
     translation.deactivate()
+
+
+def whole_sitemap(client) -> str:
+    """The sitemap index (/sitemap.xml) and every page it lists, as one text."""
+    index = client.get("/sitemap.xml")
+    assert index.status_code == 200
+    pages = re.findall(r"<loc>http://testserver(/[^<]+)</loc>", index.content.decode())
+    assert pages, "the index lists no sitemap page"
+    texts = [index.content.decode()]
+    for page in pages:
+        response = client.get(page.replace("&amp;", "&"))
+        assert response.status_code == 200, page
+        texts.append(response.content.decode())
+    return "\n".join(texts)

@@ -15,6 +15,7 @@ from django.utils import translation
 from plans import cache
 from plans.i18n import SDG_NAMES
 from plans.models import SDG, Plan, UserPreference
+from tests.conftest import whole_sitemap
 
 SITE = "http://127.0.0.1:8000"  # settings.SITE_URL of the test settings
 
@@ -201,7 +202,7 @@ def test_it_marks_a_plans_own_text_with_its_language_on_any_interface(client, pu
 
 @pytest.mark.django_db
 def test_it_lists_every_language_version_in_the_sitemap_and_translates_the_feed(client, published):
-    sitemap = client.get("/sitemap.xml").content.decode()
+    sitemap = whole_sitemap(client)
     for prefix in ("", "/fr", "/es"):
         assert f"<loc>http://testserver{prefix}/plans/{published.slug}/</loc>" in sitemap
     assert f'hreflang="x-default" href="http://testserver/plans/{published.slug}/"' in sitemap

@@ -5,13 +5,17 @@ import json
 import re
 
 import pytest
+from django.db import connection
 from django.template.loader import render_to_string
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from plans import search
 from plans.models import SDG, BlogLink, Evidence, Plan
 from plans.presentation import detail_context
+from plans.sitemaps import PlanSitemap
+from tests.conftest import whole_sitemap
 
 HIDDEN = [Plan.Status.DRAFT, Plan.Status.SUBMITTED, Plan.Status.WITHDRAWN]
 
@@ -181,9 +185,9 @@ def test_it_hides_unpublished_plans_from_the_public(client, plan_factory, status
     )
 
     assert client.get(f"/plans/{plan.slug}/").status_code == 404
-    pages = ["/", "/plans/", "/map/", "/map/pins.json", "/stats/", "/feeds/plans/", "/sitemap.xml"]
-    for url in [*pages, "/plans/?q=public"]:
-        body = client.get(url).content.decode()
+    pages = ["/", "/plans/", "/map/", "/map/pins.json", "/stats/", "/feeds/plans/"]
+    for url in [*pages, "/plans/?q=public", "sitemap"]:
+        body = whole_sitemap(client) if url == "sitemap" else client.get(url).content.decode()
         assert "Not public yet" not in body, url
         assert plan.slug not in body, url
         assert "Secretland" not in body, url
@@ -329,11 +333,31 @@ def test_it_lists_published_plans_in_the_sitemap(client, published, plan_factory
     plan = published(title="Mapped")
     draft = plan_factory(title="Unmapped", status=Plan.Status.DRAFT)
 
-    body = client.get("/sitemap.xml").content.decode()
+    body = whole_sitemap(client)
 
     assert f"/plans/{plan.slug}/</loc>" in body
     assert f"/plans/{draft.slug}/" not in body
     assert "/map/</loc>" in body and "/stats/</loc>" in body
+
+
+def test_it_lists_every_plan_on_the_pages_of_the_sitemap_index(client, published, monkeypatch):
+    """A sitemap page holds `limit` URLs (three languages a plan); the index lists every page, so that no plan
+    is unreachable past the first page, and each page reads only its own plans."""
+    monkeypatch.setattr(PlanSitemap, "limit", 4)
+    plans = [published(title=f"Paged {i}") for i in range(5)]  # 15 URLs: 4 pages
+
+    index = client.get("/sitemap.xml").content.decode()
+    body = whole_sitemap(client)
+
+    assert "/sitemap-plans.xml?p=4</loc>" in index and "?p=5" not in index
+    for plan in plans:
+        for prefix in ("", "/fr", "/es"):
+            assert body.count(f"<loc>http://testserver{prefix}/plans/{plan.slug}/</loc>") == 1
+    assert "<lastmod>" in index  # the newest plan's date, without reading every plan
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/sitemap-plans.xml?p=2")
+    read = [q["sql"] for q in queries if '"plans_plan"."slug"' in q["sql"]]
+    assert read and all("LIMIT" in sql for sql in read)  # Django's own reads every plan for each page
 
 
 def test_it_serves_robots_txt_with_the_sitemap(client):
