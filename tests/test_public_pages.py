@@ -404,7 +404,9 @@ def test_it_renders_a_plan_with_a_query_count_independent_of_the_number_of_plans
         assert client.get(url).status_code == 200
 
 
-@pytest.mark.parametrize("url", ["/", "/map/", "/map/pins.json", "/stats/", "/feeds/plans/", "/sitemap.xml"])
+@pytest.mark.parametrize(
+    "url", ["/", "/map/", "/map/pins.json", "/stats/", "/feeds/plans/", "/sitemap.xml", "/sitemap-plans.xml"]
+)
 def test_it_keeps_other_pages_within_a_fixed_query_count(
     client, published, django_assert_max_num_queries, django_assert_num_queries, url
 ):
