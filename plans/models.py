@@ -811,8 +811,6 @@ class Plan(models.Model):
             return self.pending_revision
         return None
 
-    OUT_OF_REVIEW = OUT_OF_REVIEW
-
     @property
     def is_scheduled(self) -> bool:
         return self.publish_at is not None
@@ -841,11 +839,11 @@ class Plan(models.Model):
         On a published plan with a submitted revision, returns the revision (changes requested)."""
         if (revision := self._revision_in_review()) is not None:
             return revision.return_to_author(by, comment)
-        return make_transition(self, by, PlanEvent.Action.RETURN, comment, changes=self.OUT_OF_REVIEW)
+        return make_transition(self, by, PlanEvent.Action.RETURN, comment, changes=OUT_OF_REVIEW)
 
     def recall(self, by, comment=""):
         """Submitted → draft, by its authors, who regret submitting; the note tells the reviewers why."""
-        return make_transition(self, by, PlanEvent.Action.RECALL, comment, changes=self.OUT_OF_REVIEW)
+        return make_transition(self, by, PlanEvent.Action.RECALL, comment, changes=OUT_OF_REVIEW)
 
     def publish(self, by, expire_at=None):
         """Submitted → published, now; with `expire_at`, withdrawn again then (`plans.tasks.run_schedules`).
@@ -856,7 +854,7 @@ class Plan(models.Model):
             return revision.publish(by)
         changes = {
             "published_at": self.published_at or timezone.now(),
-            **self.OUT_OF_REVIEW,
+            **OUT_OF_REVIEW,
             "expire_at": expire_at,
             "scheduled_by": by if expire_at else None,
         }
