@@ -705,3 +705,31 @@ def test_it_reads_files_ahead_in_another_process_with_the_same_result(tmp_path, 
     assert f"{tmp_path / 'truncated_group.md'}:16: truncated group" in err
     assert f"{tmp_path / 'stray_div.md'}:16: warning: </div> without" in err
     assert f"{tmp_path / OPENING.name}:1: same file name as {tmp_path / 'again' / OPENING.name}" in err
+
+
+def test_it_raises_an_error_of_the_reading_process_and_leaves_no_process_behind(tmp_path, monkeypatch):
+    """An unexpected error while reading ahead stops the import with that error, not with a silent end of
+    the files; and a reader stopped early (the importer failed) does not outlive the import."""
+    for path in REAL.glob("*.md"):
+        shutil.copy(path, tmp_path / path.name)
+    files = importer.collect([str(tmp_path)])
+    monkeypatch.setattr(importer, "READ_AHEAD_FROM", 1)
+    prepare = importer.prepare
+
+    def failing(path, known_sha):
+        if path == files[3]:
+            raise RuntimeError(f"cannot read {path.name}")
+        return prepare(path, known_sha)
+
+    monkeypatch.setattr(importer, "prepare", failing)
+    read = []
+    with pytest.raises(RuntimeError, match=f"cannot read {files[3].name}"):
+        for path, _found in importer.prepared(files, {}):
+            read.append(path)
+    assert read == files[:3]
+    assert importer.mp.active_children() == []
+
+    stopped = importer.prepared(files, {})
+    assert next(stopped)[0] == files[0]
+    stopped.close()  # as when the importer raises between two files
+    assert importer.mp.active_children() == []

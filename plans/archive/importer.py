@@ -7,6 +7,7 @@ without loss) so that editors and CI can jump to the line.
 
 import multiprocessing as mp
 import os
+import queue
 import sys
 import threading
 import time
@@ -160,18 +161,62 @@ def _single_threaded() -> bool:
         return threading.active_count() == 1
 
 
+def _read_ahead(jobs: list[tuple[Path, str | None]], out) -> None:
+    """In the forked process: `prepare` each job and send ("ok", result), or ("error", exception) and stop."""
+    try:
+        for job in jobs:
+            out.send(("ok", _prepare(job)))
+    except BaseException as exc:  # the importer raises it: an error here must not look like the end
+        try:
+            out.send(("error", exc))
+        except Exception:  # an exception that does not pickle
+            out.send(("error", RuntimeError(repr(exc))))
+    finally:
+        out.close()
+
+
 def prepared(files: list[Path], known: dict[str, tuple[int, str]]) -> Iterator[tuple[Path, tuple]]:
     """(file, `prepare(file)`) for each file, in order. For many files, a forked process reads and maps
     them ahead while this one writes to the database: parsing and mapping were a quarter of the import's
     time. The child never touches the database (it inherits the connection and leaves it alone). Whether
     a file is unchanged is decided against `known` as it is now: during the import it changes only for the
-    names already imported, and a second file of the same name is refused before its turn."""
+    names already imported, and a second file of the same name is refused before its turn.
+
+    A process, a pipe and one thread that receives, not `multiprocessing.Pool`: the pool's thread that
+    maintains its workers woke tens of thousands of times per import (at each result, until its other
+    thread had received it) and took the importer's CPU. The receiving thread waits in `read()`, without
+    the GIL, and lets the reading process run as far ahead as it can (a pipe holds a few files)."""
     jobs = [(path, known.get(path.name, (None, None))[1]) for path in files]
     if len(jobs) < READ_AHEAD_FROM or "fork" not in mp.get_all_start_methods() or not _single_threaded():
         yield from zip(files, map(_prepare, jobs), strict=True)
         return
-    with mp.get_context("fork").Pool(1) as pool:
-        yield from zip(files, pool.imap(_prepare, jobs, chunksize=4), strict=True)
+    context = mp.get_context("fork")
+    incoming, outgoing = context.Pipe(duplex=False)
+    reader = context.Process(target=_read_ahead, args=(jobs, outgoing), daemon=True)
+    reader.start()
+    outgoing.close()
+    received: queue.SimpleQueue = queue.SimpleQueue()
+
+    def receive() -> None:
+        try:
+            for _job in jobs:
+                received.put(incoming.recv())
+        except (EOFError, OSError) as exc:  # the reading process died, or the importer stopped early
+            received.put(("error", exc))
+
+    receiver = threading.Thread(target=receive, daemon=True)
+    receiver.start()
+    try:
+        for path in files:
+            kind, value = received.get()
+            if kind == "error":
+                raise value
+            yield path, value
+    finally:  # also when the importer stops early: the reader must not outlive it
+        reader.terminate()
+        reader.join()
+        incoming.close()
+        receiver.join()
 
 
 def import_files(
