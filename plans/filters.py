@@ -256,6 +256,24 @@ class CappedPaginator(Paginator):
         return pages
 
 
+class SearchPaginator(CappedPaginator):
+    """The pages of a search stop at its COUNT_CAP-th match, whatever their order, as mature search sites
+    do (GitHub's search serves 1,000 results, Elasticsearch 10,000 by its `max_result_window`): a page
+    number past them shows the last page within them, and the list says "More than 1,000 plans" with a
+    hint to narrow the search. A page past the cap needed the exact count and a ranking of every match
+    down to it: at 100,000 plans a common word's last page took seconds, for pages nobody reads."""
+
+    @cached_property
+    def count(self) -> int:
+        found = self.object_list.order_by().values("pk")[: self.CAP + 1].count()
+        self.capped = found > self.CAP
+        return min(found, self.CAP)
+
+    def get_elided_page_range(self, number=1, *, on_each_side=3, on_ends=2):
+        # The last page is known: it ends at the cap.
+        return Paginator.get_elided_page_range(self, number, on_each_side=on_each_side, on_ends=on_ends)
+
+
 @dataclass
 class FacetValue:
     value: str

@@ -258,10 +258,10 @@ def rice(published, monkeypatch):
 
 
 def test_it_counts_no_further_than_the_page_needs(client, rice):
-    """Past CAP matches a page within them says "More than …" without counting every match; a page
-    beyond needs and shows the exact count, and a number past the end still shows the last page."""
-    first, second = client.get("/plans/?q=rice"), client.get("/plans/?q=rice&page=2")
-    third, past = client.get("/plans/?q=rice&page=3"), client.get("/plans/?q=rice&page=999")
+    """Past CAP plans a page within them says "More than …" without counting every plan; a page of the
+    list beyond needs and shows the exact count, and a number past the end still shows the last page."""
+    first, second = client.get("/plans/?sort=title"), client.get("/plans/?sort=title&page=2")
+    third, past = client.get("/plans/?sort=title&page=3"), client.get("/plans/?sort=title&page=999")
 
     assert first.context["page_obj"].paginator.capped and second.context["page_obj"].paginator.capped
     assert "More than 40 plans" in first.content.decode()
@@ -270,12 +270,36 @@ def test_it_counts_no_further_than_the_page_needs(client, rice):
     assert len(listed(first)) == len(listed(second)) == 20 and len(listed(third)) == 5
     assert set(listed(first) + listed(second) + listed(third)) == {f"Rice plan {n:02}" for n in range(45)}
     assert listed(past) == listed(third)
-    assert "More than 40 plans" in client.get("/plans/?sort=title").content.decode()  # lists too
+    assert "More than 40 plans" in client.get("/plans/?q=rice").content.decode()  # searches too
 
 
-@pytest.mark.parametrize(("prefix", "text"), [("/fr", "Plus de 40 plans"), ("/es", "Más de 40 planes")])
-def test_it_says_more_than_the_cap_in_the_readers_language(client, rice, prefix, text):
-    assert text in client.get(f"{prefix}/plans/?q=rice").content.decode()
+@pytest.mark.parametrize("sort", ["", "&sort=title"])
+def test_it_serves_a_search_no_further_than_the_cap(client, rice, sort):
+    """A search's pages stop at its CAP-th match: a page past them, or past the end, shows the last page
+    within them (and no further page), and the list tells the reader to narrow the search."""
+    first, second = client.get(f"/plans/?q=rice{sort}"), client.get(f"/plans/?q=rice{sort}&page=2")
+    third, past = client.get(f"/plans/?q=rice{sort}&page=3"), client.get(f"/plans/?q=rice{sort}&page=999")
+
+    assert len(listed(first)) == 20 and len(listed(second)) == 20
+    assert listed(third) == listed(past) == listed(second)
+    assert not set(listed(first)) & set(listed(second))
+    assert third.context["page_obj"].number == 2 and not third.context["page_obj"].has_next()
+    for response in (first, third):
+        text = " ".join(response.content.decode().split())
+        assert "More than 40 plans Only the first 40 are shown: add words or filters" in text
+    assert 'rel="next"' not in third.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("prefix", "text", "hint"),
+    [
+        ("/fr", "Plus de 40 plans", "Seuls les 40 premiers"),
+        ("/es", "Más de 40 planes", "Solo se muestran los 40"),
+    ],
+)
+def test_it_says_more_than_the_cap_in_the_readers_language(client, rice, prefix, text, hint):
+    page = client.get(f"{prefix}/plans/?q=rice").content.decode()
+    assert text in page and hint in page
 
 
 # ------------------------------------------------------------------ stale values, on every surface
