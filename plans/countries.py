@@ -9,6 +9,7 @@ export. No models here: the data migration that filled the codes uses this modul
 import unicodedata
 from functools import lru_cache
 
+from django.utils.translation import override
 from django_countries import countries
 
 # Names of the archive (and common variants) that django-countries does not know by name, folded.
@@ -62,8 +63,25 @@ def code_for(name: str) -> str:
     folded = _folded(name)
     if folded in ARCHIVE_NAMES:
         return ARCHIVE_NAMES[folded]
-    alpha2 = countries.by_name(name)
+    alpha2 = _english_names().get(name.lower(), "")
     return countries.alpha3(alpha2) if alpha2 else ""
+
+
+@lru_cache(maxsize=1)
+def _english_names() -> dict[str, str]:
+    """{lower-case English name: alpha-2 code}: what `countries.by_name(name)` finds, read in one pass.
+    `by_name` translates and compares every country's names on each call (~6 ms): the importer met 90
+    countries and spent half a second there."""
+    names: dict[str, str] = {}
+    with override("en"):
+        for code, entry in countries.countries.items():
+            if isinstance(entry, dict):
+                found = entry["names"] if "names" in entry else [entry["name"]]
+            else:
+                found = [entry]
+            for name in [*found, *countries.shadowed_names.get(code, [])]:
+                names.setdefault(str(name).lower(), code)  # by_name returns the first country that matches
+    return names
 
 
 def name_of(code: str) -> str:

@@ -7,6 +7,7 @@ import json
 import pytest
 from django.core.management import call_command
 from django.utils import translation
+from django_countries import countries
 
 from plans.countries import code_for, name_of
 from plans.models import Lab, Plan
@@ -113,3 +114,17 @@ def test_it_fills_the_codes_of_existing_labs_and_plans_when_migrating():
     assert codes == {"a": "CIV", "b": "GMB", "c": ""}
     executor.loader.build_graph()
     executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+def test_it_finds_every_country_by_name_as_django_countries_does():
+    """`code_for` reads django-countries' names once instead of calling `by_name` (which scans them all on
+    each call): every English name and old name still gives the country `by_name` gives."""
+    with translation.override("en"):  # from the table: iterating `countries` may give a cached language
+        names = [str(name) for name in countries.countries.values()]
+        names += [str(old) for olds in countries.shadowed_names.values() for old in olds]
+    names += ["Vietnam", "BOLIVIA", "united states of america", "Nowhere Land"]
+    with translation.override("fr"):  # the reader's language does not change what a name means
+        for name in names:
+            alpha2 = countries.by_name(name)
+            code_for.cache_clear()
+            assert code_for(name) == (countries.alpha3(alpha2) if alpha2 else ""), name
