@@ -219,59 +219,28 @@ class PlanFilter(filters.FilterSet):
         return qs.order_by(F("published_at").desc(nulls_last=True), "-pk")
 
 
-COUNT_CAP = 1000  # lists say "1,000+ plans" rather than counting further, when the page shown allows
+COUNT_CAP = 1000  # lists show their first 1,000 plans, and say "More than 1,000 plans" beyond
 
 
 class CappedPaginator(Paginator):
-    """A paginator that counts no further than it must: for a page within the first COUNT_CAP plans it
-    counts up to COUNT_CAP + 1 (`capped` then says that there are more, shown as "1,000+"), and only a page
-    further on (`number`, as requested) needs the exact count, to be shown or to find the last page. An
-    exact count of a common word's matches read a fifth of 100,000 plans for a figure nobody pages through.
-    The pages past the cap are then numbered up to the one after it, which exists, and "Next" leads on."""
+    """The pages of a list, a search or not, stop at its COUNT_CAP-th plan, whatever their order, as mature
+    search sites and catalogues do (GitHub's search serves 1,000 results, Elasticsearch 10,000 by its
+    `max_result_window`): it counts up to COUNT_CAP + 1 (`capped` then says that there are more: "More than
+    1,000 plans", with a hint to narrow), and a page number past them shows the last page within them. A
+    page past the cap needed the exact count and every plan sorted down to it: at 100,000 plans the whole
+    list's last page (`OFFSET 99,980`) sorted every plan (145 ms, an external sort), a common word's ranked
+    every match for seconds, for pages nobody reads. Every plan stays reachable: a list of COUNT_CAP plans
+    or fewer is whole (filters narrow any list), and the sitemap, the API and the downloads hold them all."""
 
     CAP = COUNT_CAP
-
-    def __init__(self, object_list, per_page, number=None):
-        super().__init__(object_list, per_page)
-        try:
-            self.wanted = max(1, int(number))
-        except (TypeError, ValueError):
-            self.wanted = 1
-        self.capped = False
+    capped = False
 
     @cached_property
     def count(self) -> int:
-        if self.wanted * self.per_page > self.CAP:
-            return super().count
         # Without its order (a ranking of every match) nor its annotations: only whether rows exist.
         found = self.object_list.order_by().values("pk")[: self.CAP + 1].count()
         self.capped = found > self.CAP
-        return found
-
-    def get_elided_page_range(self, number=1, *, on_each_side=3, on_ends=2):
-        pages = list(super().get_elided_page_range(number, on_each_side=on_each_side, on_ends=on_ends))
-        if self.capped:  # the last page is not known: no number stands for it
-            pages = [p for p in pages if p == self.ELLIPSIS or p <= max(number + on_each_side, on_ends)]
-            pages = [*(pages[:-1] if pages and pages[-1] == self.ELLIPSIS else pages), self.ELLIPSIS]
-        return pages
-
-
-class SearchPaginator(CappedPaginator):
-    """The pages of a search stop at its COUNT_CAP-th match, whatever their order, as mature search sites
-    do (GitHub's search serves 1,000 results, Elasticsearch 10,000 by its `max_result_window`): a page
-    number past them shows the last page within them, and the list says "More than 1,000 plans" with a
-    hint to narrow the search. A page past the cap needed the exact count and a ranking of every match
-    down to it: at 100,000 plans a common word's last page took seconds, for pages nobody reads."""
-
-    @cached_property
-    def count(self) -> int:
-        found = self.object_list.order_by().values("pk")[: self.CAP + 1].count()
-        self.capped = found > self.CAP
         return min(found, self.CAP)
-
-    def get_elided_page_range(self, number=1, *, on_each_side=3, on_ends=2):
-        # The last page is known: it ends at the cap.
-        return Paginator.get_elided_page_range(self, number, on_each_side=on_each_side, on_ends=on_ends)
 
 
 @dataclass

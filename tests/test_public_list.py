@@ -257,20 +257,29 @@ def rice(published, monkeypatch):
         published(title=f"Rice plan {n:02}", background="rice " * (n % 5 + 1))
 
 
-def test_it_counts_no_further_than_the_page_needs(client, rice):
-    """Past CAP plans a page within them says "More than …" without counting every plan; a page of the
-    list beyond needs and shows the exact count, and a number past the end still shows the last page."""
+def test_it_lists_no_further_than_the_cap(client, rice):
+    """A list without a search stops at its CAP-th plan too, without counting every plan: a page past them,
+    or past the end, shows the last page within them, and the list tells the reader how to reach the rest."""
     first, second = client.get("/plans/?sort=title"), client.get("/plans/?sort=title&page=2")
-    third, past = client.get("/plans/?sort=title&page=3"), client.get("/plans/?sort=title&page=999")
+    third, past = client.get("/plans/?sort=title&page=3"), client.get("/plans/?page=999999999")
 
-    assert first.context["page_obj"].paginator.capped and second.context["page_obj"].paginator.capped
-    assert "More than 40 plans" in first.content.decode()
-    assert re.search(r'rel="next" href="[^"]*page=3', second.content.decode())
-    assert not third.context["page_obj"].paginator.capped and "45 plans" in third.content.decode()
-    assert len(listed(first)) == len(listed(second)) == 20 and len(listed(third)) == 5
-    assert set(listed(first) + listed(second) + listed(third)) == {f"Rice plan {n:02}" for n in range(45)}
-    assert listed(past) == listed(third)
-    assert "More than 40 plans" in client.get("/plans/?q=rice").content.decode()  # searches too
+    assert all(r.context["page_obj"].paginator.capped for r in (first, second, third, past))
+    assert len(listed(first)) == len(listed(second)) == 20
+    assert listed(third) == listed(second) == [f"Rice plan {n}" for n in range(20, 40)]
+    assert listed(past) == [f"Rice plan {n}" for n in range(20, 40)]  # the newest first
+    assert 'rel="next"' not in second.content.decode() and 'rel="next"' in first.content.decode()
+    text = " ".join(past.content.decode().split())
+    assert "More than 40 plans Only the first 40 are shown: narrow the list with filters" in text
+
+
+def test_it_reaches_a_plan_past_the_cap_by_a_narrower_list(client, rice):
+    assert "Rice plan 44" not in listed(client.get("/plans/?page=3"))  # the 45th, past the cap
+    Plan.objects.filter(title__in=["Rice plan 43", "Rice plan 44"]).update(year=1999)
+
+    narrow = client.get("/plans/?year=1999&page=99")
+
+    assert listed(narrow) == ["Rice plan 43", "Rice plan 44"] and "2 plans" in narrow.content.decode()
+    assert not narrow.context["page_obj"].paginator.capped and "Only the first" not in narrow.content.decode()
 
 
 @pytest.mark.parametrize("sort", ["", "&sort=title"])
@@ -291,15 +300,16 @@ def test_it_serves_a_search_no_further_than_the_cap(client, rice, sort):
 
 
 @pytest.mark.parametrize(
-    ("prefix", "text", "hint"),
+    ("prefix", "text", "hint", "list_hint"),
     [
-        ("/fr", "Plus de 40 plans", "Seuls les 40 premiers"),
-        ("/es", "Más de 40 planes", "Solo se muestran los 40"),
+        ("/fr", "Plus de 40 plans", "Seuls les 40 premiers", "affinez la liste avec des filtres"),
+        ("/es", "Más de 40 planes", "Solo se muestran los 40", "acote la lista con filtros"),
     ],
 )
-def test_it_says_more_than_the_cap_in_the_readers_language(client, rice, prefix, text, hint):
+def test_it_says_more_than_the_cap_in_the_readers_language(client, rice, prefix, text, hint, list_hint):
     page = client.get(f"{prefix}/plans/?q=rice").content.decode()
     assert text in page and hint in page
+    assert list_hint in client.get(f"{prefix}/plans/").content.decode()
 
 
 # ------------------------------------------------------------------ stale values, on every surface
