@@ -10,6 +10,7 @@ unknown matches nothing, whatever the facet.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -23,6 +24,7 @@ from django.db import connection
 from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.models import Count, F, Q, QuerySet
 from django.http import QueryDict
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from plans import countries, search, vocabularies
@@ -265,6 +267,51 @@ class Facet:
     @property
     def selected(self) -> list[FacetValue]:
         return [v for v in self.values if v.selected]
+
+    # A facet's items are built here rather than by a template loop: a common word's facets list about a
+    # thousand tags and a hundred countries, which the loops took 100-150 ms to render on every search
+    # computed afresh; this takes a few (`html.escape`, what Django's `escape` calls, without its lazy
+    # wrapper).
+
+    @property
+    def values_html(self) -> SafeString:
+        item = (
+            '<li><input type="checkbox" id="f-{0}-{1}" name="{0}" value="{2}"{3}>\n'
+            '<label for="f-{0}-{1}">{4}{5} <span class="facet__count">({6})</span></label></li>'
+        )
+        swatch = '<span class="swatch" style="--sdg: {}" aria-hidden="true"></span>'
+        return _items(
+            item.format(
+                _escape(self.name),
+                n,
+                _escape(v.value),
+                " checked" if v.selected else "",
+                swatch.format(_escape(v.colour)) if v.colour else "",
+                _escape(v.label),
+                v.count,
+            )
+            for n, v in enumerate(self.values, start=1)
+        )
+
+    @property
+    def more_html(self) -> SafeString:
+        item = (
+            '<li><input type="checkbox" id="f-{0}-more-{1}" name="{0}" value="{2}">\n'
+            '<label for="f-{0}-more-{1}">{3} <span class="facet__count">({4})</span></label></li>'
+        )
+        name = _escape(self.name)
+        return _items(
+            item.format(name, n, _escape(v.value), _escape(v.label), v.count)
+            for n, v in enumerate(self.more, start=1)
+        )
+
+
+def _escape(text) -> str:
+    return html.escape(str(text))
+
+
+def _items(escaped: Iterable[str]) -> SafeString:
+    return mark_safe("\n".join(escaped))  # noqa: S308 (every value escaped by the caller)
 
 
 def _values(data, name) -> list[str]:

@@ -2,6 +2,7 @@
 merges and renames that keep old names as aliases; the CSV mapping; labels and categories."""
 
 import io
+import re
 
 import pytest
 from django.core.management import call_command
@@ -13,7 +14,7 @@ from django.urls import reverse
 from plans import vocabularies
 from plans.archive.dump import PREFETCH, dump
 from plans.archive.write import write
-from plans.models import DatasourceTag, MethodTag, Plan, TagChange, ThematicAreaTag
+from plans.models import SDG, DatasourceTag, MethodTag, Plan, TagChange, ThematicAreaTag
 from plans.tag_keys import clean_name, tag_key
 from tests.conftest import FIXTURES
 from tests.test_admin import plan_form_data
@@ -452,6 +453,24 @@ def test_it_lists_every_value_of_a_facet_behind_show_all_without_unpublished_tag
     html = response.content.decode()
     assert "Show all (6 more values)" in html and 'class="facet__filter"' in html
     assert "Only in a draft" not in html
+
+
+def test_it_escapes_and_checks_the_items_of_a_facet_and_of_its_show_all(client, plan_factory):
+    """A facet's items are built in Python (plans.filters.Facet), not by the template: names are escaped
+    in both lists, a chosen value is checked, an SDG has its colour."""
+    for n in range(20):
+        plan = plan_factory(title=f"P{n}", status=Plan.Status.PUBLISHED)
+        plan.methods.add(f"<b>Method</b> {n:02}", "Common & shared")
+        plan.sdgs.add(SDG.objects.get(number=13))
+    html = client.get(reverse("plans:list") + "?methods=common-shared&sdgs=13").content.decode()
+    top = re.search(r"<ul>\s*(<li>.*?)</ul>", html[html.index('data-facet="methods"') :], re.S).group(1)
+    more = re.search(r'<ul class="facet__all">\s*(<li>.*?)</ul>', html, re.S).group(1)
+    assert '<label for="f-methods-1">Common &amp; shared <span class="facet__count">(20)</span>' in top
+    assert 'name="methods" value="common-shared" checked>' in top and "&lt;b&gt;Method&lt;/b&gt; 00" in top
+    assert top.count("<li>") == 15 and more.count("<li>") == 6 and "<b>" not in html
+    assert 'id="f-methods-more-6" name="methods" value="bmethodb-19"' in more
+    swatch = r'value="13" checked>\s*<label for="f-sdgs-1"><span class="swatch" style="--sdg: #'
+    assert re.search(swatch, html)
 
 
 def test_it_shows_tags_by_their_label_on_french_and_spanish_pages(client, plan_factory):
