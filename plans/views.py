@@ -5,8 +5,8 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db.models import Count, Max, Min, Q
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.gzip import gzip_page
@@ -134,7 +134,10 @@ def plan_list(request: HttpRequest) -> HttpResponse:
 @cache.public_page(plan="slug")  # keyed on this plan's version: stays cached when other plans change
 def plan_detail(request: HttpRequest, slug: str) -> HttpResponse:
     # Drafts, submitted and withdrawn plans are 404 to everyone `permissions` does not let preview them.
-    plan = get_object_or_404(Plan.objects.for_reader(request.user), slug=slug)
+    try:
+        plan = Plan.objects.one_for_reader(request.user, slug=slug)
+    except Plan.DoesNotExist:
+        raise Http404 from None
     context = presentation.detail_context(plan)
     if plan.status == Plan.Status.PUBLISHED:  # a preview is no article yet
         context["structured"] = structured.article(plan)
