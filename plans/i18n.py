@@ -67,18 +67,13 @@ class LanguageLink:
 def language_links(request: HttpRequest) -> list[LanguageLink]:
     """The current page in each interface language; a page outside the language-prefixed URLs (the 404 of
     an unknown path) links to itself."""
-    here = translation.get_language()
-    return [
-        LanguageLink(
-            code,
-            translation.get_language_info(code)["name_local"],
-            translate_url(request.get_full_path(), code),
-            settings.SITE_URL + translate_url(request.path, code),
-            code == here,
-            code == settings.LANGUAGE_CODE,
-        )
-        for code, _name in settings.LANGUAGES
-    ]
+    here, links = translation.get_language(), []
+    for code, _name in settings.LANGUAGES:
+        url = translate_url(request.get_full_path(), code)  # resolves the path: once per language, not twice
+        alternate = settings.SITE_URL + url.split("?", 1)[0]
+        name = translation.get_language_info(code)["name_local"]
+        links.append(LanguageLink(code, name, url, alternate, code == here, code == settings.LANGUAGE_CODE))
+    return links
 
 
 def remembered_language(user) -> str | None:
