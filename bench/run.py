@@ -26,7 +26,7 @@ PY = str(REPO / ".venv" / "bin" / "python")
 DATA = REPO / "bench" / "data"
 
 
-def environment(db: str, plans: int) -> dict[str, str]:
+def environment(db: str, plans: int, database: str = "") -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         DEBUG="0",
@@ -42,9 +42,10 @@ def environment(db: str, plans: int) -> dict[str, str]:
         DATA.mkdir(parents=True, exist_ok=True)
         env["DATABASE_URL"] = f"sqlite:///{DATA / f'bench-{plans}.sqlite3'}"
     else:
-        env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/acclab_bench_{plans}"
+        database = database or f"acclab_bench_{plans}"
+        env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{database}"
         subprocess.run(
-            ["createdb", "-h", "127.0.0.1", "-U", "postgres", f"acclab_bench_{plans}"],
+            ["createdb", "-h", "127.0.0.1", "-U", "postgres", database],
             capture_output=True,
             check=False,
         )
@@ -224,10 +225,12 @@ def main() -> int:
     parser.add_argument("--plans", type=int, default=1000)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--database", default="", help="PostgreSQL database (default: acclab_bench_PLANS)")
+    parser.add_argument("--rows", default="", help="only rows whose name holds one of these (a,b,…)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is missing: apt-get install -y wrk")
-    env = environment(args.db, args.plans)
+    env = environment(args.db, args.plans, args.database)
     manage(env, "migrate", "--no-input", "-v0")
     manage(env, "collectstatic", "--no-input", "-v0")
     manage(env, "bench_generate", str(args.plans))
@@ -254,7 +257,10 @@ def main() -> int:
         # 200 ms p99 of the floor in an earlier run). Both are busy after a short run at 4 connections.
         wrk(base + "/healthz", 4, 3)
         rows = []
+        wanted = [w for w in args.rows.split(",") if w]
         for name, path, kind in pick_urls(base, env):
+            if wanted and not name.startswith("floor") and not any(w in name for w in wanted):
+                continue
             # Warm the page in both workers, as visitors before us would have (each worker has its own
             # cache without REDIS_URL); not counted.
             wrk(base + path, 4, 2, kind)
