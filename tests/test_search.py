@@ -302,3 +302,29 @@ def test_it_costs_a_tsvector_match_so_that_common_words_read_the_index(db):
         function = "ts_match_vq(tsvector, tsquery)"
         cursor.execute("SELECT procost FROM pg_proc WHERE oid = %s::regprocedure", [function])
         assert cursor.fetchone()[0] == 200
+
+
+@pytest.mark.corpus
+@needs_corpus
+def test_it_ranks_every_match_as_ts_rank_over_its_ranking_vector(db):
+    """PostgreSQL reads the ranking vectors of the matches that hold a word of the query only; every other
+    match takes the rank `ts_rank` gives a vector without them (0, or 1e-20 for several terms): the ranks
+    of every match of every kind of query are those of `ts_rank` over each vector."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite ranks with FTS5's bm25()")
+    call_command("import_plans", str(CORPUS), verbosity=0)
+    ranks = set()
+    queries = ["water", "innovation", "waste management", '"circular economy"', "solar -lamps", "mujeres"]
+    for q in [*queries, "water OR energy", "farmers -women", '"local government" budget', "accelerator"]:
+        found = dict(search.search(Plan.objects.all(), q).values_list("pk", "search_rank"))
+        include, exclude = search._terms(q)
+        with connection.cursor() as cursor:
+            sql = f"SELECT plan_id, ts_rank(ranking, %s::tsquery) FROM {search.TABLE}"
+            cursor.execute(f"{sql} WHERE document @@ %s::tsquery", [search._query(include, exclude)] * 2)
+            expected = dict(cursor.fetchall())
+        assert found == {pk: expected[pk] for pk in found} and found, q
+        ranks |= set(found.values())
+    assert len(ranks) > 100
