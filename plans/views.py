@@ -108,7 +108,8 @@ def plan_list(request: HttpRequest) -> HttpResponse:
     base = public_plans(request)
     filterset = filters.PlanFilter(request.GET, queryset=base)
     plans = _card_prefetch(filterset.sorted())
-    page = filters.CappedPaginator(plans, PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = filters.CappedPaginator if filterset.query else filters.ListPaginator
+    page = paginator(plans, PAGE_SIZE).get_page(request.GET.get("page"))
     if filterset.query:  # snippets for the page shown only, never for every match
         page.object_list = list(page.object_list)
         found = search.snippets(filterset.query, [p.pk for p in page.object_list])

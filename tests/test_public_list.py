@@ -282,6 +282,32 @@ def test_it_reaches_a_plan_past_the_cap_by_a_narrower_list(client, rice):
     assert not narrow.context["page_obj"].paginator.capped and "Only the first" not in narrow.content.decode()
 
 
+@pytest.mark.parametrize("sort", ["newest", "title"])
+def test_it_pages_a_list_by_ids_as_by_offset(rice, sort, monkeypatch):
+    """ListPaginator (the ids of the first CAP + 1 plans, then a page's plans by id) shows the same pages,
+    count and cap as slicing the list; the list reads no page with OFFSET."""
+    Plan.objects.filter(title__in=["Rice plan 07", "Rice plan 08"]).update(published_at=None, title="Rice")
+    for cap in (40, 50):  # capped, and whole
+        monkeypatch.setattr(filters.CappedPaginator, "CAP", cap)
+        plans = filters.PlanFilter({"sort": sort}, queryset=Plan.objects.published()).sorted()
+        by_ids, by_offset = filters.ListPaginator(plans, 20), filters.CappedPaginator(plans, 20)
+        expected = (min(cap, 45), cap < 45)
+        assert (by_ids.count, by_ids.capped) == (by_offset.count, by_offset.capped) == expected
+        for number in (1, 2, 3, 99):
+            shown = [p.pk for p in by_ids.get_page(number).object_list]
+            assert shown == [p.pk for p in by_offset.get_page(number).object_list], (cap, number)
+
+
+def test_it_reads_a_list_page_without_offset(client, rice):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get("/plans/?year=2023&page=2")
+    assert len(listed(page)) == 20
+    assert not [q for q in queries.captured_queries if "OFFSET" in q["sql"]]
+
+
 @pytest.mark.parametrize("sort", ["", "&sort=title"])
 def test_it_serves_a_search_no_further_than_the_cap(client, rice, sort):
     """A search's pages stop at its CAP-th match: a page past them, or past the end, shows the last page
