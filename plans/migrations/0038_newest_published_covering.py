@@ -26,6 +26,6 @@ def plain(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("plans", "0036_search_match_cost")]
+    dependencies = [("plans", "0037_search_ranking_index")]
 
     operations = [migrations.RunPython(covering, plain, elidable=False)]
