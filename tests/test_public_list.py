@@ -269,7 +269,8 @@ def test_it_lists_no_further_than_the_cap(client, rice):
     assert listed(past) == [f"Rice plan {n}" for n in range(20, 40)]  # the newest first
     assert 'rel="next"' not in second.content.decode() and 'rel="next"' in first.content.decode()
     text = " ".join(past.content.decode().split())
-    assert "More than 40 plans Only the first 40 are shown: narrow the list with filters" in text
+    assert '<p class="result-count" role="status">More than 40 plans</p>' in text
+    assert '<p class="result-hint">Only the first 40 are shown: narrow the list with filters' in text
 
 
 def test_it_reaches_a_plan_past_the_cap_by_a_narrower_list(client, rice):
@@ -321,7 +322,8 @@ def test_it_serves_a_search_no_further_than_the_cap(client, rice, sort):
     assert third.context["page_obj"].number == 2 and not third.context["page_obj"].has_next()
     for response in (first, third):
         text = " ".join(response.content.decode().split())
-        assert "More than 40 plans Only the first 40 are shown: add words or filters" in text
+        assert '<p class="result-count" role="status">More than 40 plans</p>' in text
+        assert '<p class="result-hint">Only the first 40 are shown: add words or filters' in text
     assert 'rel="next"' not in third.content.decode()
 
 
