@@ -1,5 +1,6 @@
 """The page cache serves anonymous readers only what is the same for all of them."""
 
+import pickle
 import secrets
 
 import pytest
@@ -23,6 +24,22 @@ def test_it_serves_the_second_anonymous_request_from_the_cache(db):
     hit = view(anonymous_get())
     assert hit["X-Cache"] == "hit"
     assert hit.content == b"same for everyone"
+
+
+def test_it_keeps_large_pages_compressed_and_serves_them_whole(db):
+    """A list page carries every facet's values (hundreds of KB at 20,000 plans): the cache keeps it
+    compressed, so that a worker's own cache of 300 pages stays small, and a hit serves the same bytes."""
+    from django.core.cache import cache as store
+
+    page = "".join(f"<li>{secrets.token_hex(4)} tag {n}</li>" for n in range(4000)).encode()
+    view = cache.public_page(lambda request: HttpResponse(page, content_type="text/html; charset=utf-8"))
+    assert view(anonymous_get("/big/"))["X-Cache"] == "miss"
+    stored = [pickle.loads(value) for value in store._cache.values()]  # LocMem in tests: pickled values
+    kept = next(e for e in stored if isinstance(e, tuple) and len(e) > 1 and e[1].startswith("text/html"))
+    assert len(kept[0]) < len(page) / 2
+    hit = view(anonymous_get("/big/"))
+    assert hit["X-Cache"] == "hit" and hit.content == page
+    assert hit["Content-Type"] == "text/html; charset=utf-8"
 
 
 def test_it_never_caches_a_page_that_holds_a_csrf_token(db):
