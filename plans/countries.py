@@ -84,6 +84,12 @@ def _english_names() -> dict[str, str]:
     return names
 
 
+def by_name(name: str) -> tuple[str, str]:
+    """A sort key for country names as a reader expects them in any language: "Bénin" between "Belize" and
+    "Bhoutan", not after "Bosnie" as its code points would put it."""
+    return _folded(name), name
+
+
 def name_of(code: str) -> str:
     """The country's name in the active language (English, French or Spanish), or the code itself."""
     return str(countries.name(code)) or code if code else ""

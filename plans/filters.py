@@ -474,7 +474,7 @@ def facet(name: str, data, tally: dict) -> Facet:
         chosen = {countries.code_for(v) or v for v in chosen}  # a name in an old link selects its code
         result.values = sorted(
             (FacetValue(v, countries.name_of(v), n, v in chosen) for v, n in tally.items() if v),
-            key=lambda f: f.label,
+            key=lambda f: countries.by_name(f.label),
         )
     elif name in {"year", "language", "kind"}:
         labels = dict(Plan.Kind.choices) if name == "kind" else LANGUAGES if name == "language" else {}

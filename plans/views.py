@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 
 from plans import cache, dumps, filters, opendata, permissions, presentation, search, structured
 from plans.api import fair_use
-from plans.countries import name_of
+from plans.countries import by_name, name_of
 from plans.models import Plan
 from plans.validators import LATITUDE, LONGITUDE
 
@@ -159,7 +159,8 @@ def plan_map(request: HttpRequest) -> HttpResponse:
     base = public_plans(request)
     filterset, located = _located(request, base)
     by_code = located.exclude(country_code="").order_by().values_list("country_code").annotate(n=Count("pk"))
-    countries = sorted((name_of(code), code, n) for code, n in by_code)  # one entry per country code
+    # One entry per country code, in the reader's alphabetical order.
+    countries = sorted(((name_of(code), code, n) for code, n in by_code), key=lambda c: by_name(c[0]))
     params = filters.filter_params(request.GET)
     return render(
         request,

@@ -49,6 +49,20 @@ def test_it_names_countries_in_three_languages():
 
 
 @pytest.mark.django_db
+def test_it_lists_countries_in_the_readers_alphabetical_order(client, plan_factory):
+    """Accented names sort with their letters: in French "Bénin" comes before "Bhoutan", not after
+    "Bosnie-Herzégovine" as code points would put it (seen on the French list)."""
+    for country in ("Bosnia and Herzegovina", "Benin", "Bhutan", "Peru", "Panama"):
+        plan_factory(country=country, status=Plan.Status.PUBLISHED, latitude=10.0, longitude=10.0)
+    french = ["Bénin", "Bhoutan", "Bosnie-Herzégovine", "Panama", "Pérou"]
+    spanish = ["Benín", "Bosnia y Herzegovina", "Bután", "Panamá", "Perú"]
+    for prefix, names in (("/fr", french), ("/es", spanish)):
+        facet = client.get(f"{prefix}/plans/").context["facets"][0]
+        assert [v.label for v in facet.values] == names
+        assert [name for name, _code, _n in client.get(f"{prefix}/map/").context["countries"]] == names
+
+
+@pytest.mark.django_db
 def test_it_defaults_a_plans_country_to_its_labs(plan_factory, lab_a):
     assert lab_a.iso3 == "VNM"
     assert plan_factory(country="").country_code == "VNM"
