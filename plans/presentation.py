@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from plans import catalogue as cat
 from plans import filters, opendata
-from plans.countries import name_of
+from plans.countries import by_name, name_of
 from plans.models import SDG, STAGES, BlogLink, LearningQuestion, Partnership, Plan
 from plans.sanitise import answer_html
 from plans.uploads import is_image
@@ -248,7 +248,9 @@ def statistics(filterset) -> dict:
     top_year = max((y["count"] for y in years), default=1) or 1
     for y in years:
         y["percent"] = round(100 * y["count"] / top_year)
-    countries = sorted(filters.counts("country", plans).items(), key=lambda r: (-r[1], r[0]))
+    # The most plans first; countries with as many in the reader's alphabetical order (not their codes').
+    by_country = filters.counts("country", plans)
+    countries = sorted(by_country.items(), key=lambda r: (-r[1], by_name(name_of(r[0]))))
     tags = {}
     for name in ("methods", "datasources"):
         tally = filters.counts(name, plans)

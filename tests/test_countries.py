@@ -60,6 +60,8 @@ def test_it_lists_countries_in_the_readers_alphabetical_order(client, plan_facto
         facet = client.get(f"{prefix}/plans/").context["facets"][0]
         assert [v.label for v in facet.values] == names
         assert [name for name, _code, _n in client.get(f"{prefix}/map/").context["countries"]] == names
+        figures = client.get(f"{prefix}/stats/").context["countries"]  # one plan each: by name too
+        assert [bar["label"] for bar in figures] == names
 
 
 @pytest.mark.django_db
