@@ -249,13 +249,13 @@ def statistics(filterset) -> dict:
     for y in years:
         y["percent"] = round(100 * y["count"] / top_year)
     # The most plans first; countries with as many in the reader's alphabetical order (not their codes').
-    by_country = filters.counts("country", plans)
-    countries = sorted(by_country.items(), key=lambda r: (-r[1], by_name(name_of(r[0]))))
-    tags = {}
-    for name in ("methods", "datasources"):
-        tally = filters.counts(name, plans)
-        tags[name] = [(t.label, tally[t.pk], t.slug) for t in filters.top_tags(name, tally)[:15]]
-    sdg_tally = filters.counts("sdgs", plans)
+    tally = filters.tallies(("country", "methods", "datasources", "sdgs"), plans)
+    countries = sorted(tally["country"].items(), key=lambda r: (-r[1], by_name(name_of(r[0]))))
+    tags = {
+        name: [(t.label, tally[name][t.pk], t.slug) for t in filters.top_tags(name, tally[name])[:15]]
+        for name in ("methods", "datasources")
+    }
+    sdg_tally = tally["sdgs"]
     sdgs = SDG.objects.order_by("number")
     stage_counts = _element_counts(LearningQuestion.objects.filter(plan_id__in=plans.values("pk")), "stages")
     handover = _element_counts(plans, "handover_options")

@@ -273,12 +273,17 @@ def artifacts_dir():
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Each test starts with an empty cache: test databases are reset between tests, so content versions
-    repeat, and a page cached by one test must not be served in the next."""
+    repeat, and a page cached by one test must not be served in the next (nor the facet bitmaps a process
+    keeps per content version)."""
     from django.core.cache import cache
 
+    from plans import postings
+
     cache.clear()
+    postings.forget()
     yield
     cache.clear()
+    postings.forget()
 
 
 @pytest.fixture(autouse=True)

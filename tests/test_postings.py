@@ -1,0 +1,77 @@
+"""The facet bitmaps a process keeps (`plans.postings`): counted as SQL counts, kept per content version,
+read again when a write moves it, never kept from inside a transaction."""
+
+import pytest
+from django.db import transaction
+
+from plans import filters, postings
+from plans.models import SDG, Plan
+
+
+def test_it_makes_a_bitmap_of_ids():
+    assert postings.bits([]) == 0
+    assert postings.bits([0, 3, 3, 9]) == 0b1000001001
+    assert postings.bits([70_001]).bit_length() == 70_002
+
+
+@pytest.mark.django_db
+def test_it_counts_the_plans_given_not_the_plans_that_carry_a_value(plan_factory):
+    published = plan_factory(status=Plan.Status.PUBLISHED, year=2021, language="fr", complete=True)
+    draft = plan_factory(year=2021, language="fr")
+    for plan in (published, draft):
+        plan.methods.add("Ethnography")
+        plan.sdgs.add(SDG.objects.get(number=5))
+
+    tally = filters.tallies(filters.FACETS, Plan.objects.published())
+
+    method = published.methods.get().pk
+    assert tally["methods"] == {method: 1}
+    assert tally["sdgs"] == {SDG.objects.get(number=5).pk: 1}
+    assert tally["year"] == {2021: 1}
+    assert tally["language"] == {"fr": 1}
+    assert filters.counts("methods", Plan.objects.all()) == {method: 2}
+    assert filters.counts("methods", Plan.objects.none()) == {}
+
+
+@pytest.mark.django_db
+def test_it_leaves_out_empty_values(plan_factory):
+    plan_factory(status=Plan.Status.PUBLISHED, complete=True, lab=None, country="", language="")
+
+    tally = filters.tallies(("country", "language"), Plan.objects.all())
+
+    assert tally == {"country": {}, "language": {}}
+
+
+@pytest.mark.django_db
+def test_it_reads_them_again_inside_a_transaction(plan_factory):
+    plan = plan_factory(status=Plan.Status.PUBLISHED, complete=True, year=2020)
+    first = postings.current()
+
+    Plan.objects.filter(pk=plan.pk).update(year=2019)  # no signal, no new version: a transaction sees its own
+
+    assert postings.current() is not first
+    assert filters.counts("year", Plan.objects.all()) == {2019: 1}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_keeps_them_until_a_write_moves_the_content_version(plan_factory):
+    plan = plan_factory(status=Plan.Status.PUBLISHED, complete=True, year=2020)
+    first = postings.current()
+    assert postings.current() is first
+
+    plan.methods.add("Ethnography")  # the tag assignment moves the version (plans/cache.py)
+
+    second = postings.current()
+    assert second is not first
+    assert second.tally("methods", postings.of(Plan.objects.all())) == {plan.methods.get().pk: 1}
+    assert postings.current() is second
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_does_not_keep_what_a_transaction_read(plan_factory):
+    plan_factory(status=Plan.Status.PUBLISHED, complete=True, year=2020)
+    with transaction.atomic():
+        inside = postings.current()
+
+    assert postings.current() is not inside
+    assert postings.current() is postings.current()
