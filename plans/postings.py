@@ -22,6 +22,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import QuerySet
 
@@ -45,8 +46,27 @@ def bits(ids: Iterable[int]) -> int:
 
 
 def of(plans: QuerySet) -> int:
-    """The bitmap of the plans of a queryset (one query for their ids, without order nor annotations)."""
-    return bits(plans.order_by().values_list("pk", flat=True))
+    """The bitmap of the plans of a queryset (one query for their ids, without order nor annotations). The
+    last few are kept per content version (outside transactions, as the postings): a search's page and its
+    facet counts read the same matches."""
+    ids = plans.order_by().values_list("pk", flat=True)
+    if connection.in_atomic_block:
+        return bits(ids)
+    from plans.cache import current_version
+
+    try:
+        sql, params = ids.query.sql_with_params()
+    except EmptyResultSet:
+        return 0
+    key = (connection.alias, connection.settings_dict["NAME"], current_version(), sql, params)
+    found = _sets.get(key)
+    if found is None:
+        found = bits(ids)
+        with _sets_lock:
+            while len(_sets) >= 16:
+                _sets.pop(next(iter(_sets)))
+            _sets[key] = found
+    return found
 
 
 class Postings:
@@ -107,6 +127,8 @@ def _read() -> Postings:
     return Postings(found)
 
 
+_sets: dict[tuple, int] = {}  # the last bitmaps `of()` read: {(database, version, SQL, parameters): bitmap}
+_sets_lock = threading.Lock()
 _lock = threading.Lock()
 _kept: tuple[tuple, Postings] | None = None
 
@@ -138,3 +160,4 @@ def forget() -> None:
     """Drop what this process keeps (tests: their databases are reset, and content versions repeat)."""
     global _kept
     _kept = None
+    _sets.clear()

@@ -108,8 +108,16 @@ def plan_list(request: HttpRequest) -> HttpResponse:
     base = public_plans(request)
     filterset = filters.PlanFilter(request.GET, queryset=base)
     plans = _card_prefetch(filterset.sorted())
-    paginator = filters.CappedPaginator if filterset.query else filters.ListPaginator
-    page = paginator(plans, PAGE_SIZE).get_page(request.GET.get("page"))
+    ranked = None
+    if filterset.query and filterset.sort_key == "relevance":
+        ranked = search.ranked_ids(filterset.qs, filterset.query, filters.COUNT_CAP + 1)
+    if ranked is not None:  # in order from the search index: the page's plans are read by id
+        paginator = filters.ListPaginator(_card_prefetch(Plan.objects.all()), PAGE_SIZE, ids=ranked)
+    elif filterset.query:
+        paginator = filters.CappedPaginator(plans, PAGE_SIZE)
+    else:
+        paginator = filters.ListPaginator(plans, PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
     if filterset.query:  # snippets for the page shown only, never for every match
         page.object_list = list(page.object_list)
         found = search.snippets(filterset.query, [p.pk for p in page.object_list])

@@ -288,7 +288,8 @@ def _import(paths: list[str], status: str, err: TextIO) -> Result:
         else:
             result.unchanged += 1
 
-    with search.batch():
+    # A large import sets the search's RUM index aside and builds it again after (plans/search.py).
+    with search.bulk_writes(len(files)), search.batch():
         for path, found in prepared(files, loader.known):
             progress.step()
             if path.name in seen:
