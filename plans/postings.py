@@ -20,18 +20,22 @@ transaction leaves the version number it had written to be reused by different d
 from __future__ import annotations
 
 import threading
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import QuerySet
 
-from plans.models import Plan
+from plans.models import LearningQuestion, Plan
 from plans.parts import VOCABULARIES, vocabulary
 
 # Facets counted on a column of the plan (empty values are no value), and on an assignment table.
 PLAN_COLUMNS = {"country": "country_code", "year": "year", "kind": "kind", "language": "language"}
-NAMES = (*PLAN_COLUMNS, *(v.name for v in VOCABULARIES))
+# The statistics' figures of JSON lists: a plan's handover options; its learning questions' stages (counted
+# as questions, not plans: see `Postings.rows`).
+HANDOVER, STAGES = "handover", "stages"
+NAMES = (*PLAN_COLUMNS, *(v.name for v in VOCABULARIES), HANDOVER)
 
 
 def bits(ids: Iterable[int]) -> int:
@@ -85,6 +89,22 @@ class Postings:
                 found[value] = n
         return found
 
+    def rows(self, name: str, plans: int) -> Counter:
+        """{value: number of rows carrying it} of a value counted by rows of the plans (the learning
+        questions' stages): its bitmaps are layers, (value, k) holding the plans with at least k such
+        rows, and the rows of `plans` are the sum of each layer's count."""
+        found: Counter = Counter()
+        for (value, _k), carriers in self.values[name].items():
+            found[value] += (carriers & plans).bit_count()
+        return +found  # without zero counts
+
+
+def _json_list(table: str, column: str) -> tuple[str, str]:
+    """(FROM item of the elements of the JSON list `column` of `t`, condition that it is a list)."""
+    if connection.vendor == "postgresql":
+        return f"jsonb_array_elements_text(t.{column}) AS e(value)", f"jsonb_typeof(t.{column}) = 'array'"
+    return f"json_each(t.{column}) AS e", f"json_type(t.{column}) = 'array'"
+
 
 def _assignment(through) -> tuple[str, str]:
     """(value column, plan column) of an assignment table: its foreign keys to the tag (or SDG) and to
@@ -108,6 +128,10 @@ def _read() -> Postings:
             number = name == "year"
             value = f"NULL, {column}" if number else f"{column}, NULL"
             where = f"{column} IS NOT NULL" + ("" if number else f" AND {column} <> ''")
+        elif name == HANDOVER:
+            each, is_list = _json_list("t", "handover_options")
+            table, column, plan = f"{quote(Plan._meta.db_table)} t, {each}", "e.value", "t.id"
+            value, where = f"{column}, NULL", is_list
         else:
             through = vocabulary(name).through
             column, plan = map(quote, _assignment(through))
@@ -124,7 +148,22 @@ def _read() -> Postings:
         )
         for i, text, number, plans in cursor.fetchall():
             found[NAMES[i]][text if number is None else number] = bits(list(map(int, plans.split(","))))
+        found[STAGES] = _layers(cursor)
     return Postings(found)
+
+
+def _layers(cursor) -> dict[tuple, int]:
+    """{(stage, k): bitmap of the plans with at least k learning questions in that stage}."""
+    each, is_list = _json_list("t", "stages")
+    cursor.execute(
+        f"SELECT t.plan_id, e.value, COUNT(DISTINCT t.id) FROM {LearningQuestion._meta.db_table} t, {each} "
+        f"WHERE {is_list} GROUP BY t.plan_id, e.value"
+    )
+    layers: defaultdict[tuple, list] = defaultdict(list)
+    for pk, stage, n in cursor.fetchall():
+        for k in range(1, n + 1):
+            layers[stage, k].append(pk)
+    return {key: bits(ids) for key, ids in layers.items()}
 
 
 _sets: dict[tuple, int] = {}  # the last bitmaps `of()` read: {(database, version, SQL, parameters): bitmap}

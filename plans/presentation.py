@@ -5,8 +5,6 @@ No requests are answered here: plans/views.py fetches, caches and renders; this 
 from collections import Counter
 
 from django.conf import settings
-from django.core.exceptions import EmptyResultSet
-from django.db import connection
 from django.db.models import Count
 from django.http import HttpRequest
 from django.urls import reverse
@@ -14,9 +12,9 @@ from django.utils.translation import get_language_info
 from django.utils.translation import gettext as _
 
 from plans import catalogue as cat
-from plans import filters, opendata
+from plans import filters, opendata, postings
 from plans.countries import by_name, name_of
-from plans.models import SDG, STAGES, BlogLink, LearningQuestion, Partnership, Plan
+from plans.models import SDG, STAGES, BlogLink, Partnership, Plan
 from plans.sanitise import answer_html
 from plans.uploads import is_image
 from plans.validators import link_url
@@ -208,30 +206,6 @@ def _bars(rows, total=None):
     return [{"label": r[0], "count": r[1], "percent": round(100 * r[1] / top), "extra": r[2:]} for r in rows]
 
 
-def _element_counts(queryset, column: str) -> Counter:
-    """How many rows of `queryset` hold each value of their JSON list `column`, counted by the database
-    (decoding the lists in Python cost 0.1 s at 10,000 plans)."""
-    try:
-        sql, params = queryset.order_by().values("pk").query.sql_with_params()
-    except EmptyResultSet:  # e.g. a search that keeps no word (`q=-1`): Django knows there is no row
-        return Counter()
-    table = queryset.model._meta.db_table
-    if connection.vendor == "postgresql":
-        each, is_list = (
-            f"jsonb_array_elements_text(t.{column}) AS e(value)",
-            f"jsonb_typeof(t.{column}) = 'array'",
-        )
-    else:
-        each, is_list = f"json_each(t.{column}) AS e", f"json_type(t.{column}) = 'array'"
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT e.value, COUNT(DISTINCT t.id) FROM {table} t, {each} "
-            f"WHERE {is_list} AND t.id IN ({sql}) GROUP BY e.value",
-            params,
-        )
-        return Counter(dict(cursor.fetchall()))
-
-
 def statistics(filterset) -> dict:
     """The figures of the statistics page over the plans `filterset` selects."""
     # Filters select plans with IN (never a join), so the filtered queryset is counted directly.
@@ -257,8 +231,11 @@ def statistics(filterset) -> dict:
     }
     sdg_tally = tally["sdgs"]
     sdgs = SDG.objects.order_by("number")
-    stage_counts = _element_counts(LearningQuestion.objects.filter(plan_id__in=plans.values("pk")), "stages")
-    handover = _element_counts(plans, "handover_options")
+    # The JSON lists' figures from the bitmaps too (plans/postings.py): decoding every plan's lists in
+    # SQL took 1.2 s at 100,000 plans for each new filter.
+    found, matches = postings.current(), postings.of(plans)
+    stage_counts = found.rows(postings.STAGES, matches)
+    handover = Counter(found.tally(postings.HANDOVER, matches))
     return {
         "total": total,
         "kinds": list(kinds.values()),

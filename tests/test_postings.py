@@ -75,3 +75,29 @@ def test_it_does_not_keep_what_a_transaction_read(plan_factory):
 
     assert postings.current() is not inside
     assert postings.current() is postings.current()
+
+
+@pytest.mark.django_db
+def test_it_counts_the_statistics_json_lists_as_sql_did(plan_factory):
+    from django.http import QueryDict
+
+    from plans.models import LearningQuestion
+    from plans.presentation import statistics
+
+    a = plan_factory(status=Plan.Status.PUBLISHED, complete=True, handover_options=["programming", "other"])
+    b = plan_factory(status=Plan.Status.PUBLISHED, complete=True, handover_options=["programming"])
+    draft = plan_factory(handover_options=["programming", "other"])
+    LearningQuestion.objects.filter(plan__in=[a, b, draft]).delete()
+    for plan, stages in [
+        (a, ["sense", "explore"]),
+        (a, ["sense"]),
+        (b, ["sense", "sense"]),
+        (draft, ["test"]),
+    ]:
+        LearningQuestion.objects.create(plan=plan, position=LearningQuestion.objects.count(), stages=stages)
+
+    figures = statistics(filters.PlanFilter(QueryDict(""), queryset=Plan.objects.published()))
+
+    stages = {row["label"]: row["count"] for row in figures["stages"]}
+    assert (stages["Sense"], stages["Explore"], stages["Test"], stages["Grow"]) == (3, 1, 0, 0)
+    assert sorted(row["count"] for row in figures["handover"]) == [1, 2]

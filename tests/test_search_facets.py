@@ -86,3 +86,32 @@ def test_it_counts_each_facet_over_the_other_filters(corpus, query):
         plans = filters.PlanFilter(others, queryset=published).qs
         shown = {v.value: v.count for v in (*found[name].values, *found[name].more)}
         assert shown == shown_as(name, reference(name, plans)), name
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_it_counts_the_statistics_json_lists_as_python_does(corpus, query):
+    from plans.models import LearningQuestion
+    from plans.presentation import statistics
+
+    filterset = filters.PlanFilter(QueryDict(query), queryset=Plan.objects.published())
+    ids = set(filterset.qs.values_list("pk", flat=True))
+    stages = Counter(
+        stage
+        for listed in LearningQuestion.objects.filter(plan_id__in=ids).values_list("stages", flat=True)
+        if isinstance(listed, list)
+        for stage in set(listed)
+    )
+    handover = Counter(
+        option
+        for listed in Plan.objects.filter(pk__in=ids).values_list("handover_options", flat=True)
+        if isinstance(listed, list)
+        for option in set(listed)
+    )
+
+    figures = statistics(filterset)
+
+    assert [row["count"] for row in figures["stages"]] == [
+        stages[k] for k in ("sense", "explore", "test", "grow")
+    ]
+    assert sorted(row["count"] for row in figures["handover"]) == sorted(handover.values())
+    assert sum(stages.values()) > 0 or not ids
