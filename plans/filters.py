@@ -410,6 +410,11 @@ def top_tags(name: str, counts: dict[int, int], chosen=(), limit: int = TOP_TAGS
     return sorted((t for t in tags if t.pk in counts), key=lambda t: (-counts[t.pk], t.name))
 
 
+def without(data, name: str) -> QueryDict:
+    """The parameters that select plans, but `name` (normalised, as `filter_params`)."""
+    return _query_dict(filter_params(data, without=name))
+
+
 def _query_dict(params: list[tuple[str, str]]) -> QueryDict:
     data = QueryDict(mutable=True)
     for name, value in params:

@@ -578,8 +578,8 @@ def has_rum() -> bool:
 
 
 def ranked_ids(plans: models.QuerySet, q: str, limit: int) -> list[int] | None:
-    """The ids of the first `limit` of `plans` (a queryset already filtered by the search `q`) in the order
-    of relevance: `search_rank` descending, then newest, then id, as `PlanFilter.sorted()` orders them;
+    """The ids of the first `limit` plans of `plans` that match the search `q`, in the order of relevance:
+    `search_rank` descending, then newest, then id, as `PlanFilter.sorted()` orders `search(plans, q)`;
     None where this way does not apply, and the caller orders in SQL.
 
     It applies on PostgreSQL with a RUM index on the ranking vector, to a query of one term and its
@@ -589,9 +589,10 @@ def ranked_ids(plans: models.QuerySet, q: str, limit: int) -> list[int] | None:
     differ in their last digit, which the distance ties and newest first then orders. The index gives
     the matches that hold a word of the query in that order without reading a vector (a word in half of
     100,000 plans: ~20 ms for the first thousand, against ~200 ms to rank the 17,000 that hold it). Those
-    of `plans` are kept (their ids as a bitmap, shared with the facet counts: `postings.of`), ties
-    ordered newest first, then the matches whose ranking vector holds none of the words (rank 0), newest
-    first."""
+    of `plans` are kept, ties ordered newest first (a plan whose ranking vector holds one of the words
+    matches: its document holds every word of the ranking vector), then the other matches (rank 0),
+    newest first. `plans` are read as their ids' bitmap (`postings.of`), which the process keeps for
+    the content version: the same for every search of the whole list."""
     include, exclude = _terms((q or "").strip())
     one_term = len(include) == 1 and not exclude and all(len(phrase) == 1 for phrase in include[0])
     if connection.vendor != "postgresql" or not one_term or not has_rum():
@@ -602,30 +603,32 @@ def ranked_ids(plans: models.QuerySet, q: str, limit: int) -> list[int] | None:
     lexemes = " | ".join(f"'{t}'" for t in sorted(_lexemes(include, exclude)))
     matching = postings.of(plans)
     chosen = matching.to_bytes(1 + (matching.bit_length() >> 3), "little")
+    # The first `batch` in the index's order (with their date: ties are newest first), however the join
+    # returns them.
     sql = (
-        f"SELECT plan_id, ranking <=> %s::tsquery FROM {TABLE} WHERE ranking @@ %s::tsquery "
-        "ORDER BY ranking <=> %s::tsquery LIMIT %s"
+        f"SELECT r.plan_id, r.d, p.published_at FROM (SELECT plan_id, ranking <=> %s::tsquery AS d "
+        f"FROM {TABLE} WHERE ranking @@ %s::tsquery ORDER BY ranking <=> %s::tsquery LIMIT %s) r "
+        f"JOIN {Plan._meta.db_table} p ON p.id = r.plan_id"
     )
-    batch = 2 * limit
+    batch = limit + 200  # ties at the limit-th are read in one go, unless many
     while True:
         with connection.cursor() as cursor:
             cursor.execute(sql, [query, lexemes, query, batch])
-            rows = cursor.fetchall()
-        kept = [(pk, d) for pk, d in rows if pk >> 3 < len(chosen) and chosen[pk >> 3] >> (pk & 7) & 1]
+            rows = sorted(cursor.fetchall(), key=lambda row: row[1])
+        kept = [row for row in rows if row[0] >> 3 < len(chosen) and chosen[row[0] >> 3] >> (row[0] & 7) & 1]
         # Done when every candidate is read, or when `limit` are kept and the last row read is farther than
         # the limit-th kept (no row left unread ties with it); else read again, further.
         if len(rows) < batch or len(kept) >= limit and rows[-1][1] != kept[limit - 1][1]:
             break
         batch *= 4
-    if len(kept) > limit:
-        boundary = kept[limit - 1][1]
-        kept = [(pk, d) for pk, d in kept if d <= boundary]
-    published = dict(Plan.objects.filter(pk__in=[pk for pk, _ in kept]).values_list("pk", "published_at"))
-    # PostgreSQL's `published_at DESC` puts plans without a date first.
-    newest = {pk: (at is not None, -at.timestamp() if at else 0) for pk, at in published.items()}
-    ranked = [pk for pk, _ in sorted(kept, key=lambda r: (r[1], newest[r[0]], r[0]))][:limit]
+
+    def order(row):  # PostgreSQL's `published_at DESC` puts plans without a date first
+        pk, distance, at = row
+        return distance, at is not None, -at.timestamp() if at else 0, pk
+
+    ranked = [row[0] for row in sorted(kept, key=order)][:limit]
     if len(ranked) < limit:
-        rest = plans.exclude(pk__in=ranked).order_by(models.F("published_at").desc(), "pk")
+        rest = search(plans, q).exclude(pk__in=ranked).order_by(models.F("published_at").desc(), "pk")
         ranked += rest.values_list("pk", flat=True)[: limit - len(ranked)]
     return ranked
 

@@ -110,7 +110,8 @@ def plan_list(request: HttpRequest) -> HttpResponse:
     plans = _card_prefetch(filterset.sorted())
     ranked = None
     if filterset.query and filterset.sort_key == "relevance":
-        ranked = search.ranked_ids(filterset.qs, filterset.query, filters.COUNT_CAP + 1)
+        unsearched = filters.PlanFilter(filters.without(request.GET, "q"), queryset=base).qs
+        ranked = search.ranked_ids(unsearched, filterset.query, filters.COUNT_CAP + 1)
     if ranked is not None:  # in order from the search index: the page's plans are read by id
         paginator = filters.ListPaginator(_card_prefetch(Plan.objects.all()), PAGE_SIZE, ids=ranked)
     elif filterset.query:

@@ -47,8 +47,9 @@ def same_order(query: str, found: list[int], expected: list[int]) -> bool:
 
 
 def from_the_index(query: str, limit: int) -> list[int] | None:
-    filterset = filters.PlanFilter(QueryDict(query), queryset=Plan.objects.published())
-    return search.ranked_ids(filterset.qs, filterset.query, limit)
+    data = QueryDict(query)
+    unsearched = filters.PlanFilter(filters.without(data, "q"), queryset=Plan.objects.published()).qs
+    return search.ranked_ids(unsearched, data["q"], limit)
 
 
 @pytest.fixture
