@@ -78,6 +78,16 @@ class Postings:
 
     def __init__(self, values: dict[str, dict[object, int]]):
         self.values = values
+        self._tags: dict[str, dict[int, object]] = {}
+
+    def tags(self, model) -> dict[int, object]:
+        """{id: tag} of every tag of a vocabulary's model, with the fields facets show (names and slug), read
+        once per version: a common word's facets list every tag, whose names were read on each search."""
+        found = self._tags.get(model.__name__)
+        if found is None:
+            fields = ("name", "slug", "name_fr", "name_es")
+            found = self._tags[model.__name__] = {t.pk: t for t in model.objects.only(*fields)}
+        return found
 
     def tally(self, name: str, plans: int) -> dict:
         """{value: number of `plans` (a bitmap) carrying it} of one facet; values none of them carries are

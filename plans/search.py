@@ -560,6 +560,25 @@ def search(queryset: models.QuerySet, q: str) -> models.QuerySet:
     return queryset.filter(pk__in=_matching(query)).annotate(search_rank=rank)
 
 
+def matching_bits(plans: models.QuerySet, q: str) -> int:
+    """The bitmap of the plans of `search(plans, q)`: the bitmap of `plans` (kept per content version,
+    `postings.of`) and that of the index's matches, read from the index alone."""
+    from plans import postings
+
+    include, exclude = _terms((q or "").strip())
+    if not include and not exclude:
+        return 0
+    found = postings.bits(_matching_ids(_query(include, exclude) if include else _query([exclude], [])))
+    return postings.of(plans) & (found if include else ~found)
+
+
+def _matching_ids(query: str) -> list[int]:
+    sql = _matching(query)
+    with connection.cursor() as cursor:
+        cursor.execute(sql.sql, sql.params)
+        return [row[0] for row in cursor.fetchall()]
+
+
 _RUM: dict[tuple, bool] = {}  # {database: whether the ranking vector's index is a RUM index}
 
 
@@ -620,7 +639,7 @@ def ranked_ids(plans: models.QuerySet, q: str, limit: int) -> list[int] | None:
         # the limit-th kept (no row left unread ties with it); else read again, further.
         if len(rows) < batch or len(kept) >= limit and rows[-1][1] != kept[limit - 1][1]:
             break
-        batch *= 4
+        batch *= 2
 
     def order(row):  # PostgreSQL's `published_at DESC` puts plans without a date first
         pk, distance, at = row
