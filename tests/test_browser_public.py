@@ -5,6 +5,7 @@ from importlib import import_module
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from plans import search
 from plans.models import SDG, BlogLink, Evidence, Lab, Plan
@@ -200,7 +201,16 @@ def test_it_labels_the_maps_controls_in_the_pages_language(
     if not pin.count():  # every pin in a cluster: open one
         page.locator(".marker-cluster").first.click()
         pin.first.wait_for()
-    pin.first.click()
+    # Opening a cluster zooms with an animation: a pin clicked while it moves (a loaded machine) may miss;
+    # click once the map is still, and again if no popup opened.
+    for _ in range(3):
+        page.wait_for_function("() => !document.querySelector('.leaflet-zoom-anim')")
+        pin.first.click()
+        try:
+            page.wait_for_selector(".leaflet-popup-close-button", timeout=5000)
+            break
+        except PlaywrightTimeout:
+            continue
     page.wait_for_selector(".leaflet-popup-close-button")
     assert page.locator(".leaflet-popup-close-button").get_attribute("aria-label") == close
     page.screenshot(path=str(artifacts_dir / f"map-controls-{language}.png"))
