@@ -50,27 +50,33 @@ def bits(ids: Iterable[int]) -> int:
 
 
 def of(plans: QuerySet) -> int:
-    """The bitmap of the plans of a queryset (one query for their ids, without order nor annotations). The
-    last few are kept per content version (outside transactions, as the postings): a search's page and its
-    facet counts read the same matches."""
-    ids = plans.order_by().values_list("pk", flat=True)
+    """The bitmap of the plans of a queryset (one query for their ids, without order nor annotations, read
+    with a plain cursor: Django's row iteration took 40 ms of the 60 for 100,000 ids). The last few are
+    kept per content version (outside transactions, as the postings): a search's page and its facet
+    counts read the same matches."""
+    try:
+        sql, params = plans.order_by().values_list("pk", flat=True).query.sql_with_params()
+    except EmptyResultSet:  # e.g. a search of no word: Django knows there is no row
+        return 0
     if connection.in_atomic_block:
-        return bits(ids)
+        return _read_bits(sql, params)
     from plans.cache import current_version
 
-    try:
-        sql, params = ids.query.sql_with_params()
-    except EmptyResultSet:
-        return 0
     key = (connection.alias, connection.settings_dict["NAME"], current_version(), sql, params)
     found = _sets.get(key)
     if found is None:
-        found = bits(ids)
+        found = _read_bits(sql, params)
         with _sets_lock:
             while len(_sets) >= 16:
                 _sets.pop(next(iter(_sets)))
             _sets[key] = found
     return found
+
+
+def _read_bits(sql: str, params) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return bits([row[0] for row in cursor.fetchall()])
 
 
 class Postings:
