@@ -1,8 +1,11 @@
 """The facet bitmaps a process keeps (`plans.postings`): counted as SQL counts, kept per content version,
 read again when a write moves it, never kept from inside a transaction."""
 
+from datetime import timedelta
+
 import pytest
 from django.db import transaction
+from django.utils import timezone
 
 from plans import filters, postings
 from plans.models import SDG, Plan
@@ -101,3 +104,50 @@ def test_it_counts_the_statistics_json_lists_as_sql_did(plan_factory):
     stages = {row["label"]: row["count"] for row in figures["stages"]}
     assert (stages["Sense"], stages["Explore"], stages["Test"], stages["Grow"]) == (3, 1, 0, 0)
     assert sorted(row["count"] for row in figures["handover"]) == [1, 2]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_reads_again_only_the_plans_a_write_changed(plan_factory, monkeypatch):
+    first = plan_factory(status=Plan.Status.PUBLISHED, complete=True, year=2020)
+    first.methods.add("Ethnography")
+    other = plan_factory(status=Plan.Status.PUBLISHED, complete=True, year=2021)
+    other.thematic_areas.add("Youth")  # a new tag moves every plan's version: made before
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    Plan.objects.filter(pk=other.pk).update(modified_at=an_hour_ago)  # changed before the margin
+    kept = postings.current()
+    read = []
+    monkeypatch.setattr(
+        postings, "_read", lambda only=None, _read=postings._read: read.append(only) or _read(only)
+    )
+
+    first.year = 2022  # a plan's save moves the content version and its modified_at, not every plan's
+    first.save()
+    first.methods.remove(*first.methods.all())
+    first.thematic_areas.add("Youth")
+    plan_factory(status=Plan.Status.PUBLISHED, complete=True, year=2020, language="es")
+    updated = postings.current()
+
+    assert read and all(only is not None and other.pk not in only for only in read)
+    assert updated is not kept
+    everything = Plan.objects.all()
+    for name in filters.FACETS:
+        assert filters.counts(name, everything) == postings._read().tally(name, postings.of(everything)), name
+    assert updated.tally("methods", postings.bits([first.pk])) == {}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_reads_everything_again_when_a_tag_is_renamed(plan_factory, monkeypatch):
+    plan = plan_factory(status=Plan.Status.PUBLISHED, complete=True)
+    plan.methods.add("Ethnography")
+    postings.current()
+    read = []
+    monkeypatch.setattr(
+        postings, "_read", lambda only=None, _read=postings._read: read.append(only) or _read(only)
+    )
+
+    tag = plan.methods.get()
+    tag.name = "Ethnographic research"
+    tag.save()
+    postings.current()
+
+    assert read == [None]
