@@ -21,9 +21,11 @@ transaction leaves the version number it had written to be reused by different d
 from __future__ import annotations
 
 import threading
+from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from itertools import islice
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
@@ -57,23 +59,49 @@ def of(plans: QuerySet) -> int:
     with a plain cursor: Django's row iteration took 40 ms of the 60 for 100,000 ids). The last few are
     kept per content version (outside transactions, as the postings): a search's page and its facet
     counts read the same matches."""
+    return _kept_for("bits", plans.order_by(), _read_bits, 0)
+
+
+def first(order: QuerySet, plans: QuerySet, limit: int) -> list[int]:
+    """The ids of the first `limit` of `plans` in the order of `order` (the same plans or more, ordered):
+    the ids of `order`, kept per content version like `of()`, walked until `limit` of `plans`' bitmap are
+    found. A filtered list's first thousand, newest first, read the plans' index until a thousand of them
+    matched (all of it for a list of fewer), each probing the tag's index: 32-40 ms for a method and a
+    year at 100,000 plans. Walking the list's order in memory takes a few milliseconds at most."""
+    chosen = of(plans)
+    ids = _kept_for("order", order, _read_order, array("q"))
+    chosen_bytes = chosen.to_bytes(1 + (chosen.bit_length() >> 3), "little")
+    size = len(chosen_bytes)
+    found = (pk for pk in ids if pk >> 3 < size and chosen_bytes[pk >> 3] >> (pk & 7) & 1)
+    return list(islice(found, limit))
+
+
+def _kept_for(kind: str, queryset: QuerySet, read, empty):
+    """What `read(sql, params)` gives for the ids of `queryset`, kept for the content version (not inside
+    a transaction); `empty` when Django knows there is no row."""
     try:
-        sql, params = plans.order_by().values_list("pk", flat=True).query.sql_with_params()
-    except EmptyResultSet:  # e.g. a search of no word: Django knows there is no row
-        return 0
+        sql, params = queryset.values_list("pk", flat=True).query.sql_with_params()
+    except EmptyResultSet:  # e.g. a search of no word
+        return empty
     if connection.in_atomic_block:
-        return _read_bits(sql, params)
+        return read(sql, params)
     from plans.cache import current_version
 
-    key = (connection.alias, connection.settings_dict["NAME"], current_version(), sql, params)
+    key = (kind, connection.alias, connection.settings_dict["NAME"], current_version(), sql, params)
     found = _sets.get(key)
     if found is None:
-        found = _read_bits(sql, params)
+        found = read(sql, params)
         with _sets_lock:
             while len(_sets) >= 16:
                 _sets.pop(next(iter(_sets)))
             _sets[key] = found
     return found
+
+
+def _read_order(sql: str, params) -> array:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return array("q", [row[0] for row in cursor.fetchall()])
 
 
 def _read_bits(sql: str, params) -> int:

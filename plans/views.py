@@ -5,14 +5,14 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db.models import Count, Max, Min, Q
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET
 
-from plans import cache, dumps, filters, opendata, permissions, presentation, search, structured
+from plans import cache, dumps, filters, opendata, permissions, postings, presentation, search, structured
 from plans.api import fair_use
 from plans.countries import by_name, name_of
 from plans.models import Plan
@@ -116,8 +116,11 @@ def plan_list(request: HttpRequest) -> HttpResponse:
         paginator = filters.ListPaginator(_card_prefetch(Plan.objects.all()), PAGE_SIZE, ids=ranked)
     elif filterset.query:
         paginator = filters.CappedPaginator(plans, PAGE_SIZE)
-    else:
-        paginator = filters.ListPaginator(plans, PAGE_SIZE)
+    else:  # the list's first plans found in its whole order, kept in memory (postings.first)
+        whole = filters.PlanFilter(QueryDict(urlencode({"sort": filterset.sort_key})), queryset=base)
+        paginator = filters.ListPaginator(
+            plans, PAGE_SIZE, ids=postings.first(whole.sorted(), filterset.qs, filters.COUNT_CAP + 1)
+        )
     page = paginator.get_page(request.GET.get("page"))
     if filterset.query:  # snippets for the page shown only, never for every match
         page.object_list = list(page.object_list)

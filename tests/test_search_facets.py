@@ -115,3 +115,21 @@ def test_it_counts_the_statistics_json_lists_as_python_does(corpus, query):
     ]
     assert sorted(row["count"] for row in figures["handover"]) == sorted(handover.values())
     assert sum(stages.values()) > 0 or not ids
+
+
+@pytest.mark.parametrize(
+    "query", [q for q in QUERIES if "q=" not in q] + ["methods=ethnography", "country=KEN"]
+)
+@pytest.mark.parametrize("sort", ["newest", "title"])
+def test_it_finds_a_lists_first_plans_in_its_whole_order_as_sql_orders_them(corpus, query, sort):
+    from django.utils.http import urlencode
+
+    from plans import postings
+
+    base = Plan.objects.published()
+    filterset = filters.PlanFilter(QueryDict(f"{query}&sort={sort}"), queryset=base)
+    whole = filters.PlanFilter(QueryDict(urlencode({"sort": sort})), queryset=base)
+
+    for limit in (1, 20, 1001):
+        found = postings.first(whole.sorted(), filterset.qs, limit)
+        assert found == list(filterset.sorted().values_list("pk", flat=True)[:limit]), (query, sort, limit)
