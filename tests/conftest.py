@@ -207,6 +207,25 @@ def pytest_collection_finish(session):
         )
 
 
+def _serve_one_request_at_a_time() -> None:
+    """The live server answers one request at a time. On SQLite the tests' in-memory database has one
+    connection, which the server's threads share with the test: a change form's parallel requests (its
+    heartbeat, its tag suggestions, the world map) used it at once, and SQLite answered "bad parameter
+    or other API misuse" (once in a full run). Django's single-threaded server closes each connection
+    after its response, so the browser's requests simply queue."""
+    from django.core.servers.basehttp import WSGIServer
+    from django.test.testcases import LiveServerThread
+
+    class OneAtATime(WSGIServer):
+        def __init__(self, *args, connections_override=None, **kwargs):
+            super().__init__(*args, **kwargs)  # the server's thread uses the overridden connections
+
+    LiveServerThread.server_class = OneAtATime
+
+
+_serve_one_request_at_a_time()
+
+
 @pytest.fixture(scope="session")
 def _browser():
     # Playwright's sync API keeps an event loop running in this thread; Django's ORM calls made by the
