@@ -450,3 +450,22 @@ def test_it_keeps_other_pages_within_a_fixed_query_count(
     _grow(published, 25)  # 30 plans: more than a page, enough to show growth, cheap to make
     with django_assert_num_queries(len(few.captured_queries)):
         assert client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("prefix", "heading", "plans"),
+    [("", "Questions", "Plans"), ("/fr", "Questions", "Plans"), ("/es", "Preguntas", "Planes")],
+)
+def test_it_heads_the_count_of_stages_with_questions_not_plans(client, published, prefix, heading, plans):
+    from plans.models import LearningQuestion
+
+    plan = published(title="Stages")
+    LearningQuestion.objects.create(plan=plan, position=9, stages=["sense"])
+
+    html = client.get(f"{prefix}/stats/").content.decode()
+
+    charts = re.findall(r"<figure class=\"chart\">.*?</figure>", html, re.S)
+    counted = [re.search(r'<th scope="col" class="num">([^<]*)</th>', c) for c in charts]
+    headings = [m.group(1) for m in counted if m]
+    assert headings.count(heading) == 1  # the stages' table, the only one counting questions
+    assert headings.count(plans) >= 2  # the others count plans
