@@ -252,7 +252,7 @@ class ListPaginator(CappedPaginator):
 
     def __init__(self, object_list, per_page, ids: list[int] | None = None, **kwargs):
         super().__init__(object_list, per_page, **kwargs)
-        if ids is not None:  # already in order (`search.ranked_ids`): pages read their plans by id
+        if ids is not None:  # already in order (`search.ranked_ids`, `postings.first`): pages read them by id
             self.ids = ids[: self.CAP + 1]
 
     @cached_property

@@ -159,7 +159,7 @@ class Postings:
         return +found  # without zero counts
 
 
-def _json_list(table: str, column: str) -> tuple[str, str]:
+def _json_list(column: str) -> tuple[str, str]:
     """(FROM item of the elements of the JSON list `column` of `t`, condition that it is a list)."""
     if connection.vendor == "postgresql":
         return f"jsonb_array_elements_text(t.{column}) AS e(value)", f"jsonb_typeof(t.{column}) = 'array'"
@@ -191,7 +191,7 @@ def _read(only: list[int] | None = None) -> Postings:
             value = f"NULL, {column}" if number else f"{column}, NULL"
             where = f"{column} IS NOT NULL" + ("" if number else f" AND {column} <> ''")
         elif name == HANDOVER:
-            each, is_list = _json_list("t", "handover_options")
+            each, is_list = _json_list("handover_options")
             table, column, plan = f"{quote(Plan._meta.db_table)} t, {each}", "e.value", "t.id"
             value, where = f"{column}, NULL", is_list
         else:
@@ -217,7 +217,7 @@ def _read(only: list[int] | None = None) -> Postings:
 
 def _layers(cursor, among: str) -> dict[tuple, int]:
     """{(stage, k): bitmap of the plans with at least k learning questions in that stage}."""
-    each, is_list = _json_list("t", "stages")
+    each, is_list = _json_list("stages")
     cursor.execute(
         f"SELECT t.plan_id, e.value, COUNT(DISTINCT t.id) FROM {LearningQuestion._meta.db_table} t, {each} "
         f"WHERE {is_list}{among} GROUP BY t.plan_id, e.value"
