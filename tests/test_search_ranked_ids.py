@@ -113,3 +113,12 @@ def test_it_shows_the_same_page_either_way(corpus, client):
     html = client.get("/plans/", {"q": "innovation", "page": "3"}).content.decode()
     titles = Plan.objects.in_bulk(in_sql_order("q=innovation", 60)[40:60])
     assert all(plan.title.split()[0] in html for plan in titles.values())
+
+
+def test_it_never_lists_a_draft_that_matches_best(rum, plan_factory, client):
+    draft = plan_factory(title="Water water water", challenge_statement="Water, water and water.")
+
+    found = from_the_index("q=water", 1001)
+
+    assert found and draft.pk not in found
+    assert "Water water water" not in client.get("/plans/", {"q": "water"}).content.decode()
