@@ -377,26 +377,31 @@ def _copy_row(pk: int, title: str, body: str, document: bytes, ranking: bytes) -
 
 def _write(ids: list[int], rows: list[tuple[int, str, str, str]], table: str = TABLE) -> None:
     """Replace the index rows of `ids` with `rows` of (plan id, title, body, language)."""
+    store(ids, (index_row(*row) for row in rows), table)
+
+
+def store(ids: list[int], rows: Iterable[tuple], table: str = TABLE) -> None:
+    """Replace the index rows of `ids` with `rows` made by `index_row` (the importer analyses plans ahead,
+    in its reading process: plans/archive/load.py)."""
     marks = ", ".join(["%s"] * len(ids))
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(f"DELETE FROM {table} WHERE plan_id IN ({marks})", ids)
-            if rows:
-                # Streamed as each row is analysed: the server stores one (compresses it, adds its words
-                # to the GIN index) while the next is analysed.
-                with cursor.cursor.copy(
-                    f"COPY {table} (plan_id, title, body, document, ranking) FROM STDIN (FORMAT BINARY)"
-                ) as copy:
-                    copy.write(_COPY_HEADER)
-                    for row in rows:
-                        copy.write(_copy_row(*index_row(*row)))
-                    copy.write(b"\xff\xff")
+            # Streamed as each row is made: the server stores one (compresses it, adds its words to the
+            # GIN index) while the next is analysed.
+            with cursor.cursor.copy(
+                f"COPY {table} (plan_id, title, body, document, ranking) FROM STDIN (FORMAT BINARY)"
+            ) as copy:
+                copy.write(_COPY_HEADER)
+                for row in rows:
+                    copy.write(_copy_row(*row))
+                copy.write(b"\xff\xff")
         else:
             cursor.execute(f"DELETE FROM {table} WHERE rowid IN ({marks})", ids)
             cursor.executemany(
                 f"INSERT INTO {table} (rowid, title, body, title_words, title_stems, body_words, body_stems) "
                 "VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                [index_row(*row) for row in rows],
+                list(rows),
             )
 
 

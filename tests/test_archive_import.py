@@ -12,8 +12,10 @@ from django.core.management.base import CommandError
 from django.db import connection, transaction
 from django.urls import reverse
 
+from plans import search
 from plans.archive import importer
 from plans.archive.dump import PREFETCH, dump
+from plans.archive.load import Loader
 from plans.archive.write import write
 from plans.models import (
     Barrier,
@@ -733,3 +735,37 @@ def test_it_raises_an_error_of_the_reading_process_and_leaves_no_process_behind(
     assert next(stopped)[0] == files[0]
     stopped.close()  # as when the importer raises between two files
     assert importer.mp.active_children() == []
+
+
+@pytest.mark.django_db
+def test_it_indexes_plans_analysed_ahead_as_it_would_analyse_them_itself(tmp_path, monkeypatch):
+    """The reading process analyses a new plan's words for the search index from what it knew when it
+    started; a lab that an earlier file of the same import creates under another spelling of the country
+    makes that guess wrong, and the plan is analysed again, with its lab's real name."""
+    for path in REAL.glob("*.md"):
+        shutil.copy(path, tmp_path / path.name)
+    text = CLOSING_V1.read_text(encoding="utf-8")
+    assert "[[country:Vietnam]]" in text
+    (tmp_path / "zz_viet_nam.md").write_text(
+        text.replace("[[country:Vietnam]]", "[[country:Viet Nam]]"), "utf-8"
+    )
+    monkeypatch.setattr(importer, "READ_AHEAD_FROM", 1)
+    analysed_here = []
+    index_row = search.index_row
+    monkeypatch.setattr(search, "index_row", lambda *row: analysed_here.append(row[0]) or index_row(*row))
+    results = []
+    for ahead in (True, False):
+        if not ahead:
+            monkeypatch.setattr(Loader, "index_ahead", lambda self, p: None)
+        analysed_here.clear()
+        with transaction.atomic():
+            out, _err, code = run(tmp_path)
+            assert code == 0 and out.startswith("imported 19,")
+            results.append(index_rows())
+            if ahead:  # only the plan whose lab was guessed wrong, in this process
+                assert Plan.objects.filter(pk__in=analysed_here).get().source_file == "zz_viet_nam.md"
+                body = next(row[2] for row in results[0] if row[0] == "zz_viet_nam.md")
+                assert "Accelerator Lab Vietnam" in body and "Accelerator Lab Viet Nam" not in body
+            transaction.set_rollback(True)
+    assert len(analysed_here) == 19
+    assert results[0] == results[1]

@@ -11,7 +11,7 @@ import queue
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -145,11 +145,16 @@ def prepare(path: Path, known_sha: str | None) -> tuple:
     return ("read", item, warnings)
 
 
-def _prepare(job: tuple[Path, str | None]) -> tuple:
-    return prepare(*job)
+def _prepare(job: tuple[Path, str | None], ahead: Callable[[Pending], None] | None = None) -> tuple:
+    """`prepare(*job)`, then `ahead` on a new file's `Pending` (`Loader.index_ahead`)."""
+    found = prepare(*job)
+    if ahead is not None and found[0] == "read" and job[1] is None:
+        ahead(found[1])
+    return found
 
 
 READ_AHEAD_FROM = 50  # files: fewer are read in this process (starting another costs ~20 ms)
+READERS = 2  # reading processes
 
 
 def _single_threaded() -> bool:
@@ -161,11 +166,12 @@ def _single_threaded() -> bool:
         return threading.active_count() == 1
 
 
-def _read_ahead(jobs: list[tuple[Path, str | None]], out) -> None:
-    """In the forked process: `prepare` each job and send ("ok", result), or ("error", exception) and stop."""
+def _read_ahead(jobs: list[tuple[Path, str | None]], out, ahead: Callable[[Pending], None] | None) -> None:
+    """In the forked process: `_prepare` each job and send ("ok", result), or ("error", exception) and
+    stop."""
     try:
         for job in jobs:
-            out.send(("ok", _prepare(job)))
+            out.send(("ok", _prepare(job, ahead)))
     except BaseException as exc:  # the importer raises it: an error here must not look like the end
         try:
             out.send(("error", exc))
@@ -175,48 +181,65 @@ def _read_ahead(jobs: list[tuple[Path, str | None]], out) -> None:
         out.close()
 
 
-def prepared(files: list[Path], known: dict[str, tuple[int, str]]) -> Iterator[tuple[Path, tuple]]:
-    """(file, `prepare(file)`) for each file, in order. For many files, a forked process reads and maps
-    them ahead while this one writes to the database: parsing and mapping were a quarter of the import's
-    time. The child never touches the database (it inherits the connection and leaves it alone). Whether
-    a file is unchanged is decided against `known` as it is now: during the import it changes only for the
-    names already imported, and a second file of the same name is refused before its turn.
+def prepared(
+    files: list[Path], known: dict[str, tuple[int, str]], ahead: Callable[[Pending], None] | None = None
+) -> Iterator[tuple[Path, tuple]]:
+    """(file, `prepare(file)`) for each file, in order, with `ahead` applied to each new file's `Pending`.
+    For many files, forked processes read and map them (and run `ahead`) while this one writes to the
+    database: parsing and mapping were a quarter of the import's time, analysing words for the search
+    index a third. A child never touches the database (it inherits the connection and leaves it
+    alone). Whether a file is unchanged is decided against `known` as it is now: during the import it
+    changes only for the names already imported, and a second file of the same name is refused before its
+    turn.
 
-    A process, a pipe and one thread that receives, not `multiprocessing.Pool`: the pool's thread that
-    maintains its workers woke tens of thousands of times per import (at each result, until its other
-    thread had received it) and took the importer's CPU. The receiving thread waits in `read()`, without
-    the GIL, and lets the reading process run as far ahead as it can (a pipe holds a few files)."""
+    Two processes (each reading every other file) with a pipe and a receiving thread each, not
+    `multiprocessing.Pool`: the pool's thread that maintains its workers woke tens of thousands of times
+    per import (at each result, until its other thread had received it) and took the importer's CPU. A
+    receiving thread waits in `read()`, without the GIL, and lets its reading process run as far ahead as
+    it can (a pipe holds a few files). Two, because reading and analysing a file takes longer than writing
+    it: one reading process kept the importer waiting."""
     jobs = [(path, known.get(path.name, (None, None))[1]) for path in files]
     if len(jobs) < READ_AHEAD_FROM or "fork" not in mp.get_all_start_methods() or not _single_threaded():
-        yield from zip(files, map(_prepare, jobs), strict=True)
+        yield from zip(files, (_prepare(job, ahead) for job in jobs), strict=True)
         return
     context = mp.get_context("fork")
-    incoming, outgoing = context.Pipe(duplex=False)
-    reader = context.Process(target=_read_ahead, args=(jobs, outgoing), daemon=True)
-    reader.start()
-    outgoing.close()
-    received: queue.SimpleQueue = queue.SimpleQueue()
+    readers, pipes = [], []
+    for k in range(READERS):  # all forked before any thread starts (see `_single_threaded`)
+        incoming, outgoing = context.Pipe(duplex=False)
+        reader = context.Process(target=_read_ahead, args=(jobs[k::READERS], outgoing, ahead), daemon=True)
+        reader.start()
+        outgoing.close()
+        readers.append(reader)
+        pipes.append(incoming)
+    queues: list[queue.SimpleQueue] = [queue.SimpleQueue() for _ in readers]
 
-    def receive() -> None:
+    def receive(incoming, count: int, received: queue.SimpleQueue) -> None:
         try:
-            for _job in jobs:
+            for _job in range(count):
                 received.put(incoming.recv())
         except (EOFError, OSError) as exc:  # the reading process died, or the importer stopped early
             received.put(("error", exc))
 
-    receiver = threading.Thread(target=receive, daemon=True)
-    receiver.start()
+    receivers = [
+        threading.Thread(target=receive, args=(incoming, len(jobs[k::READERS]), queues[k]), daemon=True)
+        for k, incoming in enumerate(pipes)
+    ]
+    for receiver in receivers:
+        receiver.start()
     try:
-        for path in files:
-            kind, value = received.get()
+        for n, path in enumerate(files):
+            kind, value = queues[n % READERS].get()
             if kind == "error":
                 raise value
             yield path, value
-    finally:  # also when the importer stops early: the reader must not outlive it
-        reader.terminate()
-        reader.join()
-        incoming.close()
-        receiver.join()
+    finally:  # also when the importer stops early: the readers must not outlive it
+        for reader in readers:
+            reader.terminate()
+            reader.join()
+        for incoming in pipes:
+            incoming.close()
+        for receiver in receivers:
+            receiver.join()
 
 
 def import_files(
@@ -290,7 +313,7 @@ def _import(paths: list[str], status: str, err: TextIO) -> Result:
 
     # A large import sets the search's RUM index aside and builds it again after (plans/search.py).
     with search.bulk_writes(len(files)), search.batch():
-        for path, found in prepared(files, loader.known):
+        for path, found in prepared(files, loader.known, loader.index_ahead):
             progress.step()
             if path.name in seen:
                 fail(
