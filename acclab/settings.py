@@ -157,6 +157,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # No JIT: a full-text search over many matches crosses jit_above_cost and then spent ~60 ms compiling
     # expressions for a query that runs in less; no page here runs long enough to win it back.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+    if envbool("DB_PREPARED", "1"):
+        # Parameters bound by the server, and each statement prepared on its fifth use on a connection:
+        # a page runs the same dozen statements on every request, and PostgreSQL then parses and analyses
+        # each once per connection (an uncached plan page: 14.0 → 12.3 ms in process at 100,000 plans).
+        # A pooler in transaction mode that does not track prepared statements (PgBouncer before 1.21,
+        # or without max_prepared_statements) needs DB_PREPARED=0.
+        DATABASES["default"]["OPTIONS"].update(server_side_binding=True, prepare_threshold=5)
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 
