@@ -20,6 +20,7 @@ transaction leaves the version number it had written to be reused by different d
 
 from __future__ import annotations
 
+import re
 import threading
 from array import array
 from collections import Counter, defaultdict
@@ -63,17 +64,34 @@ def of(plans: QuerySet) -> int:
 
 
 def first(order: QuerySet, plans: QuerySet, limit: int) -> list[int]:
-    """The ids of the first `limit` of `plans` in the order of `order` (the same plans or more, ordered):
-    the ids of `order`, kept per content version like `of()`, walked until `limit` of `plans`' bitmap are
-    found. A filtered list's first thousand, newest first, read the plans' index until a thousand of them
-    matched (all of it for a list of fewer), each probing the tag's index: 32-40 ms for a method and a
-    year at 100,000 plans. Walking the list's order in memory takes a few milliseconds at most."""
+    """The ids of the first `limit` of `plans` in the order of `order` (the same plans or more, ordered),
+    from the ids of `order` kept per content version like `of()`. A filtered list's first thousand, newest
+    first, read the plans' index until a thousand of them matched (all of it for a list of fewer), each
+    probing the tag's index: 32-40 ms for a method and a year at 100,000 plans.
+
+    Two ways, whichever reads fewer ids: the list's order is walked until `limit` of `plans`' bitmap are
+    found (about `limit` × all / chosen steps, a few for a broad filter); or the chosen plans are sorted
+    by their place in that order (about `chosen` steps: a country's plans, where the walk went through
+    most of the list, ~6 ms at 100,000 plans)."""
     chosen = of(plans)
     ids = _kept_for("order", order, _read_order, array("q"))
+    count = chosen.bit_count()
+    if count * count < limit * len(ids):
+        places = _kept_for("places", order, _read_places, array("q"))
+        listed = [pk for pk in members(chosen) if pk < len(places) and places[pk] >= 0]
+        return sorted(listed, key=places.__getitem__)[:limit]
     chosen_bytes = chosen.to_bytes(1 + (chosen.bit_length() >> 3), "little")
     size = len(chosen_bytes)
     found = (pk for pk in ids if pk >> 3 < size and chosen_bytes[pk >> 3] >> (pk & 7) & 1)
     return list(islice(found, limit))
+
+
+_ONE = re.compile("1")
+
+
+def members(bitmap: int) -> list[int]:
+    """The plan ids of a bitmap, ascending."""
+    return [m.start() for m in _ONE.finditer(bin(bitmap)[:1:-1])]  # binary digits, lowest bit first
 
 
 def _kept_for(kind: str, queryset: QuerySet, read, empty):
@@ -102,6 +120,15 @@ def _read_order(sql: str, params) -> array:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return array("q", [row[0] for row in cursor.fetchall()])
+
+
+def _read_places(sql: str, params) -> array:
+    """{plan id: its place in the order} as an array indexed by id (-1: not in the order)."""
+    ids = _read_order(sql, params)
+    places = array("q", [-1]) * (max(ids, default=-1) + 1)
+    for place, pk in enumerate(ids):
+        places[pk] = place
+    return places
 
 
 def _read_bits(sql: str, params) -> int:
