@@ -151,3 +151,8 @@ def test_it_reads_everything_again_when_a_tag_is_renamed(plan_factory, monkeypat
     postings.current()
 
     assert read == [None]
+
+
+def test_it_lists_the_ids_of_a_bitmap_in_order():
+    for ids in ([], [0], [1, 2, 3], [5, 64, 65, 1_000, 99_999]):
+        assert postings.members(postings.bits(ids)) == ids
