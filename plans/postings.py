@@ -77,7 +77,7 @@ def first(order: QuerySet, plans: QuerySet, limit: int) -> list[int]:
     ids = _kept_for("order", order, _read_order, array("q"))
     count = chosen.bit_count()
     if count * count < limit * len(ids):
-        places = _kept_for("places", order, _read_places, array("q"))
+        places = _kept_for("places", order, lambda _sql, _params: _places(ids), array("q"))
         listed = [pk for pk in members(chosen) if pk < len(places) and places[pk] >= 0]
         return sorted(listed, key=places.__getitem__)[:limit]
     chosen_bytes = chosen.to_bytes(1 + (chosen.bit_length() >> 3), "little")
@@ -122,9 +122,8 @@ def _read_order(sql: str, params) -> array:
         return array("q", [row[0] for row in cursor.fetchall()])
 
 
-def _read_places(sql: str, params) -> array:
-    """{plan id: its place in the order} as an array indexed by id (-1: not in the order)."""
-    ids = _read_order(sql, params)
+def _places(ids: array) -> array:
+    """{plan id: its place in the order `ids`} as an array indexed by id (-1: not in the order)."""
     places = array("q", [-1]) * (max(ids, default=-1) + 1)
     for place, pk in enumerate(ids):
         places[pk] = place

@@ -168,6 +168,11 @@ def allocate_ids(model, n: int) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
+def lab_name(country: str) -> str:
+    """The name of the lab the importer creates for a country, as the file spells it."""
+    return f"Accelerator Lab {country}"[:200]
+
+
 def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -241,7 +246,7 @@ class Loader:
         code = countries.code_for(country)
         if code in self.code_labs:
             return self.code_labs[code]
-        name = f"Accelerator Lab {country}"[:200]
+        name = lab_name(country)
         if name not in self.labs:
             self.create_labs([country])
         return self.labs[name]
@@ -254,7 +259,7 @@ class Loader:
         codes: dict[str, str] = {}
         for country in names:
             code = countries.code_for(country) if country else ""
-            name = f"Accelerator Lab {country}"[:200]
+            name = lab_name(country)
             if not country or code in self.code_labs or code in codes or name in self.labs or name in new:
                 continue
             new[name] = Lab(name=name, country=country, iso3=code)  # as Lab.save() sets iso3
@@ -336,17 +341,17 @@ class Loader:
         that process started; the tags' words do not change during an import (a tag it creates has none
         of its own yet), but the lab is a guess (an earlier file may create the country's lab under
         another spelling), so `_index` checks it."""
-        lab = self._lab_name(p.content["plan"]["country"])
+        lab = self._expected_lab_name(p.content["plan"]["country"])
         p.index = (lab, search.index_row(0, *search.document(self._index_view(p.content, lab)))[1:])
 
-    def _lab_name(self, country: str) -> str:
+    def _expected_lab_name(self, country: str) -> str:
         """The name of the lab `lab_id(country)` gives, if it creates none under another name first."""
         if not country:
             return ""
         pk = self.code_labs.get(countries.code_for(country))
         if pk is not None:
             return next(name for name, lab in self.labs.items() if lab == pk)
-        return f"Accelerator Lab {country}"[:200]
+        return lab_name(country)
 
     def _index_view(self, content: dict, lab: str):
         """What `search.document()` reads of a new plan, from the content in hand: its SDGs by name, and
