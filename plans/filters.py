@@ -268,7 +268,9 @@ class ListPaginator(CappedPaginator):
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         ids = self.ids[bottom : bottom + self.per_page]
-        found = {plan.pk: plan for plan in self.object_list.filter(pk__in=ids)}
+        # Unordered: they are put in the ids' order here. With the list's ORDER BY, SQLite walked the whole
+        # list's index (3 ms at 20,000 plans) rather than look the twenty up by primary key.
+        found = {plan.pk: plan for plan in self.object_list.order_by().filter(pk__in=ids)}
         return self._get_page([found[pk] for pk in ids], number, self)
 
 

@@ -769,3 +769,14 @@ def test_it_indexes_plans_analysed_ahead_as_it_would_analyse_them_itself(tmp_pat
             transaction.set_rollback(True)
     assert len(analysed_here) == 19
     assert results[0] == results[1]
+
+
+@pytest.mark.django_db
+def test_it_refreshes_the_planners_statistics_after_a_large_import(monkeypatch):
+    called = []
+    monkeypatch.setattr(importer, "refresh_statistics", lambda: called.append(True))
+    monkeypatch.setattr(importer, "STATISTICS_AFTER", 3)
+    run(OPENING, FRENCH)
+    assert not called  # two plans: too few to change a plan
+    run(CLOSING_V1, CLOSING_V2, HYBRID)
+    assert called == [True]

@@ -453,3 +453,42 @@ def test_it_shows_all_values_of_a_facet_when_its_counts_come_from_the_cache(clie
         assert all(f"Method {m:02d}" in html for m in range(filters.TOP_TAGS + 3))
     chosen = client.get("/plans/?page=3&methods=method-00")
     assert [c["label"] for c in chosen.context["chips"]] == ["Method 00"]
+
+
+def test_it_looks_a_pages_plans_up_by_id_without_ordering_them_in_sql(client, rice):
+    """The page's plans are put in the list's order in Python: the query that reads them by id has no ORDER
+    BY, which made SQLite walk the list's whole index instead of looking the twenty up by primary key."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get("/plans/?page=2")
+    reads = [q["sql"] for q in queries.captured_queries if '"plans_plan"."tweet_summary"' in q["sql"]]
+    assert len(listed(page)) == 20 and len(reads) == 1
+    assert '"plans_plan"."id" IN (' in reads[0] and "ORDER BY" not in reads[0]
+
+
+@pytest.mark.django_db
+def test_it_gives_sqlites_planner_statistics_to_look_plans_up_by_id(published):
+    """Without statistics SQLite took the status index as selective and read a page's plans by walking it;
+    `refresh_statistics` (after a large import, and after `bench_generate`) lets it use the primary key."""
+    from django.db import connection
+
+    from plans.archive import importer
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's planner: PostgreSQL's autovacuum gathers statistics by itself")
+    for n in range(60):
+        published(title=f"Plan {n}")
+    ids = list(Plan.objects.values_list("pk", flat=True)[:20])
+    marks = ", ".join(map(str, ids))
+    sql = f"EXPLAIN QUERY PLAN SELECT id FROM plans_plan WHERE status = 'published' AND id IN ({marks})"
+
+    def plan() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+            return " ".join(str(row[-1]) for row in cursor.fetchall())
+
+    assert "INTEGER PRIMARY KEY" not in plan()  # what the list met at 20,000 plans
+    importer.refresh_statistics()
+    assert "INTEGER PRIMARY KEY" in plan()

@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from plans import cache, search
+from plans.archive import importer
 from plans.models import Lab, Plan
 from plans.parts import CHILD_RELATED_NAMES, CHILDREN, TAG_VOCABULARIES
 
@@ -54,6 +55,7 @@ class Command(BaseCommand):
             made += size
             self.stdout.write(f"\r{have + made}/{n} plans", ending="")
             self.stdout.flush()
+        importer.refresh_statistics()
         self.stdout.write(
             f"\ngenerated {made} plans ({have + made} published) in {time.monotonic() - started:.1f} s"
         )
