@@ -9,7 +9,7 @@ export. No models here: the data migration that filled the codes uses this modul
 import unicodedata
 from functools import lru_cache
 
-from django.utils.translation import override
+from django.utils.translation import get_language, override
 from django_countries import countries
 
 # Names of the archive (and common variants) that django-countries does not know by name, folded.
@@ -92,4 +92,11 @@ def by_name(name: str) -> tuple[str, str]:
 
 def name_of(code: str) -> str:
     """The country's name in the active language (English, French or Spanish), or the code itself."""
-    return str(countries.name(code)) or code if code else ""
+    return _name_in(get_language() or "", code) if code else ""
+
+
+@lru_cache(maxsize=2048)
+def _name_in(language: str, code: str) -> str:
+    # Called with `language` active. django-countries looks the code up and translates it on each call:
+    # ~70 us, twice for each card of a list (1.4 ms a page of twenty).
+    return str(countries.name(code)) or code

@@ -46,6 +46,7 @@ def test_it_names_countries_in_three_languages():
         assert name_of("VNM") == "Viêt Nam"
     with translation.override("es"):
         assert name_of("CIV") == "Costa de Marfil"
+    assert name_of("CIV") == "Côte d'Ivoire"  # names are remembered per language
 
 
 @pytest.mark.django_db
