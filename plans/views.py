@@ -40,7 +40,7 @@ CARD_FIELDS = (
 
 
 def _card_prefetch(qs):
-    """What `includes/plan_card.html` shows, and nothing else: a plan row also holds every answer and the
+    """What a card shows (`presentation.card`), and nothing else: a plan row also holds every answer and the
     archive layout (kilobytes of JSON each), and the card shows no lab, method or thematic area."""
     return qs.only(*CARD_FIELDS).prefetch_related("sdgs")
 

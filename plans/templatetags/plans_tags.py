@@ -3,7 +3,7 @@
 from django import template
 from django.conf import settings
 
-from plans import search
+from plans import presentation, search
 
 register = template.Library()
 
@@ -21,3 +21,9 @@ def absolute_url(context, path: str = "") -> str:
 def highlight(snippet: str | None):
     """A search snippet, escaped, with the matched words in <mark>."""
     return search.highlight(snippet)
+
+
+@register.simple_tag
+def plan_card(plan):
+    """A plan's card in a list (`presentation.card`)."""
+    return presentation.card(plan)
