@@ -70,7 +70,7 @@ _CARD_SDG = (
 
 
 def card(plan: Plan) -> SafeString:
-    """The card of a plan read with `views.CARD_FIELDS` and its SDGs prefetched; with its search excerpt
+    """The card of a plan read with `views.CARD_FIELDS` and its SDGs (`views._cards`); with its search excerpt
     (`plan.search_snippet`) on a search's list, else its summary's first forty words."""
     e = html.escape
     language = e(plan.language)
@@ -81,7 +81,7 @@ def card(plan: Plan) -> SafeString:
         text = f'<p class="plan-card__summary" lang="{language}">{e(summary)}</p>'
     else:
         text = ""
-    sdgs = plan.sdgs.all()
+    sdgs = plan.card_sdgs
     if sdgs:
         label = e(_("SDG"))
         items = "".join(

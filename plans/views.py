@@ -4,6 +4,7 @@ fetch, cache and render; what a page shows of the plans is shaped by plans/prese
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, Max, Min, Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import render
@@ -15,7 +16,7 @@ from django.views.decorators.http import require_GET
 from plans import cache, dumps, filters, opendata, permissions, postings, presentation, search, structured
 from plans.api import fair_use
 from plans.countries import by_name, name_of
-from plans.models import Plan
+from plans.models import SDG, Plan
 from plans.validators import LATITUDE, LONGITUDE
 
 PAGE_SIZE = 20
@@ -39,10 +40,34 @@ CARD_FIELDS = (
 )
 
 
-def _card_prefetch(qs):
+def _card_fields(qs):
     """What a card shows (`presentation.card`), and nothing else: a plan row also holds every answer and the
     archive layout (kilobytes of JSON each), and the card shows no lab, method or thematic area."""
-    return qs.only(*CARD_FIELDS).prefetch_related("sdgs")
+    return qs.only(*CARD_FIELDS)
+
+
+def _cards(plans) -> list[Plan]:
+    """The plans of a page of cards, each with its SDGs in number order as `card_sdgs`, read in one query.
+    Django's `prefetch_related` took 1.5 ms for a page of twenty (its machinery, not the query)."""
+    plans = list(plans)
+    found: dict[int, list[SDG]] = {plan.pk: [] for plan in plans}
+    if found:
+        marks = ", ".join(["%s"] * len(found))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT ps.plan_id, s.id, s.number, s.name, s.colour "
+                f"FROM {Plan.sdgs.through._meta.db_table} ps JOIN {SDG._meta.db_table} s ON s.id = ps.sdg_id "
+                f"WHERE ps.plan_id IN ({marks}) ORDER BY s.number",
+                list(found),
+            )
+            goals: dict[int, SDG] = {}
+            for plan_id, pk, number, name, colour in cursor.fetchall():
+                if pk not in goals:
+                    goals[pk] = SDG(id=pk, number=number, name=name, colour=colour)
+                found[plan_id].append(goals[pk])
+    for plan in plans:
+        plan.card_sdgs = found[plan.pk]
+    return plans
 
 
 @require_GET
@@ -56,7 +81,7 @@ def home(request: HttpRequest) -> HttpResponse:
         first_year=Min("year"),
         last_year=Max("year"),
     )
-    latest = _card_prefetch(plans.order_by("-published_at", "-pk"))[:6]
+    latest = _cards(_card_fields(plans.order_by("-published_at", "-pk"))[:6])
     context = {"figures": figures, "latest": latest, "structured": _dataset(plans, figures)}
     return render(request, "plans/home.html", context)
 
@@ -110,13 +135,13 @@ def _facets(request: HttpRequest, base) -> list:
 def plan_list(request: HttpRequest) -> HttpResponse:
     base = public_plans(request)
     filterset = filters.PlanFilter(request.GET, queryset=base)
-    plans = _card_prefetch(filterset.sorted())
+    plans = _card_fields(filterset.sorted())
     ranked = None
     if filterset.query and filterset.sort_key == "relevance":
         unsearched = filters.PlanFilter(filters.without(request.GET, "q"), queryset=base).qs
         ranked = search.ranked_ids(unsearched, filterset.query, filters.COUNT_CAP + 1)
     if ranked is not None:  # in order from the search index: the page's plans are read by id
-        paginator = filters.ListPaginator(_card_prefetch(Plan.objects.all()), PAGE_SIZE, ids=ranked)
+        paginator = filters.ListPaginator(_card_fields(Plan.objects.all()), PAGE_SIZE, ids=ranked)
     elif filterset.query:
         paginator = filters.CappedPaginator(plans, PAGE_SIZE)
     else:  # the list's first plans found in its whole order, kept in memory (postings.first)
@@ -125,8 +150,8 @@ def plan_list(request: HttpRequest) -> HttpResponse:
             plans, PAGE_SIZE, ids=postings.first(whole.sorted(), filterset.qs, filters.COUNT_CAP + 1)
         )
     page = paginator.get_page(request.GET.get("page"))
+    page.object_list = _cards(page.object_list)
     if filterset.query:  # snippets for the page shown only, never for every match
-        page.object_list = list(page.object_list)
         found = search.snippets(filterset.query, [p.pk for p in page.object_list])
         for plan in page.object_list:
             plan.search_snippet = found.get(plan.pk, "")
