@@ -20,6 +20,7 @@ import logging
 import time
 import zlib
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from functools import partial, wraps
 from hashlib import blake2b
 from typing import Any
@@ -81,11 +82,19 @@ class RedisCache(django_redis.RedisCache):
             return False
 
 
+# The anonymous request whose public page is being computed (`public_page`): what it reads of the content
+# version, it reads once. A list asked for it four times (its page, the plans' bitmap, the list's order and
+# places, `plans.postings`), one query each.
+_computing: ContextVar[HttpRequest | None] = ContextVar("computing", default=None)
+
+
 def current_version(request: HttpRequest | None = None) -> int:
-    """The content version; read once per request when `request` is given (a page, its facets and its
-    statistics then share one query and one consistent version)."""
+    """The content version; read once per request when `request` is given, or while a public page is
+    computed (a page, its facets and its statistics then share one query and one consistent version)."""
     from plans.models import ContentVersion
 
+    if request is None:
+        request = _computing.get()
     if request is not None and hasattr(request, "_content_version"):
         return request._content_version
     value = ContentVersion.objects.filter(pk=CONTENT).values_list("value", flat=True).first() or 0
@@ -233,7 +242,11 @@ def public_page(
             response = HttpResponse(content, content_type=content_type)
             response["X-Cache"] = "hit"
         else:
-            response = view(request, *args, **kwargs)
+            token = _computing.set(request)  # a GET of an anonymous reader: nothing it does moves the version
+            try:
+                response = view(request, *args, **kwargs)
+            finally:
+                _computing.reset(token)
             # A page that used a CSRF token (the middleware sets its cookie later) is personal: not cached.
             personal = response.cookies or request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
             if response.status_code == 200 and not response.streaming and not personal:

@@ -73,6 +73,30 @@ def test_it_reads_the_content_version_once_per_request(db, django_assert_num_que
         assert cache.current_version(request) == first
 
 
+@pytest.mark.django_db(transaction=True)  # plans/postings.py keeps nothing inside a transaction
+def test_it_reads_the_content_version_once_while_computing_a_public_page(client, plan_factory):
+    """A new page of a list: its key, the plans' bitmap and the list's order (plans/postings.py) share one
+    read of the content version, which the page's own request holds; outside a page each call reads it."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from plans import postings
+
+    postings.forget()
+
+    for n in range(3):
+        plan_factory(title=f"Plan {n}", status="published")
+    client.get("/plans/")  # its facets and the postings are computed once for the version
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/plans/?page=2")["X-Cache"] == "miss"
+    reads = [q for q in queries.captured_queries if "plans_contentversion" in q["sql"]]
+    assert len(reads) == 1
+    with CaptureQueriesContext(connection) as queries:
+        cache.current_version()
+        cache.current_version()
+    assert len(queries.captured_queries) == 2
+
+
 # ------------------------------------------------------------------ shared counts
 
 
