@@ -210,13 +210,16 @@ class PlanFilter(filters.FilterSet):
         return key
 
     def sorted(self) -> QuerySet:
-        qs = self.qs
-        key = self.sort_key
-        if key == "relevance":
-            return qs.order_by(F("search_rank").desc(nulls_last=True), "-published_at", "pk")
-        if key == "title":
-            return qs.order_by("title", "pk")
-        return qs.order_by(F("published_at").desc(nulls_last=True), "-pk")
+        return ordered(self.qs, self.sort_key)
+
+
+def ordered(qs: QuerySet, key: str) -> QuerySet:
+    """`qs` in the order of a list's sort `key` (`PlanFilter.sort_key`; "relevance" needs `search_rank`)."""
+    if key == "relevance":
+        return qs.order_by(F("search_rank").desc(nulls_last=True), "-published_at", "pk")
+    if key == "title":
+        return qs.order_by("title", "pk")
+    return qs.order_by(F("published_at").desc(nulls_last=True), "-pk")
 
 
 COUNT_CAP = 1000  # lists show their first 1,000 plans, and say "More than 1,000 plans" beyond

@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Max, Min, Q
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -145,9 +145,9 @@ def plan_list(request: HttpRequest) -> HttpResponse:
     elif filterset.query:
         paginator = filters.CappedPaginator(plans, PAGE_SIZE)
     else:  # the list's first plans found in its whole order, kept in memory (postings.first)
-        whole = filters.PlanFilter(QueryDict(urlencode({"sort": filterset.sort_key})), queryset=base)
+        whole = filters.ordered(base, filterset.sort_key)
         paginator = filters.ListPaginator(
-            plans, PAGE_SIZE, ids=postings.first(whole.sorted(), filterset.qs, filters.COUNT_CAP + 1)
+            plans, PAGE_SIZE, ids=postings.first(whole, filterset.qs, filters.COUNT_CAP + 1)
         )
     page = paginator.get_page(request.GET.get("page"))
     page.object_list = _cards(page.object_list)
