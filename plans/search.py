@@ -623,6 +623,16 @@ def ranked_ids(plans: models.QuerySet, q: str, limit: int) -> list[int] | None:
         return None
     from plans import postings
 
+    # Every page of the search shows a part of the same ranking: kept for the content version.
+    return postings.remembered(
+        ("ranked", q.strip(), postings.sql_of(plans), limit),
+        lambda: _ranked_ids(plans, q, include, exclude, limit),
+    )
+
+
+def _ranked_ids(plans: models.QuerySet, q: str, include, exclude, limit: int) -> list[int]:
+    from plans import postings
+
     query = _query(include, exclude)
     lexemes = " | ".join(f"'{t}'" for t in sorted(_lexemes(include, exclude)))
     matching = postings.of(plans)

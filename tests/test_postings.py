@@ -156,3 +156,28 @@ def test_it_reads_everything_again_when_a_tag_is_renamed(plan_factory, monkeypat
 def test_it_lists_the_ids_of_a_bitmap_in_order():
     for ids in ([], [0], [1, 2, 3], [5, 64, 65, 1_000, 99_999]):
         assert postings.members(postings.bits(ids)) == ids
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_keeps_a_lists_first_plans_for_its_pages_until_the_version_moves(plan_factory, monkeypatch):
+    """`first()` is computed once per list and content version (every page shows a part of it), and again
+    after a write: a plan published since is in it."""
+    postings.forget()
+    made = [plan_factory(status=Plan.Status.PUBLISHED, complete=True, year=2020) for _ in range(3)]
+    computed = []
+    real = postings._first
+    monkeypatch.setattr(postings, "_first", lambda *args: computed.append(1) or real(*args))
+    order = filters.ordered(Plan.objects.published(), "newest")
+    chosen = Plan.objects.published().filter(year=2020)
+
+    newest_first = [p.pk for p in made[::-1]]
+    assert postings.first(order, chosen, 10) == postings.first(order, chosen, 10) == newest_first
+    assert len(computed) == 1
+    assert postings.first(order, chosen, 2) == [made[2].pk, made[1].pk] and len(computed) == 2  # another key
+
+    newer = plan_factory(status=Plan.Status.PUBLISHED, complete=True, year=2020)
+    assert postings.first(order, chosen, 10) == [newer.pk, *newest_first]
+    assert len(computed) == 3
+    with transaction.atomic():  # what a transaction reads is never kept
+        postings.first(order, chosen, 10)
+    assert len(computed) == 4

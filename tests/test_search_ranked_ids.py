@@ -122,3 +122,26 @@ def test_it_never_lists_a_draft_that_matches_best(rum, plan_factory, client):
 
     assert found and draft.pk not in found
     assert "Water water water" not in client.get("/plans/", {"q": "water"}).content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_ranks_a_word_once_for_all_its_pages_until_the_version_moves(plan_factory, monkeypatch):
+    from plans import postings
+
+    search._RUM.clear()
+    if connection.vendor != "postgresql" or not search.has_rum():
+        pytest.skip("needs PostgreSQL with the RUM extension (postgresql-15-rum, installed by .ci/run)")
+    postings.forget()
+    published = {"status": Plan.Status.PUBLISHED, "complete": True}
+    made = [plan_factory(title=f"Water plan {n}", **published) for n in range(3)]
+    computed = []
+    real = search._ranked_ids
+    monkeypatch.setattr(search, "_ranked_ids", lambda *args: computed.append(1) or real(*args))
+    plans = Plan.objects.published()
+
+    first = search.ranked_ids(plans, "water", 100)
+    assert search.ranked_ids(plans, "water", 100) == first and len(computed) == 1
+    assert sorted(first) == sorted(p.pk for p in made)
+
+    newer = plan_factory(title="Water plan 3", **published)
+    assert newer.pk in search.ranked_ids(plans, "water", 100) and len(computed) == 2
