@@ -155,8 +155,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # No JIT: a full-text search over many matches crosses jit_above_cost and then spent ~60 ms compiling
-    # expressions for a query that runs in less; no page here runs long enough to win it back.
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+    # expressions for a query that runs in less; no page here runs long enough to win it back. No parallel
+    # workers: a search's matches were read by three processes in 27-34 ms, by one in 19 ms, and under
+    # load the web workers already keep every core busy.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "options", "-c jit=off -c max_parallel_workers_per_gather=0"
+    )
     if envbool("DB_PREPARED", "1"):
         # Parameters bound by the server, and each statement prepared on its fifth use on a connection:
         # a page runs the same dozen statements on every request, and PostgreSQL then parses and analyses

@@ -132,6 +132,11 @@ def sql_of(queryset: QuerySet) -> tuple | None:
     return sql, tuple(params)
 
 
+def places(order: QuerySet) -> array:
+    """{plan id: its place in `order`}, an array indexed by id (-1: not in it), kept like `of()`."""
+    return _kept_for("places", order, lambda sql, params: _places(_read_order(sql, params)), array("q"))
+
+
 def _kept_for(kind: str, queryset: QuerySet, read, empty):
     """What `read(sql, params)` gives for the ids of `queryset`, kept for the content version (not inside
     a transaction); `empty` when Django knows there is no row."""
@@ -148,7 +153,7 @@ def _kept_for(kind: str, queryset: QuerySet, read, empty):
     if found is None:
         found = read(sql, params)
         with _sets_lock:
-            while len(_sets) >= 16:
+            while len(_sets) >= 24:
                 _sets.pop(next(iter(_sets)))
             _sets[key] = found
     return found
@@ -293,7 +298,7 @@ def _layers(cursor, among: str) -> dict[tuple, int]:
     return {key: bits(ids) for key, ids in layers.items()}
 
 
-_sets: dict[tuple, int] = {}  # the last bitmaps `of()` read: {(database, version, SQL, parameters): bitmap}
+_sets: dict[tuple, object] = {}  # what `_kept_for` read: {(kind, database, version, SQL, parameters): value}
 _lists: dict[tuple, array] = {}  # what `remembered` keeps: {(database, version, *parts): ids}
 _sets_lock = threading.Lock()
 _lock = threading.Lock()

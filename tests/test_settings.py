@@ -38,11 +38,11 @@ def test_it_reads_postgresql_from_database_url():
     assert out == "django.db.backends.postgresql"
 
 
-def test_it_turns_jit_off_on_postgresql_connections():
+def test_it_turns_jit_and_parallel_workers_off_on_postgresql_connections():
     out = settings_value(
         "settings.DATABASES['default']['OPTIONS']", DATABASE_URL="postgres://u@db.example:5432/acclab"
     )
-    assert "'options': '-c jit=off'" in out
+    assert "'options': '-c jit=off -c max_parallel_workers_per_gather=0'" in out
     assert "jit" not in settings_value("settings.DATABASES['default']['OPTIONS']")  # SQLite has none
 
 
