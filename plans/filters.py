@@ -395,6 +395,27 @@ def tallies(names: Iterable[str], plans: QuerySet) -> dict[str, dict]:
     return tally_bits(names, postings.of(plans))
 
 
+def selected_bits(filterset: PlanFilter) -> int:
+    """The bitmap of `filterset.qs`. When the only filters chosen are on the plans' own columns (country,
+    year, kind, language), it is made from bitmaps kept per content version, as `ValuesFilter` selects:
+    the plans of the filterset's queryset (`postings.of`) carrying any of each filter's valid values, none
+    when every value is stale. Reading the ids of the plans in one language took 14 ms of PostgreSQL and
+    25 ms of Python at 100,000 plans, for each new filter. With a search or a tag, the ids are read."""
+    filterset.form.is_valid()  # cleaned_data holds the valid fields, as `qs` filters with them
+    chosen = {name: filterset.form.cleaned_data.get(name) for name in FACETS}
+    chosen = {name: values for name, values in chosen.items() if values is not None}
+    if filterset.query or not chosen.keys() <= PLAN_COLUMNS.keys():
+        return postings.of(filterset.qs)
+    found = postings.of(filterset.queryset)
+    carriers = postings.current().values
+    for name, values in chosen.items():
+        union = 0
+        for value in values:
+            union |= carriers[name].get(value, 0)
+        found &= union
+    return found
+
+
 def tally_bits(names: Iterable[str], matches: int) -> dict[str, dict]:
     """`tallies` over plans given as a bitmap."""
     found = postings.current()
@@ -497,7 +518,7 @@ def facets(data, queryset: QuerySet, names: Iterable[str] = FACETS) -> dict[str,
             unsearched = PlanFilter(without(_query_dict(others), "q"), queryset=queryset).qs
             matches = search.matching_bits(unsearched, selected.query)
         else:
-            matches = postings.of(selected.qs)
+            matches = selected_bits(selected)
         for name, tally in tally_bits(members, matches).items():
             result[name] = facet(name, data, tally)
     return result

@@ -288,7 +288,8 @@ def statistics(filterset) -> dict:
     for y in years:
         y["percent"] = round(100 * y["count"] / top_year)
     # The most plans first; countries with as many in the reader's alphabetical order (not their codes').
-    tally = filters.tallies(("country", "methods", "datasources", "sdgs"), plans)
+    matches = filters.selected_bits(filterset)
+    tally = filters.tally_bits(("country", "methods", "datasources", "sdgs"), matches)
     countries = sorted(tally["country"].items(), key=lambda r: (-r[1], by_name(name_of(r[0]))))
     tags = {
         name: [(t.label, tally[name][t.pk], t.slug) for t in filters.top_tags(name, tally[name])[:15]]
@@ -298,7 +299,7 @@ def statistics(filterset) -> dict:
     sdgs = SDG.objects.order_by("number")
     # The JSON lists' figures from the bitmaps too (plans/postings.py): decoding every plan's lists in
     # SQL took 1.2 s at 100,000 plans for each new filter.
-    found, matches = postings.current(), postings.of(plans)
+    found = postings.current()
     stage_counts = found.rows(postings.STAGES, matches)
     handover = Counter(found.tally(postings.HANDOVER, matches))
     return {

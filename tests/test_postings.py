@@ -181,3 +181,52 @@ def test_it_keeps_a_lists_first_plans_for_its_pages_until_the_version_moves(plan
     with transaction.atomic():  # what a transaction reads is never kept
         postings.first(order, chosen, 10)
     assert len(computed) == 4
+
+
+@pytest.mark.parametrize(
+    ("query", "count"),
+    [
+        ("", 5),
+        ("language=fr", 2),
+        ("language=fr&language=es", 3),
+        ("language=xx", 0),  # every value stale: nothing
+        ("language=fr&language=xx", 2),  # the stale one ignored
+        ("year=2021&kind=closing", 2),
+        ("year=abc&year=2020", 2),
+        ("year=99999999999", 0),
+        ("country=VNM", 2),
+        ("country=Viet Nam&language=en", 1),  # a name in an old link selects its code
+        ("country=KEN&year=2020&kind=opening&language=en", 1),
+        ("methods=ethnography&language=fr", 2),  # a tag: the ids are read
+        ("q=water&language=fr", 2),  # a search: the ids are read
+        ("sort=bogus&year=2021", 2),  # an invalid sort leaves the filters
+    ],
+)
+@pytest.mark.django_db
+def test_it_selects_by_the_plans_columns_from_bitmaps_as_sql_does(plan_factory, query, count):
+    from django.http import QueryDict
+
+    postings.forget()
+    rows = [
+        ("Viet Nam", 2021, "fr", "closing"),
+        ("Kenya", 2020, "en", "opening"),
+        ("Kenya", 2021, "es", "closing"),
+        ("Viet Nam", 2020, "en", "opening"),
+        ("Kenya", None, "fr", "opening"),
+    ]
+    for n, (country, year, language, kind) in enumerate(rows):
+        for status in (Plan.Status.PUBLISHED, Plan.Status.DRAFT):
+            plan = plan_factory(
+                title=f"Water plan {n}",
+                country=country,
+                year=year,
+                language=language,
+                kind=kind,
+                status=status,
+            )
+            plan.methods.add("Ethnography")
+    filterset = filters.PlanFilter(QueryDict(query), queryset=Plan.objects.published())
+
+    expected = postings.bits(filterset.qs.values_list("pk", flat=True))
+    assert expected.bit_count() == count
+    assert filters.selected_bits(filterset) == expected
