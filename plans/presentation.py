@@ -6,7 +6,6 @@ import html
 from collections import Counter
 
 from django.conf import settings
-from django.db.models import Count
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import strip_tags
@@ -273,22 +272,34 @@ def _bars(rows, total=None):
 
 def statistics(filterset) -> dict:
     """The figures of the statistics page over the plans `filterset` selects."""
-    # Filters select plans with IN (never a join), so the filtered queryset is counted directly.
-    plans = filterset.qs
+    # Every figure from the bitmaps (plans/postings.py): the plans chosen, and each value's. Grouping the
+    # chosen plans by year and kind in SQL took 18 ms at 100,000 plans; decoding every plan's JSON lists
+    # (handover, stages) 1.2 s. Years ascending, then plans without a year, on both databases.
+    found, matches = postings.current(), filters.selected_bits(filterset)
     kinds = dict(Plan.Kind.choices)
-    per_year: dict = {}
-    for year, kind, n in plans.values_list("year", "kind").annotate(n=Count("pk")).order_by("year", "kind"):
-        per_year.setdefault(year, Counter())[kind] = n
-    total = sum(sum(c.values()) for c in per_year.values())
+    of_kind = {kind: found.values["kind"].get(kind, 0) & matches for kind in kinds}
+    per_year: list[tuple] = []
+    undated = matches
+    for year, carriers in sorted(found.values["year"].items()):
+        chosen = carriers & matches
+        if chosen:
+            per_year.append((year, chosen))
+            undated &= ~carriers
+    if undated:
+        per_year.append((None, undated))
     years = [
-        {"label": year or _("Unknown"), "count": sum(c.values()), "kinds": [c.get(k, 0) for k in kinds]}
-        for year, c in per_year.items()
+        {
+            "label": year or _("Unknown"),
+            "count": chosen.bit_count(),
+            "kinds": [(chosen & carriers).bit_count() for carriers in of_kind.values()],
+        }
+        for year, chosen in per_year
     ]
+    total = matches.bit_count()
     top_year = max((y["count"] for y in years), default=1) or 1
     for y in years:
         y["percent"] = round(100 * y["count"] / top_year)
     # The most plans first; countries with as many in the reader's alphabetical order (not their codes').
-    matches = filters.selected_bits(filterset)
     tally = filters.tally_bits(("country", "methods", "datasources", "sdgs"), matches)
     countries = sorted(tally["country"].items(), key=lambda r: (-r[1], by_name(name_of(r[0]))))
     tags = {
@@ -297,9 +308,6 @@ def statistics(filterset) -> dict:
     }
     sdg_tally = tally["sdgs"]
     sdgs = SDG.objects.order_by("number")
-    # The JSON lists' figures from the bitmaps too (plans/postings.py): decoding every plan's lists in
-    # SQL took 1.2 s at 100,000 plans for each new filter.
-    found = postings.current()
     stage_counts = found.rows(postings.STAGES, matches)
     handover = Counter(found.tally(postings.HANDOVER, matches))
     return {

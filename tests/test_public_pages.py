@@ -352,6 +352,24 @@ def test_it_computes_statistics_over_the_filtered_published_plans(client, publis
     assert "<table" in html and "Secret" not in html
 
 
+def test_it_counts_plans_per_year_and_kind_with_the_undated_last(client, published, plan_factory):
+    published(title="A", year=2022, kind="closing")
+    published(title="B", year=None, kind="opening")
+    published(title="C", year=2021, kind="opening")
+    published(title="D", year=2021, kind="closing")
+    plan_factory(title="Draft", year=2019, kind="opening")
+
+    years = client.get("/stats/").context["years"]
+    assert [(str(y["label"]), y["count"], y["kinds"]) for y in years] == [
+        ("2021", 2, [1, 1, 0]),
+        ("2022", 1, [0, 1, 0]),
+        ("Unknown", 1, [1, 0, 0]),
+    ]
+    assert [y["percent"] for y in years] == [100, 50, 50]
+    years = client.get("/stats/?kind=opening").context["years"]
+    assert [(str(y["label"]), y["count"]) for y in years] == [("2021", 1), ("Unknown", 1)]
+
+
 def test_it_publishes_an_atom_feed_of_published_plans(client, published, plan_factory):
     published(title="In the feed", tweet_summary="Short <b>summary</b>")
     plan_factory(title="Not in the feed", status=Plan.Status.DRAFT)
