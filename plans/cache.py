@@ -88,6 +88,11 @@ class RedisCache(django_redis.RedisCache):
 _computing: ContextVar[HttpRequest | None] = ContextVar("computing", default=None)
 
 
+def computing() -> HttpRequest | None:
+    """The anonymous request whose public page is being computed now (`public_page`), if any."""
+    return _computing.get()
+
+
 def current_version(request: HttpRequest | None = None) -> int:
     """The content version; read once per request when `request` is given, or while a public page is
     computed (a page, its facets and its statistics then share one query and one consistent version)."""

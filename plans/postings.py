@@ -315,12 +315,23 @@ def current() -> Postings:
     plans moved it (`cache.bump(every_plan=False)`: a plan published, edited, deleted), the plans whose
     `modified_at` moved since are read again (~10 ms); when anything else did (a tag renamed or merged,
     an import, a restore), everything is (~1 s at 100,000 plans)."""
+    from plans.cache import computing
+
+    if connection.in_atomic_block:
+        return _read()
+    request = computing()  # a public page asks a dozen times: the versions are read once for it
+    if request is None:
+        return _current()
+    if not hasattr(request, "_postings"):
+        request._postings = _current()
+    return request._postings
+
+
+def _current() -> Postings:
     global _kept
     from plans.cache import CONTENT, SHARED
     from plans.models import ContentVersion
 
-    if connection.in_atomic_block:
-        return _read()
     versions = dict(ContentVersion.objects.filter(pk__in=[CONTENT, SHARED]).values_list("pk", "value"))
     database = (connection.alias, connection.settings_dict["NAME"])
     key, shared = (*database, versions.get(CONTENT, 0)), versions.get(SHARED, 0)
