@@ -142,8 +142,13 @@ def plan_list(request: HttpRequest) -> HttpResponse:
         ranked = search.ranked_ids(unsearched, filterset.query, filters.COUNT_CAP + 1)
     if ranked is not None:  # in order from the search index: the page's plans are read by id
         paginator = filters.ListPaginator(_card_fields(Plan.objects.all()), PAGE_SIZE, ids=ranked)
-    elif filterset.query:
-        paginator = filters.CappedPaginator(plans, PAGE_SIZE)
+    elif filterset.query:  # ranked (or sorted) in SQL, its first thousand kept for all its pages
+        ordered = filterset.sorted()
+        ids = postings.remembered(
+            ("sorted", postings.sql_of(ordered)),
+            lambda: list(ordered.values_list("pk", flat=True)[: filters.COUNT_CAP + 1]),
+        )
+        paginator = filters.ListPaginator(_card_fields(base), PAGE_SIZE, ids=ids)
     else:  # the list's first plans found in its whole order, kept in memory (postings.first)
         whole = filters.ordered(base, filterset.sort_key)
         paginator = filters.ListPaginator(

@@ -493,3 +493,32 @@ def test_it_gives_sqlites_planner_statistics_to_look_plans_up_by_id(published):
     assert "INTEGER PRIMARY KEY" not in plan()  # what the list met at 20,000 plans
     importer.refresh_statistics()
     assert "INTEGER PRIMARY KEY" in plan()
+
+
+@pytest.mark.django_db(transaction=True)  # plans/postings.py keeps nothing inside a transaction
+def test_it_ranks_a_search_once_for_all_its_pages_until_a_publication(client, plan_factory):
+    """A search ranked in SQL (several words here) keeps its first thousand ids per content version: its
+    next pages read their plans by id; a publication ranks it again, with the new plan."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from plans import postings
+
+    postings.forget()
+    for n in range(25):
+        plan_factory(title=f"Rice harvest {n}", status=Plan.Status.PUBLISHED, complete=True)
+
+    def ranking_queries(url: str) -> tuple[list[str], list]:
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get(url)
+        sql = [q["sql"] for q in queries.captured_queries]
+        return [q for q in sql if "ORDER BY" in q and "harvest" in q], listed(page)
+
+    first, shown = ranking_queries("/plans/?q=rice+harvest")
+    second, shown_next = ranking_queries("/plans/?q=rice+harvest&page=2")
+    assert len(first) == 1 and second == []
+    assert len(shown) == 20 and len(shown_next) == 5 and not set(shown) & set(shown_next)
+
+    plan_factory(title="Rice harvest 99", status=Plan.Status.PUBLISHED, complete=True)
+    again, shown = ranking_queries("/plans/?q=rice+harvest&page=2")
+    assert len(again) == 1 and len(shown) == 6
