@@ -144,14 +144,20 @@ def _kept_for(kind: str, queryset: QuerySet, read, empty):
         sql, params = queryset.values_list("pk", flat=True).query.sql_with_params()
     except EmptyResultSet:  # e.g. a search of no word
         return empty
+    return kept((kind, sql, params), lambda: read(sql, params))
+
+
+def kept(parts: tuple, read: Callable[[], object]):
+    """`read()`, a value of the plans (a bitmap, an order, places) that depends on the content version and
+    on `parts` only, kept by the process for the last 24 of them (not inside a transaction)."""
     if connection.in_atomic_block:
-        return read(sql, params)
+        return read()
     from plans.cache import current_version
 
-    key = (kind, connection.alias, connection.settings_dict["NAME"], current_version(), sql, params)
+    key = (*parts, connection.alias, connection.settings_dict["NAME"], current_version())
     found = _sets.get(key)
     if found is None:
-        found = read(sql, params)
+        found = read()
         with _sets_lock:
             while len(_sets) >= 24:
                 _sets.pop(next(iter(_sets)))
@@ -298,7 +304,7 @@ def _layers(cursor, among: str) -> dict[tuple, int]:
     return {key: bits(ids) for key, ids in layers.items()}
 
 
-_sets: dict[tuple, object] = {}  # what `_kept_for` read: {(kind, database, version, SQL, parameters): value}
+_sets: dict[tuple, object] = {}  # what `kept` read: {(*parts, database, version): value}
 _lists: dict[tuple, array] = {}  # what `remembered` keeps: {(database, version, *parts): ids}
 _sets_lock = threading.Lock()
 _lock = threading.Lock()

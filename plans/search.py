@@ -573,7 +573,9 @@ def matching_bits(plans: models.QuerySet, q: str) -> int:
     include, exclude = _terms((q or "").strip())
     if not include and not exclude:
         return 0
-    found = postings.bits(_matching_ids(_query(include, exclude) if include else _query([exclude], [])))
+    query = _query(include, exclude) if include else _query([exclude], [])
+    # Kept per content version: a one-word search's ranking (`ranked_ids`) and its facets read them too.
+    found = postings.kept(("matches", query), lambda: postings.bits(_matching_ids(query)))
     return postings.of(plans) & (found if include else ~found)
 
 
@@ -661,8 +663,10 @@ def _ranked_ids(plans: models.QuerySet, q: str, include, exclude, limit: int) ->
     places = postings.places(newest)
     ranked = [pk for pk, _distance in sorted(kept, key=lambda row: (row[1], places[row[0]]))][:limit]
     if len(ranked) < limit:
-        rest = search(plans, q).exclude(pk__in=ranked).order_by(models.F("published_at").desc(), "pk")
-        ranked += rest.values_list("pk", flat=True)[: limit - len(ranked)]
+        # The other matches (rank 0), newest first, from the matches' bitmap that the facets read too: in
+        # SQL, excluding the ranked ones took up to 150 ms at 100,000 plans.
+        rest = matching_bits(plans, q) & ~postings.bits(ranked)
+        ranked += sorted(postings.members(rest), key=places.__getitem__)[: limit - len(ranked)]
     return ranked
 
 
