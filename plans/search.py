@@ -639,26 +639,36 @@ def _ranked_ids(plans: models.QuerySet, q: str, include, exclude, limit: int) ->
     lexemes = " | ".join(f"'{t}'" for t in sorted(_lexemes(include, exclude)))
     matching = postings.of(plans)
     chosen = matching.to_bytes(1 + (matching.bit_length() >> 3), "little")
-    # The first `batch` in the index's order. Ties are ordered newest first (plans without a date first, as
+    size = len(chosen)
+    # Matches in the index's order. Ties are ordered newest first (plans without a date first, as
     # PostgreSQL's `published_at DESC` puts them), then by id: from that order's places, kept per content
     # version. Joining the plans for their dates cost ~10 us a row, half of the query.
     sql = (
         f"SELECT plan_id, ranking <=> %s::tsquery FROM {TABLE} WHERE ranking @@ %s::tsquery "
-        f"ORDER BY ranking <=> %s::tsquery LIMIT %s"
+        f"ORDER BY ranking <=> %s::tsquery"
     )
-    # Ties at the limit-th are read in one go, unless many: each text has a hundred copies in the benchmark's
-    # data, and a slack of 200 read the index again for half of its words (~25 ms each time).
+    # Read through a cursor, `limit` + 500 rows first, then as many again as were read, until no unread row
+    # can tie with the limit-th kept. Each text has a hundred copies in the benchmark's data, and ties
+    # come in groups of hundreds or thousands: a new query with a larger LIMIT started the index's scan
+    # again (25 + 41 + 51 ms for "concept" at 100,000 plans), the cursor goes on from where it stopped.
+    # A cursor lives in a transaction; planned for its first rows (the default plans for a tenth of them,
+    # and then prefers reading every match and sorting).
+    rows: list[tuple] = []
+    kept: list[tuple] = []  # the rows of `plans`
     batch = limit + 500
-    while True:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [query, lexemes, query, batch])
-            rows = sorted(cursor.fetchall(), key=lambda row: row[1])
-        kept = [row for row in rows if row[0] >> 3 < len(chosen) and chosen[row[0] >> 3] >> (row[0] & 7) & 1]
-        # Done when every candidate is read, or when `limit` are kept and the last row read is farther than
-        # the limit-th kept (no row left unread ties with it); else read again, further.
-        if len(rows) < batch or len(kept) >= limit and rows[-1][1] != kept[limit - 1][1]:
-            break
-        batch *= 2
+    with transaction.atomic(), connection.cursor() as settings:
+        settings.execute("SET LOCAL cursor_tuple_fraction = 0.01")
+        with connection.chunked_cursor() as cursor:
+            cursor.execute(sql, [query, lexemes, query])
+            while True:
+                more = cursor.fetchmany(batch - len(rows))
+                rows += more
+                kept += [r for r in more if r[0] >> 3 < size and chosen[r[0] >> 3] >> (r[0] & 7) & 1]
+                # Done when every match is read, or when `limit` are kept and the last row read is farther
+                # than the limit-th kept (no row left unread ties with it).
+                if len(rows) < batch or len(kept) >= limit and rows[-1][1] != kept[limit - 1][1]:
+                    break
+                batch *= 2
     newest = Plan.objects.order_by(models.F("published_at").desc(nulls_first=True), "pk")
     places = postings.places(newest)
     ranked = [pk for pk, _distance in sorted(kept, key=lambda row: (row[1], places[row[0]]))][:limit]
