@@ -79,12 +79,12 @@ def _first(order: QuerySet, plans: QuerySet, limit: int) -> list[int]:
     by their place in that order (about `chosen` steps: a country's plans, where the walk went through
     most of the list, ~6 ms at 100,000 plans)."""
     chosen = of(plans)
-    ids = _kept_for("order", order, _read_order, array("q"))
+    ids = _order(order)
     count = chosen.bit_count()
     if count * count < limit * len(ids):
-        places = _kept_for("places", order, lambda _sql, _params: _places(ids), array("q"))
-        listed = [pk for pk in members(chosen) if pk < len(places) and places[pk] >= 0]
-        return sorted(listed, key=places.__getitem__)[:limit]
+        found = places(order)
+        listed = [pk for pk in members(chosen) if pk < len(found) and found[pk] >= 0]
+        return sorted(listed, key=found.__getitem__)[:limit]
     chosen_bytes = chosen.to_bytes(1 + (chosen.bit_length() >> 3), "little")
     size = len(chosen_bytes)
     found = (pk for pk in ids if pk >> 3 < size and chosen_bytes[pk >> 3] >> (pk & 7) & 1)
@@ -100,69 +100,70 @@ def members(bitmap: int) -> list[int]:
 
 
 LISTS_KEPT = 256  # ordered lists of at most a thousand ids (8 KB each) that `remembered` keeps
+VALUES_KEPT = 24  # bitmaps (12 KB at 100,000 plans), orders and places (800 KB) that `kept` keeps
 
 
 def remembered(parts: tuple, compute: Callable[[], list[int]]) -> list[int]:
     """`compute()`, a list of plan ids that depends on the content version and on `parts` only (the SQL of
-    the querysets it reads, a query, a limit), kept by the process for the last LISTS_KEPT of them (not
-    inside a transaction). The pages of one list or search share its first thousand plans: a filtered list
-    found them again for every page (~3 ms for a method and a year at 100,000 plans), a word's ranking
-    read the RUM index again (25-40 ms)."""
-    if connection.in_atomic_block or None in parts:
+    the querysets it reads, a query, a limit), kept like `kept()` for the last LISTS_KEPT of them. The
+    pages of one list or search share its first thousand plans: a filtered list found them again for every
+    page (~3 ms for a method and a year at 100,000 plans), a word's ranking read the RUM index again
+    (25-40 ms). Parts that are None (a queryset with no SQL) are computed, not kept."""
+    if None in parts:
         return compute()
+    return list(_keep(_lists, LISTS_KEPT, parts, lambda: array("q", compute())))
+
+
+def kept(parts: tuple, read: Callable[[], object]):
+    """`read()`, a value of the plans (a bitmap, an order, places) that depends on the content version and
+    on `parts` only, kept by the process for the last VALUES_KEPT of them (not inside a transaction)."""
+    return _keep(_sets, VALUES_KEPT, parts, read)
+
+
+def _keep(store: dict, size: int, parts: tuple, read: Callable[[], object]):
+    if connection.in_atomic_block:
+        return read()
     from plans.cache import current_version
 
-    key = (connection.alias, connection.settings_dict["NAME"], current_version(), *parts)
-    found = _lists.get(key)
+    key = (*parts, connection.alias, connection.settings_dict["NAME"], current_version())
+    found = store.get(key)
     if found is None:
-        found = array("q", compute())
+        found = read()
         with _sets_lock:
-            while len(_lists) >= LISTS_KEPT:
-                _lists.pop(next(iter(_lists)))
-            _lists[key] = found
-    return list(found)
+            while len(store) >= size:
+                store.pop(next(iter(store)))
+            store[key] = found
+    return found
 
 
 def sql_of(queryset: QuerySet) -> tuple | None:
     """What identifies the plans of `queryset`: its ids' SQL and parameters (None: no SQL, no row)."""
     try:
         sql, params = queryset.values_list("pk", flat=True).query.sql_with_params()
-    except EmptyResultSet:
+    except EmptyResultSet:  # e.g. a search of no word
         return None
     return sql, tuple(params)
 
 
+def _order(order: QuerySet) -> array:
+    """The ids of `order`, in order, kept like `of()`."""
+    return _kept_for("order", order, _read_order, array("q"))
+
+
 def places(order: QuerySet) -> array:
-    """{plan id: its place in `order`}, an array indexed by id (-1: not in it), kept like `of()`."""
-    return _kept_for("places", order, lambda sql, params: _places(_read_order(sql, params)), array("q"))
+    """{plan id: its place in `order`}, an array indexed by id (-1: not in it), kept like `of()` and made
+    from the order's ids, kept too."""
+    return _kept_for("places", order, lambda _sql, _params: _places(_order(order)), array("q"))
 
 
 def _kept_for(kind: str, queryset: QuerySet, read, empty):
     """What `read(sql, params)` gives for the ids of `queryset`, kept for the content version (not inside
     a transaction); `empty` when Django knows there is no row."""
-    try:
-        sql, params = queryset.values_list("pk", flat=True).query.sql_with_params()
-    except EmptyResultSet:  # e.g. a search of no word
-        return empty
-    return kept((kind, sql, params), lambda: read(sql, params))
-
-
-def kept(parts: tuple, read: Callable[[], object]):
-    """`read()`, a value of the plans (a bitmap, an order, places) that depends on the content version and
-    on `parts` only, kept by the process for the last 24 of them (not inside a transaction)."""
-    if connection.in_atomic_block:
-        return read()
-    from plans.cache import current_version
-
-    key = (*parts, connection.alias, connection.settings_dict["NAME"], current_version())
-    found = _sets.get(key)
+    found = sql_of(queryset)
     if found is None:
-        found = read()
-        with _sets_lock:
-            while len(_sets) >= 24:
-                _sets.pop(next(iter(_sets)))
-            _sets[key] = found
-    return found
+        return empty
+    sql, params = found
+    return kept((kind, sql, params), lambda: read(sql, params))
 
 
 def _read_order(sql: str, params) -> array:
@@ -305,7 +306,7 @@ def _layers(cursor, among: str) -> dict[tuple, int]:
 
 
 _sets: dict[tuple, object] = {}  # what `kept` read: {(*parts, database, version): value}
-_lists: dict[tuple, array] = {}  # what `remembered` keeps: {(database, version, *parts): ids}
+_lists: dict[tuple, array] = {}  # what `remembered` keeps: {(*parts, database, version): ids}
 _sets_lock = threading.Lock()
 _lock = threading.Lock()
 # (database, content version, version of every plan, when its reading began, postings)

@@ -135,25 +135,22 @@ def _facets(request: HttpRequest, base) -> list:
 def plan_list(request: HttpRequest) -> HttpResponse:
     base = public_plans(request)
     filterset = filters.PlanFilter(request.GET, queryset=base)
-    plans = _card_fields(filterset.sorted())
-    ranked = None
-    if filterset.query and filterset.sort_key == "relevance":
+    # The first COUNT_CAP + 1 ids in the list's order, kept per content version for all its pages; a page
+    # then reads its plans by id.
+    ids = None
+    if filterset.query and filterset.sort_key == "relevance":  # in order from the search index (RUM)
         unsearched = filters.PlanFilter(filters.without(request.GET, "q"), queryset=base).qs
-        ranked = search.ranked_ids(unsearched, filterset.query, filters.COUNT_CAP + 1)
-    if ranked is not None:  # in order from the search index: the page's plans are read by id
-        paginator = filters.ListPaginator(_card_fields(Plan.objects.all()), PAGE_SIZE, ids=ranked)
-    elif filterset.query:  # ranked (or sorted) in SQL, its first thousand kept for all its pages
+        ids = search.ranked_ids(unsearched, filterset.query, filters.COUNT_CAP + 1)
+    if ids is None and filterset.query:  # ranked (or sorted) in SQL
         ordered = filterset.sorted()
         ids = postings.remembered(
             ("sorted", postings.sql_of(ordered)),
             lambda: list(ordered.values_list("pk", flat=True)[: filters.COUNT_CAP + 1]),
         )
-        paginator = filters.ListPaginator(_card_fields(base), PAGE_SIZE, ids=ids)
-    else:  # the list's first plans found in its whole order, kept in memory (postings.first)
+    elif ids is None:  # found in the list's whole order, kept in memory (postings.first)
         whole = filters.ordered(base, filterset.sort_key)
-        paginator = filters.ListPaginator(
-            plans, PAGE_SIZE, ids=postings.first(whole, filterset.qs, filters.COUNT_CAP + 1)
-        )
+        ids = postings.first(whole, filterset.qs, filters.COUNT_CAP + 1)
+    paginator = filters.ListPaginator(_card_fields(base), PAGE_SIZE, ids=ids)
     page = paginator.get_page(request.GET.get("page"))
     page.object_list = _cards(page.object_list)
     if filterset.query:  # snippets for the page shown only, never for every match
