@@ -17,17 +17,20 @@ cache miss, never an error (`RedisCache`).
 """
 
 import logging
+import re
 import time
 import zlib
 from collections.abc import Callable, Iterable
 from contextvars import ContextVar
+from functools import cache as cache_once
 from functools import partial, wraps
 from hashlib import blake2b
 from typing import Any
 
 from django.core.cache import cache
 from django.core.cache.backends import redis as django_redis
-from django.db.models import F, Subquery
+from django.db import connection
+from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import get_language
@@ -96,16 +99,26 @@ def computing() -> HttpRequest | None:
 def current_version(request: HttpRequest | None = None) -> int:
     """The content version; read once per request when `request` is given, or while a public page is
     computed (a page, its facets and its statistics then share one query and one consistent version)."""
-    from plans.models import ContentVersion
-
     if request is None:
         request = _computing.get()
     if request is not None and hasattr(request, "_content_version"):
         return request._content_version
-    value = ContentVersion.objects.filter(pk=CONTENT).values_list("value", flat=True).first() or 0
+    with connection.cursor() as cursor:
+        cursor.execute(_version_sql(), [CONTENT])
+        row = cursor.fetchone()
+    value = row[0] if row else 0
     if request is not None:
         request._content_version = value
     return value
+
+
+@cache_once
+def _version_sql() -> str:
+    """Every cached page reads a version before anything else, hits included: in SQL written once rather
+    than built by the ORM on each request (0.29 ms of Django for a 0.015 ms query on SQLite)."""
+    from plans.models import ContentVersion
+
+    return f"SELECT value FROM {ContentVersion._meta.db_table} WHERE id = %s"
 
 
 # ContentVersion rows: every public page; what every plan's own page shows besides the plan (labs, tags).
@@ -134,19 +147,28 @@ def plan_version(request: HttpRequest, slug: str) -> str:
     for its readers (`Plan.modified_at`, moved by every write that changes what is shown of it), when its
     opening plan or closing report did (its page names them once published), and the version of what every
     plan's page shows (`bump()`). The content version for a slug of no plan (a 404, never cached)."""
-    from plans.models import ContentVersion, Plan
-
-    shared = ContentVersion.objects.filter(pk=SHARED).values("value")
-    row = (
-        Plan.objects.filter(slug=slug)
-        .values_list(
-            Subquery(shared), "modified_at", "opening_plan__modified_at", "closing_report__modified_at"
-        )
-        .first()
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(_plan_version_sql(), [SHARED, slug])
+        row = cursor.fetchone()
     if row is None:
         return str(current_version(request))
-    return "plan-" + "-".join(str(v.timestamp() if hasattr(v, "timestamp") else v or 0) for v in row)
+    # Digits only: a key holds no space (SQLite gives times as text, PostgreSQL as datetimes).
+    return "plan-" + "-".join(re.sub(r"\D", "", str(v or 0)) for v in row)
+
+
+@cache_once
+def _plan_version_sql() -> str:
+    """What `plan_version` reads, written once: the ORM took 0.7 ms to build it, for every hit of a plan's
+    page (the page itself is read from the cache in a tenth of that)."""
+    from plans.models import ContentVersion, Plan
+
+    plans, link = Plan._meta.db_table, Plan._meta.get_field("opening_plan").column
+    return (
+        f"SELECT (SELECT value FROM {ContentVersion._meta.db_table} WHERE id = %s), "
+        f"p.modified_at, o.modified_at, c.modified_at FROM {plans} p "
+        f"LEFT JOIN {plans} o ON o.id = p.{link} LEFT JOIN {plans} c ON c.{link} = p.id "
+        "WHERE p.slug = %s"
+    )
 
 
 def _key(prefix: str, version: int, text: str) -> str:

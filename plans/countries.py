@@ -84,6 +84,7 @@ def _english_names() -> dict[str, str]:
     return names
 
 
+@lru_cache(maxsize=1024)  # country names, in three languages: the facet and the statistics sort them all
 def by_name(name: str) -> tuple[str, str]:
     """A sort key for country names as a reader expects them in any language: "Bénin" between "Belize" and
     "Bhoutan", not after "Bosnie" as its code points would put it."""

@@ -4,6 +4,7 @@ No requests are answered here: plans/views.py fetches, caches and renders; this 
 
 import html
 from collections import Counter
+from functools import lru_cache
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -11,7 +12,7 @@ from django.urls import reverse
 from django.utils.html import strip_tags
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
-from django.utils.translation import get_language_info
+from django.utils.translation import get_language, get_language_info
 from django.utils.translation import gettext as _
 
 from plans import catalogue as cat
@@ -81,18 +82,15 @@ def card(plan: Plan) -> SafeString:
     else:
         text = ""
     sdgs = plan.card_sdgs
+    words = _card_words(get_language())
     if sdgs:
-        label = e(_("SDG"))
-        items = "".join(
-            _CARD_SDG.format(colour=e(g.colour), name=e(g.display_name), sdg=label, number=g.number)
-            for g in sdgs
-        )
-        sdgs = f'<ul class="sdg-list" aria-label="{e(_("SDGs"))}">\n    {items}\n  </ul>'
+        items = "".join(_card_sdg(get_language(), g.number, g.name, g.colour) for g in sdgs)
+        sdgs = f'<ul class="sdg-list" aria-label="{words["SDGs"]}">\n    {items}\n  </ul>'
     country = plan.country_name
     return mark_safe(  # noqa: S308 (every value escaped above)
         _CARD.format(
             kind=e(plan.kind),
-            kind_label=e(str(_KINDS.get(plan.kind, plan.kind))),
+            kind_label=words["kinds"].get(plan.kind) or e(plan.kind),
             country=f"<span>{e(country)}</span>" if country else "",
             year=f"<span>{plan.year}</span>" if plan.year else "",
             language=language,
@@ -104,7 +102,21 @@ def card(plan: Plan) -> SafeString:
     )
 
 
-_KINDS = dict(Plan.Kind.choices)
+# A card's words in each language, translated and escaped once per process: a page of twenty cards asked
+# gettext for about a hundred of them (a kind's label, SDG names, "SDG"), each through Django's lazy strings.
+@lru_cache(maxsize=16)
+def _card_words(language: str) -> dict:
+    return {
+        "SDGs": html.escape(_("SDGs")),
+        "kinds": {kind: html.escape(str(label)) for kind, label in Plan.Kind.choices},
+    }
+
+
+@lru_cache(maxsize=256)
+def _card_sdg(language: str, number: int, name: str, colour: str) -> str:
+    goal = SDG(number=number, name=name, colour=colour)
+    e = html.escape
+    return _CARD_SDG.format(colour=e(colour), name=e(goal.display_name), sdg=e(_("SDG")), number=number)
 
 
 def language_name(code: str) -> str:
@@ -265,9 +277,20 @@ def detail_context(plan: Plan) -> dict:
 
 
 def _bars(rows, total=None):
-    """[(label, count, extra)] → rows with the bar width in percent of the largest (or of `total`)."""
+    """[(label, count[, value to filter by[, colour]])] → rows with the bar width in percent of the largest
+    (or of `total`). Every key is present: a template's lookup of a missing one (`row.extra.1`) raised and
+    caught three exceptions, for each of the statistics' hundred rows."""
     top = total or max((r[1] for r in rows), default=0) or 1
-    return [{"label": r[0], "count": r[1], "percent": round(100 * r[1] / top), "extra": r[2:]} for r in rows]
+    return [
+        {
+            "label": label,
+            "count": count,
+            "percent": round(100 * count / top),
+            "value": value[0] if value else "",
+            "colour": value[1] if len(value) > 1 else "",
+        }
+        for label, count, *value in rows
+    ]
 
 
 def statistics(filterset) -> dict:

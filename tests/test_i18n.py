@@ -180,6 +180,15 @@ def test_it_names_the_sdgs_officially_in_each_language(client, published):
         assert "Pas de pauvreté" in client.get(path).content.decode(), path
     assert "Fin de la pobreza" in client.get("/es/plans/").content.decode()
     assert "No poverty" in client.get("/plans/").content.decode()
+    # A card's goals in each language, one language after another (its words are kept per language).
+    goals = [
+        ("/fr", "Pas de pauvreté", "ODD"),
+        ("/es", "Fin de la pobreza", "ODS"),
+        ("", "No poverty", "SDG"),
+    ]
+    for prefix, name, sdg in goals:
+        page = client.get(f"{prefix}/plans/?sort=title").content.decode()
+        assert f'title="{name}"><span class="visually-hidden">{sdg} </span>1</li>' in page, prefix
 
 
 @pytest.mark.django_db

@@ -343,7 +343,7 @@ def test_it_computes_statistics_over_the_filtered_published_plans(client, publis
         (2021, 1, [1, 0, 0]),
         (2022, 1, [0, 1, 0]),
     ]
-    assert next(r["count"] for r in ctx["sdgs"] if r["extra"][0] == 1) == 1
+    assert next(r["count"] for r in ctx["sdgs"] if r["value"] == 1) == 1
 
     ctx = client.get("/stats/?country=Peru").context
     assert ctx["total"] == 1
