@@ -291,9 +291,12 @@ class Facet:
     name: str
     label: str
     values: list[FacetValue] = field(default_factory=list)
-    # Every other value with its count, behind "show all" (tags beyond the top ones); tags that no counted
-    # (published) plan carries never appear.
+    # How many other values there are (tags beyond the top ones), behind "show all": a page of their own
+    # (`views.facet_values`), where `more` holds them with their counts (`facets(…, every=True)`). Tags
+    # that no counted (published) plan carries never appear.
+    more_count: int = 0
     more: list[FacetValue] = field(default_factory=list)
+    query: str = ""  # the filters the counts are of ("?q=…&country=…"), for the link to every value
     html: str = ""  # the rendered facet, cached with the counts (plans.views._facets)
 
     @property
@@ -323,18 +326,6 @@ class Facet:
                 v.count,
             )
             for n, v in enumerate(self.values, start=1)
-        )
-
-    @property
-    def more_html(self) -> SafeString:
-        item = (
-            '<li><input type="checkbox" id="f-{0}-more-{1}" name="{0}" value="{2}">\n'
-            '<label for="f-{0}-more-{1}">{3} <span class="facet__count">({4})</span></label></li>'
-        )
-        name = _escape(self.name)
-        return _items(
-            item.format(name, n, _escape(v.value), _escape(v.label), v.count)
-            for n, v in enumerate(self.more, start=1)
         )
 
 
@@ -427,15 +418,16 @@ def counts(name: str, plans: QuerySet) -> dict:
     return tallies([name], plans)[name]
 
 
-def top_tags(name: str, counts: dict[int, int], chosen=(), limit: int = TOP_TAGS) -> list:
+def top_tags(name: str, counts: dict[int, int], chosen=(), limit: int = TOP_TAGS, every=None) -> list:
     """Tags of one vocabulary ordered by count then name: every tag counted at least as often as the
-    `limit`-th one (ties are ordered by name), then the `chosen` slugs. Tags come from the postings of
-    the content version (`Postings.tags`: names, slugs, labels)."""
+    `limit`-th one (ties are ordered by name), then the `chosen` slugs. Tags come from `every` ({id: tag}),
+    by default the postings of the content version (`Postings.tags`: names, slugs, labels)."""
     wanted = set(counts)
     if len(counts) > limit:
         floor = sorted(counts.values(), reverse=True)[limit - 1]
         wanted = {pk for pk, n in counts.items() if n >= floor}
-    every = postings.current().tags(TAG_MODELS[name][0])
+    if every is None:
+        every = postings.current().tags(TAG_MODELS[name][0])
     chosen = set(chosen)
     tags = [t for pk, t in every.items() if pk in counts and (pk in wanted or t.slug in chosen)]
     return sorted(tags, key=lambda t: (-counts[t.pk], t.name))
@@ -453,10 +445,13 @@ def _query_dict(params: list[tuple[str, str]]) -> QueryDict:
     return data
 
 
-def facet(name: str, data, tally: dict) -> Facet:
-    """One facet from its counts `tally` over the plans matching all *other* active filters."""
+def facet(name: str, data, tally: dict, every: bool = False) -> Facet:
+    """One facet from its counts `tally` over the plans matching all *other* active filters; with `every`,
+    a tag facet's values beyond the top ones too (`more`), else only how many there are."""
     chosen = _selected(data, name)
-    result = Facet(name, str(PlanFilter.base_filters[name].label))
+    params = filter_params(data)
+    query = "?" + urlencode(params) if params else ""
+    result = Facet(name, str(PlanFilter.base_filters[name].label), query=query)
     if name == "country":
         chosen = {countries.code_for(v) or v for v in chosen}  # a name in an old link selects its code
         result.values = sorted(
@@ -478,14 +473,20 @@ def facet(name: str, data, tally: dict) -> Facet:
             for s in SDG.objects.filter(pk__in=list(tally)).order_by("number")
         ]
     else:
-        ranked = top_tags(name, tally, chosen, limit=len(tally) or 1)  # all of them: "show all" lists them
+        # The top ones (and those chosen) only, unless every value is asked for: a common word's facets
+        # hold about a thousand tags, and building, sorting and rendering them all for every list, search
+        # and statistics page was a third of a list's time and made its page 230 KB.
+        tags = postings.current().tags(TAG_MODELS[name][0])
+        ranked = top_tags(name, tally, chosen, limit=len(tally) if every else TOP_TAGS, every=tags)
         top = ranked[:TOP_TAGS] + [t for t in ranked[TOP_TAGS:] if t.slug in chosen]
         result.values = [FacetValue(t.slug, t.label, tally[t.pk], t.slug in chosen) for t in top]
-        shown = {t.pk for t in top}
-        result.more = sorted(
-            (FacetValue(t.slug, t.label, tally[t.pk], False) for t in ranked if t.pk not in shown),
-            key=lambda v: v.label.casefold(),
-        )
+        result.more_count = sum(1 for pk in tally if pk in tags) - len(top)
+        if every:
+            shown = {t.pk for t in top}
+            result.more = sorted(
+                (FacetValue(t.slug, t.label, tally[t.pk], False) for t in ranked if t.pk not in shown),
+                key=lambda v: v.label.casefold(),
+            )
     return result
 
 
@@ -499,7 +500,7 @@ def facet_keys(data) -> dict[str, str]:
     }
 
 
-def facets(data, queryset: QuerySet, names: Iterable[str] = FACETS) -> dict[str, Facet]:
+def facets(data, queryset: QuerySet, names: Iterable[str] = FACETS, every: bool = False) -> dict[str, Facet]:
     """Counts for every value of the facets `names`, each computed over the plans matching all *other*
     active filters (so a facet shows what selecting one more of its values would add); `queryset` must
     already be restricted to what the reader may see (published plans). Facets that share their other
@@ -520,5 +521,5 @@ def facets(data, queryset: QuerySet, names: Iterable[str] = FACETS) -> dict[str,
         else:
             matches = selected_bits(selected)
         for name, tally in tally_bits(members, matches).items():
-            result[name] = facet(name, data, tally)
+            result[name] = facet(name, data, tally, every)
     return result

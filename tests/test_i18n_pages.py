@@ -260,6 +260,7 @@ def test_it_leaves_no_english_interface_text_on_the_public_pages(client, setting
         *[(f"{kind} plan", f"/plans/{plans[kind].slug}/", 200) for kind in Plan.Kind],
         ("map", "/map/", 200),
         ("statistics", "/stats/", 200),
+        ("every value of a facet", "/stats/values/thematic_areas/?kind=closing", 200),
         ("404", "/plans/no-such-plan/", 404),
         ("feed", "/feeds/plans/", 200),
     ]

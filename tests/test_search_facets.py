@@ -79,13 +79,16 @@ def test_it_counts_each_facet_over_the_other_filters(corpus, query):
     data = QueryDict(query)
     published = Plan.objects.published()
 
-    found = filters.facets(data, published)
+    found = filters.facets(data, published, every=True)
+    top = filters.facets(data, published)  # as the pages count them: the top values, and how many more
 
     for name in filters.FACETS:
         others = filters._query_dict(filters.filter_params(data, without=name))
         plans = filters.PlanFilter(others, queryset=published).qs
         shown = {v.value: v.count for v in (*found[name].values, *found[name].more)}
         assert shown == shown_as(name, reference(name, plans)), name
+        assert top[name].values == found[name].values and top[name].more == [], name
+        assert top[name].more_count == len(found[name].more), name
 
 
 @pytest.mark.parametrize("query", QUERIES)

@@ -440,25 +440,55 @@ def test_it_refuses_a_new_method_from_a_focal_point_but_not_from_a_reviewer(
 # ---------------------------------------------------------------- facets and labels on the public pages
 
 
-def test_it_lists_every_value_of_a_facet_behind_show_all_without_unpublished_tags(client, plan_factory):
+def test_it_lists_every_value_of_a_facet_on_its_own_page_without_unpublished_tags(client, plan_factory):
     for n in range(20):
         plan_factory(title=f"P{n}", status=Plan.Status.PUBLISHED).methods.add(f"Method {n:02}", "Common")
     plan_factory(title="Draft").methods.add("Only in a draft")
     response = client.get(reverse("plans:list"))
     methods = next(f for f in response.context["facets"] if f.name == "methods")
-    assert len(methods.values) == 15 and methods.values[0].label == "Common"
+    assert len(methods.values) == 15 and methods.values[0].label == "Common" and methods.more_count == 6
     html = response.content.decode()
     facet = html[html.index('data-facet="methods"') :]
-    more = re.search(r'<ul class="facet__all">\s*(<li>.*?)</ul>', facet, re.S).group(1)
-    # The values behind "show all" are in the facet's HTML only (the facet is cached without them).
-    shown = set(re.findall(r'<label for="f-methods-[^"]*">([^<]*) <span', facet))
-    assert shown == {"Common", *(f"Method {n:02}" for n in range(20))}
-    assert more.count("<li>") == 21 - 15
-    assert "Show all (6 more values)" in html and 'class="facet__filter"' in html
-    assert "Only in a draft" not in html
+    # The list shows the top values and links to the others, relative to itself (the map's and the
+    # statistics' links lead to their own values page, and back there).
+    assert len(re.findall(r'<label for="f-methods-\d+">', facet[: facet.index("</details>")])) == 15
+    assert '<a href="values/methods/">Show all (6 more values)</a>' in facet
+    assert "Method 19" not in html and "Only in a draft" not in html
+
+    every = client.get("/plans/values/methods/").content.decode()
+    shown = re.findall(r'<label for="f-methods-\d+">([^<]*) <span', every)
+    assert shown == sorted(["Common", *(f"Method {n:02}" for n in range(20))])  # by name, every one
+    assert 'action="/plans/"' in every and 'class="facet__filter"' in every and "Only in a draft" not in every
+    assert '<meta name="robots" content="noindex">' in every
+    for page in ("map", "stats"):
+        assert f'action="/{page}/"' in client.get(f"/{page}/values/methods/").content.decode()
+    for missing in ("/plans/values/country/", "/plans/values/nothing/", "/map/values/sdgs/"):
+        assert client.get(missing).status_code == 404, missing
 
 
-def test_it_escapes_and_checks_the_items_of_a_facet_and_of_its_show_all(client, plan_factory):
+def test_it_keeps_the_other_filters_the_search_and_the_order_on_a_facets_values_page(client, plan_factory):
+    """The values page's form goes back with everything else the reader chose, which it counts within; its
+    own facet's chosen values are checked, whether among the top ones or not."""
+    for n in range(20):
+        plan = plan_factory(title=f"Water {n}", status=Plan.Status.PUBLISHED, year=2021 + n % 2)
+        plan.methods.add(f"Method {n:02}", f"Extra {n:02}", "Common")
+    list_page = client.get("/fr/plans/?q=water&year=2021&methods=method-18&sort=title").content.decode()
+    link = re.search(r'<a href="(values/methods/[^"]*)">', list_page).group(1)
+    assert link == "values/methods/?q=water&amp;year=2021&amp;methods=method-18"  # what the facet counts
+    page = client.get("/fr/plans/values/methods/?q=water&year=2021&methods=method-18&sort=title")
+    html = page.content.decode()
+    assert 'action="/fr/plans/"' in html
+    hidden = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', html)
+    assert hidden == [("q", "water"), ("year", "2021"), ("sort", "title")]
+    assert 'name="methods" value="method-18" checked>' in html
+    assert 'name="methods" value="method-00">' in html
+    counts = dict(re.findall(r'>([^<>]*) <span class="facet__count">\((\d+)\)</span>', html))
+    assert counts["Common"] == "10" and "Method 01" not in counts  # within 2021's plans only
+    assert 'href="/fr/plans/?q=water&amp;year=2021&amp;methods=method-18&amp;sort=title"' in html  # back
+    assert "toutes les valeurs" in html  # in the reader's language
+
+
+def test_it_escapes_and_checks_the_items_of_a_facet_and_of_its_values_page(client, plan_factory):
     """A facet's items are built in Python (plans.filters.Facet), not by the template: names are escaped
     in both lists, a chosen value is checked, an SDG has its colour."""
     for n in range(20):
@@ -467,13 +497,15 @@ def test_it_escapes_and_checks_the_items_of_a_facet_and_of_its_show_all(client, 
         plan.sdgs.add(SDG.objects.get(number=13))
     html = client.get(reverse("plans:list") + "?methods=common-shared&sdgs=13").content.decode()
     top = re.search(r"<ul>\s*(<li>.*?)</ul>", html[html.index('data-facet="methods"') :], re.S).group(1)
-    more = re.search(r'<ul class="facet__all">\s*(<li>.*?)</ul>', html, re.S).group(1)
     assert '<label for="f-methods-1">Common &amp; shared <span class="facet__count">(20)</span>' in top
     assert 'name="methods" value="common-shared" checked>' in top and "&lt;b&gt;Method&lt;/b&gt; 00" in top
-    assert top.count("<li>") == 15 and more.count("<li>") == 6 and "<b>" not in html
-    assert 'id="f-methods-more-6" name="methods" value="bmethodb-19"' in more
+    assert top.count("<li>") == 15 and "<b>" not in html
     swatch = r'value="13" checked>\s*<label for="f-sdgs-1"><span class="swatch" style="--sdg: #'
     assert re.search(swatch, html)
+    every = client.get("/plans/values/methods/?methods=common-shared&sdgs=13").content.decode()
+    assert every.count("&lt;b&gt;Method&lt;/b&gt;") == 20 and "<b>" not in every
+    assert 'name="methods" value="common-shared" checked>' in every
+    assert 'name="methods" value="bmethodb-19">' in every
 
 
 def test_it_shows_tags_by_their_label_on_french_and_spanish_pages(client, plan_factory):

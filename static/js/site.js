@@ -8,13 +8,13 @@
   }
 })();
 
-/* A facet's "show all" list: a search box filters its values as you type (accents and case ignored). */
+/* A facet's page of every value: a search box filters its values as you type (accents and case ignored). */
 (function () {
   "use strict";
   function fold(text) {
     return text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
   }
-  document.querySelectorAll(".facet__more").forEach(function (more) {
+  document.querySelectorAll(".facet-values").forEach(function (more) {
     var box = more.querySelector(".facet__filter");
     if (!box) return;
     box.hidden = false;
