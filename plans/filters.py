@@ -449,7 +449,7 @@ def facet(name: str, data, tally: dict, every: bool = False) -> Facet:
     """One facet from its counts `tally` over the plans matching all *other* active filters; with `every`,
     a tag facet's values beyond the top ones too (`more`), else only how many there are."""
     chosen = _selected(data, name)
-    params = filter_params(data)
+    params = filter_params(data) + chosen_sort(data)  # what its "show all" link carries
     query = "?" + urlencode(params) if params else ""
     result = Facet(name, str(PlanFilter.base_filters[name].label), query=query)
     if name == "country":
@@ -490,12 +490,19 @@ def facet(name: str, data, tally: dict, every: bool = False) -> Facet:
     return result
 
 
+def chosen_sort(data) -> list[tuple[str, str]]:
+    """The list's chosen order, which a facet's "show all" link keeps (none on the map and statistics)."""
+    sort = data.get("sort") if hasattr(data, "get") else None
+    return [("sort", sort)] if sort in SORTS else []
+
+
 def facet_keys(data) -> dict[str, str]:
-    """{facet: what its counts depend on}: its own values and the other filters (never `page`, `sort` or an
-    unknown parameter), so that a new combination of filters reuses the facets it shares with others."""
+    """{facet: what its counts depend on}: its own values and the other filters (never `page` or an unknown
+    parameter), so that a new combination of filters reuses the facets it shares with others; and a chosen
+    order, which its HTML's "show all" link keeps."""
     return {
         name: f"{name}|{urlencode([(name, v) for v in _values(data, name)])}|"
-        f"{urlencode(filter_params(data, without=name))}"
+        f"{urlencode(filter_params(data, without=name) + chosen_sort(data))}"
         for name in FACETS
     }
 

@@ -186,8 +186,7 @@ def facet_values(request: HttpRequest, origin: str, name: str) -> HttpResponse:
     facet = filters.facets(request.GET, public_plans(request), [name], every=True)[name]
     values = sorted([*facet.values, *facet.more], key=lambda v: v.label.casefold())
     every = filters.Facet(name, facet.label, values=values)  # its items, built as a facet's are
-    sort = request.GET.get("sort")
-    sort = [("sort", sort)] if origin == "list" and sort in filters.SORTS else []
+    sort = filters.chosen_sort(request.GET) if origin == "list" else []
     action = reverse(FACET_PAGES[origin])
     back = urlencode([*filters.filter_params(request.GET), *sort])
     context = {

@@ -474,7 +474,7 @@ def test_it_keeps_the_other_filters_the_search_and_the_order_on_a_facets_values_
         plan.methods.add(f"Method {n:02}", f"Extra {n:02}", "Common")
     list_page = client.get("/fr/plans/?q=water&year=2021&methods=method-18&sort=title").content.decode()
     link = re.search(r'<a href="(values/methods/[^"]*)">', list_page).group(1)
-    assert link == "values/methods/?q=water&amp;year=2021&amp;methods=method-18"  # what the facet counts
+    assert link == "values/methods/?q=water&amp;year=2021&amp;methods=method-18&amp;sort=title"
     page = client.get("/fr/plans/values/methods/?q=water&year=2021&methods=method-18&sort=title")
     html = page.content.decode()
     assert 'action="/fr/plans/"' in html
