@@ -421,7 +421,7 @@ class PlanQuerySet(models.QuerySet):
         return self.select_related("lab").prefetch_related(*self._content_lookups(user))
 
     def _content_lookups(self, user=None, leave=()):
-        """The prefetches of `with_content_for`, but those named in `leave`."""
+        """The prefetches of `with_content_for`, but those of the relations named in `leave`."""
         children = [
             models.Prefetch(c.related_name, permissions.visible_blog_links(user, c.model.objects.all()))
             if c.reviewed
@@ -429,10 +429,10 @@ class PlanQuerySet(models.QuerySet):
             for c in CHILDREN
             if c.related_name not in leave
         ]
-        linked = self.model.objects.published().only("slug", "title", "kind", "language", "opening_plan_id")
         links = [
-            models.Prefetch("opening_plan", linked, to_attr="_public_opening_plan"),
-            models.Prefetch("closing_report", linked, to_attr="_public_closing_report"),
+            models.Prefetch(relation, _linked(), to_attr=attribute)
+            for relation, attribute in LINKS.items()
+            if relation not in leave
         ]
         return [*(name for name in VOCABULARY_NAMES if name not in leave), *children, *links]
 
@@ -444,7 +444,9 @@ class PlanQuerySet(models.QuerySet):
         costs Django about 1 ms of CPU and a plan's page needs a dozen: at 100,000 plans that was about half
         of an uncached page of one plan (124 pages/s in `bench/run.py`). Raises DoesNotExist as get() does."""
         plan = self.visible_to(user).select_related("lab").get(**lookup)
-        compiled, plan._prefetched_objects_cache = _relation_sql(), {}
+        compiled, plan._prefetched_objects_cache = dict(_relation_sql()), {}
+        if not (user and user.is_authenticated):  # what the public may see of the reviewed rows
+            compiled.update(_public_relation_sql())
         statements = [
             (sql, [*params[:at], plan.pk, *params[at + 1 :]]) for _, sql, params, at, _ in compiled.values()
         ]
@@ -454,8 +456,11 @@ class PlanQuerySet(models.QuerySet):
             compiler = query.get_compiler(self.db)
             if converters := compiler.get_converters(selected):  # JSON, and dates on SQLite
                 rows = compiler.apply_converters(rows, converters)
-            columns = [f.attname for f in query.model._meta.concrete_fields]
+            columns = [column.target.attname for column in selected]
             rows = [query.model.from_db(self.db, columns, row) for row in rows]
+            if name in LINKS:  # a published opening plan or closing report, or None
+                setattr(plan, LINKS[name], next(iter(rows), None))
+                continue
             cached = getattr(plan, name).get_queryset()  # what a prefetch stores: the plan's own rows
             cached._result_cache, cached._prefetch_done = rows, True
             plan._prefetched_objects_cache[name] = cached
@@ -489,23 +494,62 @@ def _rows_of(connection, statements: list[tuple[str, list]]) -> list[list[tuple]
 _PLAN_ID = -7_318_452_961  # stands for the plan in `_relation_sql`: no plan's id, nor any other value
 
 
-@functools.cache
-def _relation_sql() -> dict:
-    """{relation: (query, SQL, parameters, where the plan's id is in them, columns selected)} of
-    `plan.<relation>.all()` for the tags, SDGs and the children that need no review, as Django builds them
-    (with their order): built once per process, run for each plan by `one_for_reader`."""
-    plan = Plan(pk=_PLAN_ID)
+# A plan's links to its opening plan and closing report when they are published: {relation: attribute}.
+LINKS = {"opening_plan": "_public_opening_plan", "closing_report": "_public_closing_report"}
+
+
+def _linked():
+    """What a plan's page shows of its published opening plan or closing report."""
+    return Plan.objects.published().only("slug", "title", "kind", "language", "opening_plan_id")
+
+
+def _compiled(querysets: dict) -> dict:
+    """{name: (query, SQL, parameters, where the plan's id is in them, columns selected)} of querysets
+    built for the plan `_PLAN_ID`, as Django compiles them (with their order)."""
     found = {}
-    for name in (*VOCABULARY_NAMES, *(c.related_name for c in CHILDREN if not c.reviewed)):
-        query = getattr(plan, name).all().query
-        # Rows are read as the model's own columns, in their order: nothing else may be selected.
-        assert query.default_cols and not query.extra_select and not query.annotation_select, name
+    for name, queryset in querysets.items():
+        query = queryset.query
+        # Rows are read as the model's own columns (all, or those of `only()`), in their order.
+        assert not query.extra_select and not query.annotation_select and not query.select_related, name
         compiler = query.get_compiler(using=router.db_for_read(query.model))
         sql, params = compiler.as_sql()
         assert list(params).count(_PLAN_ID) == 1, name
         selected = [column for column, _, _ in compiler.select]
+        assert all(column.target.model._meta.concrete_model is query.model for column in selected), name
         found[name] = (query, sql, list(params), list(params).index(_PLAN_ID), selected)
     return found
+
+
+@functools.cache
+def _relation_sql() -> dict:
+    """`_compiled` `plan.<relation>.all()` for the tags, SDGs and the children that need no review, and the
+    plan's published opening plan and closing report (LINKS): built once per process, run for each plan
+    by `one_for_reader`."""
+    plan = Plan(pk=_PLAN_ID)
+    relations = (*VOCABULARY_NAMES, *(c.related_name for c in CHILDREN if not c.reviewed))
+    opening = Plan.objects.filter(pk=_PLAN_ID).values("opening_plan_id")
+    return _compiled(
+        {
+            **{name: getattr(plan, name).all() for name in relations},
+            "opening_plan": _linked().filter(pk__in=opening),
+            "closing_report": _linked().filter(opening_plan_id=_PLAN_ID),
+        }
+    )
+
+
+@functools.cache
+def _public_relation_sql() -> dict:
+    """`_compiled` reviewed children (blog links) as the public may see them (`permissions`: the approved
+    ones), for `one_for_reader` when no one is signed in: they were three more queries of a plan's page
+    with the links, a millisecond of Django each to build."""
+    plan = Plan(pk=_PLAN_ID)
+    return _compiled(
+        {
+            c.related_name: permissions.visible_blog_links(None, getattr(plan, c.related_name).all())
+            for c in CHILDREN
+            if c.reviewed
+        }
+    )
 
 
 # Leaving review (a plan or a revision of a live plan, returned or published): nobody reviews it any more and

@@ -126,6 +126,21 @@ def test_it_reads_a_plan_for_its_page_as_for_reader_does(full_plan, published, f
     assert [i["text"] for i in rows(fast, "insights")][-2:] == ["Deuxième", "Troisième"]
     assert rows(fast, "learning_questions")[0]["stages"] == ["sense", "test"]  # JSON, decoded
     assert fast.public_opening_plan == known.public_opening_plan == opening
+    assert fast.public_closing_report is known.public_closing_report is None
+    # Read through SQL built once too: the linked plans when published only, the approved links for the
+    # public (the fixture's pending and rejected ones are their author's to see).
+    draft = Plan.objects.create(title="A draft report", slug="a-draft-report", opening_plan=full_plan)
+    assert Plan.objects.one_for_reader(user, slug=full_plan.slug).public_closing_report is None
+    Plan.objects.filter(pk=draft.pk).update(status=Plan.Status.PUBLISHED)
+    assert (
+        Plan.objects.one_for_reader(user, slug=full_plan.slug).public_closing_report.title == "A draft report"
+    )
+    Plan.objects.filter(pk=opening.pk).update(status=Plan.Status.DRAFT)
+    assert Plan.objects.one_for_reader(user, slug=full_plan.slug).public_opening_plan is None
+    shown = {link.title for link in fast.blog_links.all()}
+    assert shown == (
+        {"Approved blog"} if reader == "anonymous" else {"Approved blog", "Pending blog", "Rejected blog"}
+    )
     with CaptureQueriesContext(connection) as later:
         page = render_to_string("plans/detail.html", detail_context(fast))
     assert page == render_to_string("plans/detail.html", detail_context(known)) and not later.captured_queries
