@@ -443,21 +443,26 @@ class PlanQuerySet(models.QuerySet):
         (`_rows_of`: one round trip to PostgreSQL for a dozen statements). Building a query
         costs Django about 1 ms of CPU and a plan's page needs a dozen: at 100,000 plans that was about half
         of an uncached page of one plan (124 pages/s in `bench/run.py`). Raises DoesNotExist as get() does."""
-        plan = self.visible_to(user).select_related("lab").get(**lookup)
-        compiled, plan._prefetched_objects_cache = dict(_relation_sql()), {}
-        if not (user and user.is_authenticated):  # what the public may see of the reviewed rows
+        compiled = dict(_relation_sql())
+        if not (user and user.is_authenticated):  # as the public may see them: the plan, its blog links
             compiled.update(_public_relation_sql())
+            by_slug = compiled.pop("plan")
+        if "lab" in compiled and lookup.keys() == {"slug"}:
+            plan = _one(self.db, by_slug, lookup["slug"])  # its lab comes with its relations
+        else:
+            plan = self.visible_to(user).select_related("lab").get(**lookup)
+            compiled.pop("lab", None)
+        plan._prefetched_objects_cache = {}
         statements = [
             (sql, [*params[:at], plan.pk, *params[at + 1 :]]) for _, sql, params, at, _ in compiled.values()
         ]
         for (name, (query, _sql, _params, _at, selected)), rows in zip(
             compiled.items(), _rows_of(connections[self.db], statements), strict=True
         ):
-            compiler = query.get_compiler(self.db)
-            if converters := compiler.get_converters(selected):  # JSON, and dates on SQLite
-                rows = compiler.apply_converters(rows, converters)
-            columns = [column.target.attname for column in selected]
-            rows = [query.model.from_db(self.db, columns, row) for row in rows]
+            rows = _instances(self.db, query, selected, rows)
+            if name == "lab":  # as select_related("lab") would have set it
+                Plan.lab.field.set_cached_value(plan, next(iter(rows), None))
+                continue
             if name in LINKS:  # a published opening plan or closing report, or None
                 setattr(plan, LINKS[name], next(iter(rows), None))
                 continue
@@ -503,9 +508,12 @@ def _linked():
     return Plan.objects.published().only("slug", "title", "kind", "language", "opening_plan_id")
 
 
+_SLUG = "\ue000slug\ue000"  # stands for the slug of the plan asked for: no slug holds these characters
+
+
 def _compiled(querysets: dict) -> dict:
-    """{name: (query, SQL, parameters, where the plan's id is in them, columns selected)} of querysets
-    built for the plan `_PLAN_ID`, as Django compiles them (with their order)."""
+    """{name: (query, SQL, parameters, where the plan's id (or slug) is in them, columns selected)} of
+    querysets built for the plan `_PLAN_ID` (or `_SLUG`), as Django compiles them (with their order)."""
     found = {}
     for name, queryset in querysets.items():
         query = queryset.query
@@ -513,11 +521,34 @@ def _compiled(querysets: dict) -> dict:
         assert not query.extra_select and not query.annotation_select and not query.select_related, name
         compiler = query.get_compiler(using=router.db_for_read(query.model))
         sql, params = compiler.as_sql()
-        assert list(params).count(_PLAN_ID) == 1, name
+        params = list(params)
+        assert params.count(_PLAN_ID) + params.count(_SLUG) == 1, name
         selected = [column for column, _, _ in compiler.select]
         assert all(column.target.model._meta.concrete_model is query.model for column in selected), name
-        found[name] = (query, sql, list(params), list(params).index(_PLAN_ID), selected)
+        at = params.index(_PLAN_ID if _PLAN_ID in params else _SLUG)
+        found[name] = (query, sql, params, at, selected)
     return found
+
+
+def _instances(db: str, query, selected: list, rows: list[tuple]) -> list:
+    """Model instances of rows read with `_compiled` SQL, their values converted as Django converts them
+    (JSON, and dates on SQLite)."""
+    compiler = query.get_compiler(db)
+    if converters := compiler.get_converters(selected):
+        rows = compiler.apply_converters(rows, converters)
+    columns = [column.target.attname for column in selected]
+    return [query.model.from_db(db, columns, row) for row in rows]
+
+
+def _one(db: str, compiled: tuple, value):
+    """The one row of `_compiled` SQL for this value of its placeholder, as `get()` gives it."""
+    query, sql, params, at, selected = compiled
+    with connections[db].cursor() as cursor:
+        cursor.execute(sql, [*params[:at], value, *params[at + 1 :]])
+        rows = cursor.fetchall()
+    if not rows:
+        raise query.model.DoesNotExist(f"{query.model._meta.object_name} matching query does not exist.")
+    return _instances(db, query, selected, rows)[0]
 
 
 @functools.cache
@@ -539,15 +570,19 @@ def _relation_sql() -> dict:
 
 @functools.cache
 def _public_relation_sql() -> dict:
-    """`_compiled` reviewed children (blog links) as the public may see them (`permissions`: the approved
-    ones), for `one_for_reader` when no one is signed in: they were three more queries of a plan's page
-    with the links, a millisecond of Django each to build."""
+    """`_compiled` for `one_for_reader` when no one is signed in, as `permissions` lets the public see them:
+    the plan itself by its slug ("plan": published), its lab, and its reviewed children (blog links: the
+    approved ones). Built by the ORM on each request, they took about 3 ms of a plan's page."""
     plan = Plan(pk=_PLAN_ID)
     return _compiled(
         {
-            c.related_name: permissions.visible_blog_links(None, getattr(plan, c.related_name).all())
-            for c in CHILDREN
-            if c.reviewed
+            "plan": permissions.visible_plans(None, Plan.objects.filter(slug=_SLUG)),
+            "lab": Lab.objects.filter(pk__in=Plan.objects.filter(pk=_PLAN_ID).values("lab_id")),
+            **{
+                c.related_name: permissions.visible_blog_links(None, getattr(plan, c.related_name).all())
+                for c in CHILDREN
+                if c.reviewed
+            },
         }
     )
 

@@ -123,6 +123,13 @@ def test_it_reads_a_plan_for_its_page_as_for_reader_does(full_plan, published, f
 
     for name in (*VOCABULARY_NAMES, *(c.related_name for c in CHILDREN)):
         assert rows(fast, name) == rows(known, name), name
+    # The plan's own row (its JSON decoded) and its lab, read without a query more.
+    assert {f.attname: getattr(fast, f.attname) for f in Plan._meta.concrete_fields} == {
+        f.attname: getattr(known, f.attname) for f in Plan._meta.concrete_fields
+    }
+    with CaptureQueriesContext(connection) as lab_read:
+        assert fast.lab == known.lab and fast.lab.name == known.lab.name
+    assert not lab_read.captured_queries
     assert [i["text"] for i in rows(fast, "insights")][-2:] == ["Deuxième", "Troisième"]
     assert rows(fast, "learning_questions")[0]["stages"] == ["sense", "test"]  # JSON, decoded
     assert fast.public_opening_plan == known.public_opening_plan == opening
