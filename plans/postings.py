@@ -60,7 +60,7 @@ def of(plans: QuerySet) -> int:
     with a plain cursor: Django's row iteration took 40 ms of the 60 for 100,000 ids). The last few are
     kept per content version (outside transactions, as the postings): a search's page and its facet
     counts read the same matches."""
-    return _kept_for("bits", plans.order_by(), _read_bits, 0)
+    return _kept_for("bits", plans.order_by(), read_bits, 0)
 
 
 def first(order: QuerySet, plans: QuerySet, limit: int) -> list[int]:
@@ -180,10 +180,23 @@ def _places(ids: array) -> array:
     return places
 
 
-def _read_bits(sql: str, params) -> int:
+def read_bits(sql: str, params) -> int:
+    """The bitmap of the ids that `sql` selects (one column, each id once), made by the database 64 bits
+    at a time: one row per 64 ids instead of one per id. A word in 70,000 of 100,000 plans: reading its
+    ids and setting their bits in Python took 44 ms, this 32 (PostgreSQL, in process)."""
+    if connection.vendor == "postgresql":
+        word = "bit_or(1::bigint << (m & 63)::int)"
+    else:  # SQLite has no bit_or: the sum of distinct bits is their union (in 64-bit two's complement)
+        word = "sum(DISTINCT 1 << (m & 63))"
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return bits([row[0] for row in cursor.fetchall()])
+        cursor.execute(f"WITH found (m) AS ({sql}) SELECT m >> 6, {word} FROM found GROUP BY 1", params)
+        rows = cursor.fetchall()
+    if not rows:
+        return 0
+    out = bytearray(8 * (max(w for w, _ in rows) + 1))
+    for w, value in rows:
+        out[8 * w : 8 * w + 8] = (value & 0xFFFFFFFFFFFFFFFF).to_bytes(8, "little")
+    return int.from_bytes(out, "little")
 
 
 class Postings:

@@ -575,15 +575,9 @@ def matching_bits(plans: models.QuerySet, q: str) -> int:
         return 0
     query = _query(include, exclude) if include else _query([exclude], [])
     # Kept per content version: a one-word search's ranking (`ranked_ids`) and its facets read them too.
-    found = postings.kept(("matches", query), lambda: postings.bits(_matching_ids(query)))
-    return postings.of(plans) & (found if include else ~found)
-
-
-def _matching_ids(query: str) -> list[int]:
     sql = _matching(query)
-    with connection.cursor() as cursor:
-        cursor.execute(sql.sql, sql.params)
-        return [row[0] for row in cursor.fetchall()]
+    found = postings.kept(("matches", query), lambda: postings.read_bits(sql.sql, sql.params))
+    return postings.of(plans) & (found if include else ~found)
 
 
 _RUM: dict[tuple, bool] = {}  # {database: whether the ranking vector's index is a RUM index}

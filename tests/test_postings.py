@@ -230,3 +230,16 @@ def test_it_selects_by_the_plans_columns_from_bitmaps_as_sql_does(plan_factory, 
     expected = postings.bits(filterset.qs.values_list("pk", flat=True))
     assert expected.bit_count() == count
     assert filters.selected_bits(filterset) == expected
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "ids",
+    [[], [1], [63], [64], [1, 62, 63, 64, 65, 127, 128], list(range(1, 300)), [5, 5, 70, 70, 640]],
+    ids=["none", "one", "bit 63", "next word", "word edges", "dense", "repeated"],
+)
+def test_it_reads_a_bitmap_64_bits_at_a_time_as_from_its_ids(ids):
+    """`read_bits` makes the bitmap in the database, one row per 64 ids (the 64th bit is a negative
+    number in SQL); a repeated id sets its bit once, as `bits()` does."""
+    values = " UNION ALL ".join(f"SELECT {pk}" for pk in ids) or "SELECT 1 WHERE 1 = 0"
+    assert postings.read_bits(values, []) == postings.bits(ids)
