@@ -104,8 +104,8 @@ VALUES_KEPT = 24  # bitmaps (12 KB at 100,000 plans), orders and places (800 KB)
 
 
 def remembered(parts: tuple, compute: Callable[[], list[int]]) -> list[int]:
-    """`compute()`, a list of plan ids that depends on the content version and on `parts` only (the SQL of
-    the querysets it reads, a query, a limit), kept like `kept()` for the last LISTS_KEPT of them. The
+    """`compute()`, a list of ids (of plans, or tags) that depends on the content version and on `parts` only
+    (the SQL of the querysets it reads, a query, a limit), kept like `kept()` for the last LISTS_KEPT. The
     pages of one list or search share its first thousand plans: a filtered list found them again for every
     page (~3 ms for a method and a year at 100,000 plans), a word's ranking read the RUM index again
     (25-40 ms). Parts that are None (a queryset with no SQL) are computed, not kept."""

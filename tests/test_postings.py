@@ -243,3 +243,23 @@ def test_it_reads_a_bitmap_64_bits_at_a_time_as_from_its_ids(ids):
     number in SQL); a repeated id sets its bit once, as `bits()` does."""
     values = " UNION ALL ".join(f"SELECT {pk}" for pk in ids) or "SELECT 1 WHERE 1 = 0"
     assert postings.read_bits(values, []) == postings.bits(ids)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_keeps_the_tags_a_filter_selects_until_a_tag_changes(plan_factory):
+    """A tag filter's tags are kept for the content version; a rename moves it, and the old slug then
+    selects the renamed tag (its alias), the new one too."""
+    from plans import vocabularies
+
+    plan = plan_factory(status=Plan.Status.PUBLISHED, complete=True)
+    plan.methods.add("Ethnography")
+    tag = plan.methods.get()
+    assert vocabularies.ids_for_slugs("methods", ["ethnography"]) == {tag.pk}
+    assert vocabularies.ids_for_slugs("methods", ["deep-listening"]) == set()
+
+    vocabularies.rename("methods", tag, "Deep listening")
+
+    assert vocabularies.ids_for_slugs("methods", ["deep-listening"]) == {tag.pk}
+    assert vocabularies.ids_for_slugs("methods", ["ethnography", "deep-listening"]) == {tag.pk}
+    old_link = filters.PlanFilter({"methods": ["ethnography"]}, queryset=Plan.objects.published())
+    assert old_link.qs.get() == plan
