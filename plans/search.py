@@ -597,6 +597,14 @@ def has_rum() -> bool:
     return _RUM[key]
 
 
+def rankable(q: str) -> bool:
+    """Whether `ranked_ids` orders the search `q` (else the caller orders in SQL, and need not build the
+    plans it would have read): one term and its alternatives, each one word, on PostgreSQL with RUM."""
+    include, exclude = _terms((q or "").strip())
+    one_term = len(include) == 1 and not exclude and all(len(phrase) == 1 for phrase in include[0])
+    return connection.vendor == "postgresql" and one_term and has_rum()
+
+
 def ranked_ids(plans: models.QuerySet, q: str, limit: int) -> list[int] | None:
     """The ids of the first `limit` plans of `plans` that match the search `q`, in the order of relevance:
     `search_rank` descending, then newest, then id, as `PlanFilter.sorted()` orders `search(plans, q)`;
@@ -613,11 +621,11 @@ def ranked_ids(plans: models.QuerySet, q: str, limit: int) -> list[int] | None:
     matches: its document holds every word of the ranking vector), then the other matches (rank 0),
     newest first. `plans` are read as their ids' bitmap (`postings.of`), which the process keeps for
     the content version: the same for every search of the whole list."""
-    include, exclude = _terms((q or "").strip())
-    one_term = len(include) == 1 and not exclude and all(len(phrase) == 1 for phrase in include[0])
-    if connection.vendor != "postgresql" or not one_term or not has_rum():
+    if not rankable(q):
         return None
     from plans import postings
+
+    include, exclude = _terms(q.strip())
 
     # Every page of the search shows a part of the same ranking: kept for the content version.
     return postings.remembered(

@@ -135,7 +135,7 @@ def plan_list(request: HttpRequest) -> HttpResponse:
     # The first COUNT_CAP + 1 ids in the list's order, kept per content version for all its pages; a page
     # then reads its plans by id.
     ids = None
-    if filterset.query and filterset.sort_key == "relevance":  # in order from the search index (RUM)
+    if filterset.sort_key == "relevance" and search.rankable(filterset.query):  # from the index (RUM)
         unsearched = filters.PlanFilter(filters.without(request.GET, "q"), queryset=base).qs
         ids = search.ranked_ids(unsearched, filterset.query, filters.COUNT_CAP + 1)
     if ids is None and filterset.query:  # ranked (or sorted) in SQL
