@@ -488,6 +488,28 @@ def test_it_keeps_the_other_filters_the_search_and_the_order_on_a_facets_values_
     assert "toutes les valeurs" in html  # in the reader's language
 
 
+def test_it_ignores_stale_and_malformed_filters_on_a_facets_values_page(client, plan_factory):
+    """Bad values in the query string neither fail the page nor count drafts: a stale value beside a good
+    one is ignored, a filter of stale values only selects no plan, and nothing is written."""
+    for n in range(3):
+        plan_factory(title=f"P{n}", status=Plan.Status.PUBLISHED, year=2021).methods.add("Common", f"M{n}")
+    plan_factory(title="Draft", year=2021).methods.add("Common", "Only in a draft")
+    before = Plan.objects.count()
+    html = client.get(
+        "/plans/values/methods/?year=2021&year=abc&sdgs=99999&country=Atlantis"
+    ).content.decode()
+    assert "Only in a draft" not in html
+    empty = client.get("/plans/values/methods/?year=abc").content.decode()
+    assert 'class="facet__count"' not in empty and "0 values" in empty
+    counts = dict(re.findall(r'>([^<>]*) <span class="facet__count">\((\d+)\)</span>', html))
+    assert counts == {}  # Atlantis (stale only) selects no plan
+    good = client.get("/plans/values/methods/?year=2021&year=abc&page=%00").content.decode()
+    counts = dict(re.findall(r'>([^<>]*) <span class="facet__count">\((\d+)\)</span>', good))
+    assert counts == {"Common": "3", "M0": "1", "M1": "1", "M2": "1"}
+    assert client.get("/plans/values/methods/?methods=%3Cscript%3E").status_code == 200
+    assert Plan.objects.count() == before
+
+
 def test_it_escapes_and_checks_the_items_of_a_facet_and_of_its_values_page(client, plan_factory):
     """A facet's items are built in Python (plans.filters.Facet), not by the template: names are escaped
     in both lists, a chosen value is checked, an SDG has its colour."""
