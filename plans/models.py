@@ -444,10 +444,11 @@ class PlanQuerySet(models.QuerySet):
         costs Django about 1 ms of CPU and a plan's page needs a dozen: at 100,000 plans that was about half
         of an uncached page of one plan (124 pages/s in `bench/run.py`). Raises DoesNotExist as get() does."""
         compiled = dict(_relation_sql())
-        if not (user and user.is_authenticated):  # as the public may see them: the plan, its blog links
+        public = not (user and user.is_authenticated)
+        if public:  # as the public may see them: the plan, its lab, its blog links
             compiled.update(_public_relation_sql())
             by_slug = compiled.pop("plan")
-        if "lab" in compiled and lookup.keys() == {"slug"}:
+        if public and lookup.keys() == {"slug"}:
             plan = _one(self.db, by_slug, lookup["slug"])  # its lab comes with its relations
         else:
             plan = self.visible_to(user).select_related("lab").get(**lookup)
