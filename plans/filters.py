@@ -519,14 +519,47 @@ def facets(data, queryset: QuerySet, names: Iterable[str] = FACETS, every: bool 
     result = {}
     for members in groups.values():
         others = filter_params(data, without=members[0])
-        selected = PlanFilter(_query_dict(others), queryset=queryset)
+        for name, tally in selected_tallies(members, others, queryset).items():
+            result[name] = facet(name, data, tally, every)
+    return result
+
+
+def _memo(request) -> dict:
+    """What `selection` and `selected_tallies` keep for the public page being computed (`cache.computing`):
+    its facets and its statistics often count the same plans. Every facet without a chosen value is counted
+    over all the filters, as the statistics are; building their filter set again and tallying again took a
+    third of a statistics page computed afresh."""
+    if request is None:
+        return {}
+    if not hasattr(request, "_selections"):
+        request._selections = {}
+    return request._selections
+
+
+def selection(params: list[tuple[str, str]], queryset: QuerySet) -> int:
+    """The bitmap of the plans of `queryset` that the filter parameters `params` (`filter_params`) select."""
+    from plans.cache import computing
+
+    memo, key = _memo(computing()), ("matches", urlencode(params))
+    if key not in memo:
+        selected = PlanFilter(_query_dict(params), queryset=queryset)
         if selected.query:
             # The search's matches read from its index alone, then kept among the plans of the other
             # filters: joining them in SQL took 30-50 ms for a word in half of 100,000 plans.
-            unsearched = PlanFilter(without(_query_dict(others), "q"), queryset=queryset).qs
-            matches = search.matching_bits(unsearched, selected.query)
+            unsearched = PlanFilter(without(_query_dict(params), "q"), queryset=queryset).qs
+            memo[key] = search.matching_bits(unsearched, selected.query)
         else:
-            matches = selected_bits(selected)
-        for name, tally in tally_bits(members, matches).items():
-            result[name] = facet(name, data, tally, every)
-    return result
+            memo[key] = selected_bits(selected)
+    return memo[key]
+
+
+def selected_tallies(names: Iterable[str], params: list[tuple[str, str]], queryset: QuerySet) -> dict:
+    """`tallies` of the facets `names` over the plans that `params` select (`selection`)."""
+    from plans.cache import computing
+
+    memo, selected = _memo(computing()), urlencode(params)
+    missing = [name for name in dict.fromkeys(names) if ("tally", name, selected) not in memo]
+    if missing:
+        for name, tally in tally_bits(missing, selection(params, queryset)).items():
+            memo["tally", name, selected] = tally
+    return {name: memo["tally", name, selected] for name in dict.fromkeys(names)}

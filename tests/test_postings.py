@@ -263,3 +263,23 @@ def test_it_keeps_the_tags_a_filter_selects_until_a_tag_changes(plan_factory):
     assert vocabularies.ids_for_slugs("methods", ["ethnography", "deep-listening"]) == {tag.pk}
     old_link = filters.PlanFilter({"methods": ["ethnography"]}, queryset=Plan.objects.published())
     assert old_link.qs.get() == plan
+
+
+@pytest.mark.django_db
+def test_it_tallies_a_statistics_page_s_selection_once(plan_factory, client, monkeypatch):
+    for year in (2020, 2021):
+        plan = plan_factory(status=Plan.Status.PUBLISHED, complete=True, year=year)
+        plan.methods.add("Ethnography")
+    tallied = []
+    real = postings.Postings.tally
+    monkeypatch.setattr(
+        postings.Postings, "tally", lambda self, name, plans: tallied.append(name) or real(self, name, plans)
+    )
+
+    page = client.get("/stats/?year=2021&year=1700")  # a stale year among them: selects the same plans
+
+    assert page.status_code == 200 and page.context["total"] == 1
+    # The eight facets (the year's over every plan, the others over the plans of 2021), then the handover
+    # outcomes: the charts of countries, methods, data sources and SDGs share the facets' tallies.
+    assert sorted(tallied) == sorted([*filters.FACETS, postings.HANDOVER])
+    assert {row["label"]: row["count"] for row in page.context["methods"]} == {"Ethnography": 1}

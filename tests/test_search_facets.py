@@ -136,3 +136,21 @@ def test_it_finds_a_lists_first_plans_in_its_whole_order_as_sql_orders_them(corp
     for limit in (1, 20, 1001):
         found = postings.first(whole.sorted(), filterset.qs, limit)
         assert found == list(filterset.sorted().values_list("pk", flat=True)[:limit]), (query, sort, limit)
+
+
+@pytest.mark.parametrize("query", [*QUERIES, "q=water&methods=ethnography&year=2021"])
+def test_it_charts_the_statistics_over_the_plans_every_filter_selects(corpus, query, client):
+    # The page counts through the selection its facets share (`filters.selection`), read from the search
+    # index and the bitmaps; the reference is the ORM's filter set.
+    plans = filters.PlanFilter(QueryDict(query), queryset=Plan.objects.published()).qs
+    figures = client.get(f"/stats/?{query}").context
+
+    assert figures["total"] == plans.count()
+    methods = shown_as("methods", reference("methods", plans))
+    charted = {row["value"]: row["count"] for row in figures["methods"]}
+    assert len(charted) == min(15, len(methods))
+    assert charted.items() <= methods.items()  # the most used, with their counts
+    left_out = [n for slug, n in methods.items() if slug not in charted]
+    assert min(charted.values(), default=0) >= max(left_out, default=0)
+    sdgs = shown_as("sdgs", reference("sdgs", plans))
+    assert {str(row["value"]): row["count"] for row in figures["sdgs"] if row["count"]} == sdgs

@@ -27,3 +27,9 @@ def highlight(snippet: str | None):
 def plan_card(plan):
     """A plan's card in a list (`presentation.card`)."""
     return presentation.card(plan)
+
+
+@register.simple_tag
+def bar_rows(rows, link_param=""):
+    """The rows of a statistics chart (`presentation.bar_rows`)."""
+    return presentation.bar_rows(rows, link_param)
