@@ -227,6 +227,25 @@ def test_it_highlights_words_the_way_the_index_matches_them():
     assert f"{search.START}pas" not in snippet
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("water first, then more", "\ue000water\ue001 first, then more"),  # no word before it
+        # Long words before the match: the lead's window widens, and never starts inside a word.
+        (
+            " ".join(["x" * 90] * 9) + " watering can",
+            "… " + " ".join(["x" * 90] * 8) + " \ue000watering\ue001 can",
+        ),
+        ("a" * 300 + " b, water", "a" * 300 + " b, \ue000water\ue001"),  # a window inside a word
+        # Whole written words: "_" joins one, whose parts the index reads as two.
+        ("waterfalls water_supply", "waterfalls \ue000water_supply\ue001"),
+        ("Agua, WATER; waters", "Agua, \ue000WATER\ue001; \ue000waters\ue001"),
+    ],
+)
+def test_it_starts_an_excerpt_eight_words_before_the_first_whole_word_match(text, expected):
+    assert search.excerpt(text, search.query_words("water"), language="en") == expected
+
+
 def test_it_finds_plans_by_the_new_name_of_a_renamed_lab(published):
     from plans.models import Lab
 
