@@ -283,3 +283,21 @@ def test_it_tallies_a_statistics_page_s_selection_once(plan_factory, client, mon
     # outcomes: the charts of countries, methods, data sources and SDGs share the facets' tallies.
     assert sorted(tallied) == sorted([*filters.FACETS, postings.HANDOVER])
     assert {row["label"]: row["count"] for row in page.context["methods"]} == {"Ethnography": 1}
+
+
+@pytest.mark.django_db(transaction=True)  # nothing is kept inside a transaction
+def test_it_drops_what_was_used_least_recently():
+    postings.forget()
+    reads = []
+
+    def read(n):
+        return lambda: reads.append(n) or n
+
+    for n in range(postings.VALUES_KEPT):
+        postings.kept(("value", n), read(n))
+    postings.kept(("value", 0), read(0))  # used again: now the most recent
+    postings.kept(("value", "new"), read("new"))  # one too many: the least recently used goes
+
+    assert postings.kept(("value", 0), read(0)) == 0
+    assert postings.kept(("value", 1), read(1)) == 1
+    assert reads == [*range(postings.VALUES_KEPT), "new", 1]
