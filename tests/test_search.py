@@ -1,6 +1,7 @@
 """Full-text search (plans/search.py) on the database in use: run with and without DATABASE_URL."""
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from plans import search
@@ -347,3 +348,28 @@ def test_it_ranks_every_match_as_ts_rank_over_its_ranking_vector(db):
         assert found == {pk: expected[pk] for pk in found} and found, q
         ranks |= set(found.values())
     assert len(ranks) > 100
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_ranks_a_word_once_for_all_its_pages_until_the_version_moves(plan_factory, monkeypatch):
+    from plans import postings
+
+    # Not beside the corpus tests: their module's import stays in a transaction, where nothing is kept.
+    search._RUM.clear()
+    if connection.vendor == "postgresql" and not search.has_rum():
+        pytest.skip("needs PostgreSQL with the RUM extension (postgresql-15-rum, installed by .ci/run)")
+    postings.forget()
+    published = {"status": Plan.Status.PUBLISHED, "complete": True}
+    made = [plan_factory(title=f"Water plan {n}", **published) for n in range(3)]
+    computed = []
+    way = "_ranked_ids" if connection.vendor == "postgresql" else "_scored_ids"
+    real = getattr(search, way)
+    monkeypatch.setattr(search, way, lambda *args: computed.append(1) or real(*args))
+    plans = Plan.objects.published()
+
+    first = search.ranked_ids(plans, "water", 100)
+    assert search.ranked_ids(plans, "water", 100) == first and len(computed) == 1
+    assert sorted(first) == sorted(p.pk for p in made)
+
+    newer = plan_factory(title="Water plan 3", **published)
+    assert newer.pk in search.ranked_ids(plans, "water", 100) and len(computed) == 2
