@@ -247,6 +247,20 @@ def test_it_starts_an_excerpt_eight_words_before_the_first_whole_word_match(text
     assert search.excerpt(text, search.query_words("water"), language="en") == expected
 
 
+def test_it_excerpts_with_the_words_earlier_texts_taught_it(monkeypatch):
+    # The process learns each written word's forms once per language (search._Vocabulary), bounded.
+    monkeypatch.setattr(search, "_VOCABULARIES", {})
+    monkeypatch.setattr(search._Vocabulary, "MOST", 3)
+    water = search.query_words("water")
+
+    assert search.excerpt("Rain fills the tanks", water, language="en") == "Rain fills the tanks"
+    assert search.excerpt("Tanks of WATERS", water, language="en") == "Tanks of \ue000WATERS\ue001"
+    assert search.excerpt("Tanks of waters", water, language="") == "Tanks of waters"  # no stemmer: words
+    assert search.excerpt("tanks fill", search.query_words("tank"), language="en") == "\ue000tanks\ue001 fill"
+    assert len(search._VOCABULARIES["en"].known) <= 3 + 2  # forgotten past the bound, then learnt again
+    assert search.excerpt("Tanks of waters", water, language="en") == "Tanks of \ue000waters\ue001"
+
+
 def test_it_finds_plans_by_the_new_name_of_a_renamed_lab(published):
     from plans.models import Lab
 
