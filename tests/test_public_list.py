@@ -539,3 +539,12 @@ def test_it_makes_the_filter_form_class_once_and_cleans_each_request_s_values():
     with translation.override("fr"):  # its labels stay lazy: translated when read
         assert str(second.form.fields["country"].label) == "Pays"
     assert str(second.form.fields["country"].label) == "Country"
+
+
+def test_it_links_each_card_to_its_plan_in_the_reader_s_language(client, corpus):
+    for prefix in ("", "/fr", "/es"):
+        html = client.get(f"{prefix}/plans/").content.decode()
+        links = re.findall(r'<h3 class="plan-card__title"[^>]*><a href="([^"]*)">', html)
+        assert sorted(links) == sorted(f"{prefix}/plans/{p.slug}/" for p in Plan.objects.published())
+        for plan in corpus:
+            assert client.get(f"{prefix}/plans/{plan.slug}/").status_code == 200
