@@ -261,6 +261,21 @@ def test_it_excerpts_with_the_words_earlier_texts_taught_it(monkeypatch):
     assert search.excerpt("Tanks of waters", water, language="en") == "Tanks of \ue000waters\ue001"
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # The opening ends inside "waterfall": it is read whole, and the match comes from the rest.
+        ("one two waterfall three water four", "one two waterfall three \ue000water\ue001 four"),
+        # A match in the opening; the words shown after it, beyond the opening, are matched too.
+        ("water one waters", "\ue000water\ue001 one \ue000waters\ue001"),
+        ("no match at all here", "no match at all here"),
+    ],
+)
+def test_it_reads_a_text_s_opening_first_for_an_excerpt(text, expected, monkeypatch):
+    monkeypatch.setattr(search, "EARLY", 10 if "waterfall" in text else 3)
+    assert search.excerpt(text, search.query_words("water"), language="en") == expected
+
+
 def test_it_finds_plans_by_the_new_name_of_a_renamed_lab(published):
     from plans.models import Lab
 
