@@ -85,10 +85,15 @@ def _first(order: QuerySet, plans: QuerySet, limit: int) -> list[int]:
         found = places(order)
         listed = [pk for pk in members(chosen) if pk < len(found) and found[pk] >= 0]
         return sorted(listed, key=found.__getitem__)[:limit]
-    chosen_bytes = chosen.to_bytes(1 + (chosen.bit_length() >> 3), "little")
-    size = len(chosen_bytes)
-    found = (pk for pk in ids if pk >> 3 < size and chosen_bytes[pk >> 3] >> (pk & 7) & 1)
-    return list(islice(found, limit))
+    return list(islice(filter(membership(chosen), ids), limit))
+
+
+def membership(bitmap: int) -> Callable[[int], bool]:
+    """A test of whether a plan id is in `bitmap`, for walking many ids: it looks up one byte of the
+    bitmap's bytes, where `bitmap >> pk & 1` shifts the whole integer (~1 us a test at 100,000 plans)."""
+    data = bitmap.to_bytes(1 + (bitmap.bit_length() >> 3), "little")
+    size = len(data)
+    return lambda pk: pk >> 3 < size and data[pk >> 3] >> (pk & 7) & 1 == 1
 
 
 _ONE = re.compile("1")

@@ -655,10 +655,8 @@ def _scored_ids(plans: models.QuerySet, q: str, include, exclude, limit: int) ->
         rows = cursor.fetchall()
     # The matches' bitmap, which `matching_bits` would read for the facets with the same query.
     postings.kept(("matches", query), lambda: postings.bits(pk for pk, _rank in rows))
-    matching = postings.of(plans)
-    chosen = matching.to_bytes(1 + (matching.bit_length() >> 3), "little")
-    size = len(chosen)
-    kept = [row for row in rows if row[0] >> 3 < size and chosen[row[0] >> 3] >> (row[0] & 7) & 1]
+    chosen = postings.membership(postings.of(plans))
+    kept = [row for row in rows if chosen(row[0])]
     # Ties newest first, then by id, as SQLite orders `-published_at, pk` (plans without a date last).
     places = postings.places(Plan.objects.order_by("-published_at", "pk"))
     return [pk for pk, _rank in sorted(kept, key=lambda row: (-row[1], places[row[0]]))[:limit]]
@@ -669,9 +667,7 @@ def _ranked_ids(plans: models.QuerySet, q: str, include, exclude, limit: int) ->
 
     query = _query(include, exclude)
     lexemes = " | ".join(f"'{t}'" for t in sorted(_lexemes(include, exclude)))
-    matching = postings.of(plans)
-    chosen = matching.to_bytes(1 + (matching.bit_length() >> 3), "little")
-    size = len(chosen)
+    chosen = postings.membership(postings.of(plans))
     # Matches in the index's order. Ties are ordered newest first (plans without a date first, as
     # PostgreSQL's `published_at DESC` puts them), then by id: from that order's places, kept per content
     # version. Joining the plans for their dates cost ~10 us a row, half of the query.
@@ -695,7 +691,7 @@ def _ranked_ids(plans: models.QuerySet, q: str, include, exclude, limit: int) ->
             while True:
                 more = cursor.fetchmany(batch - len(rows))
                 rows += more
-                kept += [r for r in more if r[0] >> 3 < size and chosen[r[0] >> 3] >> (r[0] & 7) & 1]
+                kept += [row for row in more if chosen(row[0])]
                 # Done when every match is read, or when `limit` are kept and the last row read is farther
                 # than the limit-th kept (no row left unread ties with it).
                 if len(rows) < batch or len(kept) >= limit and rows[-1][1] != kept[limit - 1][1]:

@@ -158,6 +158,14 @@ def test_it_lists_the_ids_of_a_bitmap_in_order():
         assert postings.members(postings.bits(ids)) == ids
 
 
+def test_it_tests_whether_an_id_is_in_a_bitmap():
+    for ids in ([], [0], [1, 2, 3], [5, 64, 65, 1_000, 99_999]):
+        contains = postings.membership(postings.bits(ids))
+        # Ids past the bitmap's last byte are not in it, and each answer is a bool.
+        assert [pk for pk in range(100_010) if contains(pk)] == ids
+        assert contains(100_000) is False
+
+
 @pytest.mark.django_db(transaction=True)
 def test_it_keeps_a_lists_first_plans_for_its_pages_until_the_version_moves(plan_factory, monkeypatch):
     """`first()` is computed once per list and content version (every page shows a part of it), and again
