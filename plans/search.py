@@ -36,6 +36,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from itertools import islice
+from operator import itemgetter
 
 import nh3
 import snowballstemmer
@@ -654,12 +655,20 @@ def _scored_ids(plans: models.QuerySet, q: str, include, exclude, limit: int) ->
         )
         rows = cursor.fetchall()
     # The matches' bitmap, which `matching_bits` would read for the facets with the same query.
-    postings.kept(("matches", query), lambda: postings.bits(pk for pk, _rank in rows))
-    chosen = postings.membership(postings.of(plans))
-    kept = [row for row in rows if chosen(row[0])]
-    # Ties newest first, then by id, as SQLite orders `-published_at, pk` (plans without a date last).
+    found = postings.kept(("matches", query), lambda: postings.bits(pk for pk, _rank in rows))
+    chosen = postings.of(plans)
+    if found & ~chosen:  # else every match is among `plans` (the whole list's search)
+        among = postings.membership(chosen)
+        rows = [row for row in rows if among(row[0])]
+    # Best first, by rank alone (a sort in C); then the first `limit` and the rows that tie with the last
+    # of them, ties newest first, then by id, as SQLite orders `-published_at, pk` (plans without a date
+    # last). Sorting every match by both took 5 ms of a word in 13,000 of 20,000 plans, this 2.
+    rows.sort(key=itemgetter(1), reverse=True)
+    end = limit
+    while end < len(rows) and rows[end][1] == rows[limit - 1][1]:
+        end += 1
     places = postings.places(Plan.objects.order_by("-published_at", "pk"))
-    return [pk for pk, _rank in sorted(kept, key=lambda row: (-row[1], places[row[0]]))[:limit]]
+    return [pk for pk, _rank in sorted(rows[:end], key=lambda row: (-row[1], places[row[0]]))[:limit]]
 
 
 def _ranked_ids(plans: models.QuerySet, q: str, include, exclude, limit: int) -> list[int]:
