@@ -364,8 +364,9 @@ def statistics(filterset) -> dict:
     }
     sdg_tally = tally["sdgs"]
     sdgs = SDG.objects.order_by("number")
-    stage_counts = found.rows(postings.STAGES, matches)
-    handover = Counter(found.tally(postings.HANDOVER, matches))
+    chosen = postings.roaring(matches)
+    stage_counts = found.rows(postings.STAGES, chosen)
+    handover = Counter(found.tally(postings.HANDOVER, chosen))
     return {
         "total": total,
         "kinds": list(kinds.values()),

@@ -1,6 +1,7 @@
 """The facet bitmaps a process keeps (`plans.postings`): counted as SQL counts, kept per content version,
 read again when a write moves it, never kept from inside a transaction."""
 
+import random
 from datetime import timedelta
 
 import pytest
@@ -133,6 +134,8 @@ def test_it_reads_again_only_the_plans_a_write_changed(plan_factory, monkeypatch
     for name in filters.FACETS:
         assert filters.counts(name, everything) == postings._read().tally(name, postings.of(everything)), name
     assert updated.tally("methods", postings.bits([first.pk])) == {}
+    for name, values in updated.values.items():  # the counts' Roaring copies hold the bitmaps' plans
+        assert {v: postings.roaring(b) for v, b in values.items()} == updated.sets[name], name
 
 
 @pytest.mark.django_db(transaction=True)
@@ -156,6 +159,31 @@ def test_it_reads_everything_again_when_a_tag_is_renamed(plan_factory, monkeypat
 def test_it_lists_the_ids_of_a_bitmap_in_order():
     for ids in ([], [0], [1, 2, 3], [5, 64, 65, 1_000, 99_999]):
         assert postings.members(postings.bits(ids)) == ids
+
+
+@pytest.mark.parametrize(
+    "ids",
+    [
+        [],
+        [0],
+        [65_535, 65_536],
+        list(range(4_096)),  # a container's most ids kept as ids
+        list(range(4_097)),  # one more: kept as bits
+        list(range(65_536)),  # a full container
+        [3, *range(70_000, 75_000), 200_000],  # a sparse, a dense, an empty and a sparse container
+        random.Random(5).sample(range(100_000), 50_000),
+    ],
+    ids=["none", "zero", "chunk edge", "4096", "4097", "full", "mixed", "random"],
+)
+def test_it_makes_a_roaring_bitmap_of_a_bitmap_s_ids(ids):
+    made = postings.roaring(postings.bits(ids))
+    assert list(made) == sorted(ids)
+    assert made.intersection_cardinality(postings.roaring(postings.bits(ids[::2]))) == len(ids[::2])
+
+
+def test_it_refuses_a_negative_bitmap():
+    with pytest.raises(ValueError):
+        postings.roaring(~postings.bits([1]))
 
 
 def test_it_tests_whether_an_id_is_in_a_bitmap():
