@@ -478,7 +478,8 @@ def facet(name: str, data, tally: dict, every: bool = False) -> Facet:
     elif name == "sdgs":
         result.values = [
             FacetValue(str(s.number), str(s), tally[s.pk], str(s.number) in chosen, s.colour)
-            for s in SDG.objects.filter(pk__in=list(tally)).order_by("number")
+            for s in postings.current().goals().values()
+            if s.pk in tally
         ]
     else:
         # The top ones (and those chosen) only, unless every value is asked for: a common word's facets
@@ -549,6 +550,8 @@ def selection(params: list[tuple[str, str]], queryset: QuerySet) -> int:
     from plans.cache import computing
 
     memo, key = _memo(computing()), ("matches", urlencode(params))
+    if key not in memo and not params:  # every plan of `queryset`
+        memo[key] = postings.of(queryset)
     if key not in memo:
         selected = PlanFilter(_query_dict(params), queryset=queryset)
         if selected.query:

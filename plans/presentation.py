@@ -363,7 +363,7 @@ def statistics(filterset) -> dict:
         for name in ("methods", "datasources")
     }
     sdg_tally = tally["sdgs"]
-    sdgs = SDG.objects.order_by("number")
+    sdgs = found.goals().values()
     chosen = postings.roaring(matches)
     stage_counts = found.rows(postings.STAGES, chosen)
     handover = Counter(found.tally(postings.HANDOVER, chosen))
