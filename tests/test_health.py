@@ -1,6 +1,9 @@
 """/healthz is a real check that stays cheap, reports the database and the cache apart, and a database or
 cache outage degrades the site (503 with Retry-After, or uncached pages) instead of breaking it."""
 
+import gc
+import importlib
+import sys
 from contextlib import contextmanager
 
 import pytest
@@ -151,3 +154,15 @@ def test_it_starts_a_worker_while_the_database_is_down_and_checks_migrations_lat
         assert client.get("/healthz").status_code == 503
     assert client.get("/healthz").json() == {"database": "ok", "cache": "ok"}
     assert health._unapplied == 0
+
+
+@pytest.mark.django_db
+def test_it_leaves_what_a_worker_loads_at_start_up_out_of_garbage_collection():
+    sys.modules.pop("acclab.wsgi", None)
+    try:
+        importlib.import_module("acclab.wsgi")
+        # Every object tracked then (modules, classes, functions, URL patterns) is left out of collections.
+        assert gc.get_freeze_count() > 10_000
+        assert "plans.views" in sys.modules
+    finally:
+        gc.unfreeze()
