@@ -276,6 +276,39 @@ def test_it_reads_a_text_s_opening_first_for_an_excerpt(text, expected, monkeypa
     assert search.excerpt(text, search.query_words("water"), language="en") == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Rain fills the tanks. " * 100 + "Then WATERS flow.",  # the match is past the opening
+            "… fills the tanks. Rain fills the tanks. Then \ue000WATERS\ue001 flow …",
+        ),
+        ("water one waters", "\ue000water\ue001 one \ue000waters\ue001"),
+        ("no match at all here", "no match at all here"),
+    ],
+)
+def test_it_excerpts_a_text_met_again_by_the_words_it_read_in_it(text, expected, monkeypatch):
+    monkeypatch.setattr(search, "_VOCABULARIES", {})
+    water = search.query_words("water")
+
+    # Met once, read whole the second time, then found by the words it holds: the same excerpt each time.
+    excerpts = [search.excerpt(text, water, language="en") for _ in range(3)]
+
+    assert excerpts == [expected] * 3
+    assert (len(text), hash(text)) in search._VOCABULARIES["en"].read
+
+
+def test_it_forgets_the_texts_it_met_past_a_bound(monkeypatch):
+    monkeypatch.setattr(search, "_VOCABULARIES", {})
+    monkeypatch.setattr(search._Vocabulary, "TEXTS", 2)
+    water = search.query_words("water")
+
+    for n in range(5):
+        search.excerpt(f"text {n} of waters", water, language="en")
+
+    assert len(search._VOCABULARIES["en"].met) <= 2 + 1
+
+
 def test_it_finds_plans_by_the_new_name_of_a_renamed_lab(published):
     from plans.models import Lab
 
