@@ -51,6 +51,15 @@ def test_it_uses_redis_when_redis_url_is_set():
     assert out == "plans.cache.RedisCache"  # Django's, with outages degraded to misses
 
 
+def test_it_keeps_more_entries_in_a_worker_s_memory_cache_than_django_s_default():
+    # 300 entries were flooded by pages: a search's facet counts were gone before its next page read them.
+    assert settings_value("settings.CACHES['default']['OPTIONS']['MAX_ENTRIES']") == "2000"
+    assert (
+        settings_value("settings.CACHES['default']['OPTIONS']['MAX_ENTRIES']", CACHE_MAX_ENTRIES="500")
+        == "500"
+    )
+
+
 def test_it_refuses_to_start_in_production_without_a_secret_key():
     out = settings_value("settings.DEBUG", DEBUG="0")
     assert "SECRET_KEY must be set" in out
