@@ -23,7 +23,9 @@ from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.models import F, QuerySet
 from django.http import QueryDict
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from plans import countries, postings, search, vocabularies
 from plans.models import (
@@ -335,6 +337,46 @@ class Facet:
             )
             for n, v in enumerate(self.values, start=1)
         )
+
+    def render(self, first: bool = False) -> SafeString:
+        """The facet as the filter form lists it (includes/facets.html), open when a value is chosen or
+        when it is one of the `first`; built here as its items are (a template took 0.7 ms for a page's
+        eight facets)."""
+        if not self.values:
+            return mark_safe("\n")  # noqa: S308 (nothing but a newline)
+        name, chosen, more = _escape(self.name), len(self.selected), ""
+        if self.more_count:
+            text = ngettext("Show all (%(n)s more value)", "Show all (%(n)s more values)", self.more_count)
+            more = _FACET_MORE.format(
+                name=name, query=_escape(self.query), text=_escape(text % {"n": self.more_count})
+            )
+        return mark_safe(  # noqa: S308 (every value escaped, the items by values_html)
+            _FACET.format(
+                name=name,
+                open=" open" if chosen or first else "",
+                label=_escape(capfirst(self.label)),
+                count=_FACET_COUNT.format(chosen) if chosen else "",
+                items=self.values_html,
+                more=more,
+            )
+        )
+
+
+# A facet of the filter form (`Facet.render`), and its link to every value, below the values' scrolling box.
+_FACET = (
+    '\n  <details class="facet" data-facet="{name}"{open}>\n'
+    "    <summary>{label}{count}</summary>\n"
+    "    <fieldset>\n"
+    '      <legend class="visually-hidden">{label}</legend>\n'
+    "      <ul>\n"
+    "      {items}\n"
+    "      </ul>\n"
+    "    </fieldset>\n"
+    "    {more}\n"
+    "  </details>\n\n"
+)
+_FACET_COUNT = ' <span class="facet__count">({})</span>'
+_FACET_MORE = '\n    <p class="facet__show-all"><a href="values/{name}/{query}">{text}</a></p>\n    '
 
 
 def _escape(text) -> str:

@@ -8,7 +8,6 @@ from django.db import connection
 from django.db.models import Count, Max, Min, Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET
@@ -118,8 +117,7 @@ def _facets(request: HttpRequest, base) -> list:
     def rendered(names: list[str]) -> dict:
         found = filters.facets(request.GET, base, names)
         for facet in found.values():  # …and its HTML, which costs as much as its counts once they are indexed
-            first = filters.FACETS.index(facet.name) < 2
-            facet.html = render_to_string("includes/facet.html", {"facet": facet, "open": first})
+            facet.html = facet.render(first=filters.FACETS.index(facet.name) < 2)
         return found
 
     keys = filters.facet_keys(request.GET)

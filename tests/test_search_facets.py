@@ -10,6 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.db import transaction
 from django.http import QueryDict
+from django.utils import translation
 
 from plans import filters
 from plans.models import SDG, Plan
@@ -154,3 +155,23 @@ def test_it_charts_the_statistics_over_the_plans_every_filter_selects(corpus, qu
     assert min(charted.values(), default=0) >= max(left_out, default=0)
     sdgs = shown_as("sdgs", reference("sdgs", plans))
     assert {str(row["value"]): row["count"] for row in figures["sdgs"] if row["count"]} == sdgs
+
+
+def test_it_renders_a_facet_with_its_chosen_values_and_its_link_to_every_value():
+    values = [
+        filters.FacetValue("youth", "Youth <& jobs>", 12, True),
+        filters.FacetValue("water", "Water", 3, False),
+    ]
+    facet = filters.Facet("methods", "methods", values=values, more_count=2, query="?q=a&b")
+
+    with translation.override("fr"):
+        html = str(facet.render())
+
+    assert '<details class="facet" data-facet="methods" open>' in html  # a value is chosen
+    assert '<summary>Methods <span class="facet__count">(1)</span></summary>' in html
+    assert "Youth &lt;&amp; jobs&gt;" in html and 'value="youth" checked' in html
+    assert '<a href="values/methods/?q=a&amp;b">Tout afficher (2 autres valeurs)</a>' in html
+    assert "<details" not in str(filters.Facet("methods", "Methods").render(first=True))  # no value: none
+    closed = filters.Facet("year", "Year", values=[filters.FacetValue("2021", "2021", 4, False)])
+    assert '<details class="facet" data-facet="year">' in str(closed.render())
+    assert '<details class="facet" data-facet="year" open>' in str(closed.render(first=True))
