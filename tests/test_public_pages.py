@@ -9,9 +9,10 @@ from django.db import connection
 from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.safestring import mark_safe
 
-from plans import search
+from plans import presentation, search
 from plans.models import SDG, BlogLink, Evidence, Plan
 from plans.presentation import detail_context
 from plans.sitemaps import PlanSitemap
@@ -509,3 +510,16 @@ def test_it_heads_the_count_of_stages_with_questions_not_plans(client, published
     headings = [m.group(1) for m in counted if m]
     assert headings.count(heading) == 1  # the stages' table, the only one counting questions
     assert headings.count(plans) >= 2  # the others count plans
+
+
+def test_it_charts_rows_with_escaped_headings_or_says_there_is_nothing_to_chart():
+    rows = [{"label": "Kenya <b>", "count": 3, "value": "KEN", "percent": 100, "colour": ""}]
+
+    chart = str(presentation.bar_table("Plans & <countries>", rows, mark_safe("<i>Country</i>"), "country"))
+    with translation.override("fr"):
+        empty = str(presentation.bar_table("Méthodes", [], "Méthode"))
+
+    assert "<figcaption>Plans &amp; &lt;countries&gt;</figcaption>" in chart
+    assert '<th scope="col"><i>Country</i></th>' in chart  # given safe: kept as it is
+    assert '<a href="/plans/?country=KEN">Kenya &lt;b&gt;</a>' in chart and '<td class="num">3</td>' in chart
+    assert "<table" not in empty and "<p>Aucune donnée pour ces filtres.</p>" in empty

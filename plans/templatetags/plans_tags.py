@@ -30,6 +30,6 @@ def plan_card(plan):
 
 
 @register.simple_tag
-def bar_rows(rows, link_param=""):
-    """The rows of a statistics chart (`presentation.bar_rows`)."""
-    return presentation.bar_rows(rows, link_param)
+def bar_table(caption, rows, label_heading, link_param="", count_heading=""):
+    """A chart of the statistics page: a table with a bar per row (`presentation.bar_table`)."""
+    return presentation.bar_table(caption, rows, label_heading, link_param, count_heading)
