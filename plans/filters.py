@@ -26,6 +26,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from pyroaring import BitMap
 
 from plans import countries, postings, search, vocabularies
 from plans.models import (
@@ -459,8 +460,19 @@ def selected_bits(filterset: PlanFilter) -> int:
 
 def tally_bits(names: Iterable[str], matches: int) -> dict[str, dict]:
     """`tallies` over plans given as a bitmap."""
-    found, chosen = postings.current(), postings.roaring(matches)  # made once for every facet
+    found, chosen = postings.current(), counted(matches)
     return {name: found.tally(name, chosen) for name in dict.fromkeys(names)}
+
+
+def counted(matches: int) -> BitMap:
+    """`postings.roaring(matches)`, what counts read, made once for the page being computed (`_memo`): its
+    facets and its statistics count over the same plans."""
+    from plans.cache import computing
+
+    memo, key = _memo(computing()), ("roaring", matches)
+    if key not in memo:
+        memo[key] = postings.roaring(matches)
+    return memo[key]
 
 
 def counts(name: str, plans: QuerySet) -> dict:
@@ -592,9 +604,11 @@ def selection(params: list[tuple[str, str]], queryset: QuerySet) -> int:
     from plans.cache import computing
 
     memo, key = _memo(computing()), ("matches", urlencode(params))
-    if key not in memo and not params:  # every plan of `queryset`
+    if key in memo:
+        return memo[key]
+    if not params:  # every plan of `queryset`: no filter set to build
         memo[key] = postings.of(queryset)
-    if key not in memo:
+    else:
         selected = PlanFilter(_query_dict(params), queryset=queryset)
         if selected.query:
             # The search's matches read from its index alone, then kept among the plans of the other

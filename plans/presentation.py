@@ -390,7 +390,7 @@ def statistics(filterset) -> dict:
     }
     sdg_tally = tally["sdgs"]
     sdgs = found.goals().values()
-    chosen = postings.roaring(matches)
+    chosen = filters.counted(matches)
     stage_counts = found.rows(postings.STAGES, chosen)
     handover = Counter(found.tally(postings.HANDOVER, chosen))
     return {

@@ -761,7 +761,7 @@ class _Vocabulary:
                 self.met.clear()
             self.met.add(key)
             return False
-        self.matching(text, set())  # learns its words
+        self.learn(text)
         if len(self.read) > self.TEXTS:
             self.read.clear()
         self.read.add(key)
@@ -769,6 +769,10 @@ class _Vocabulary:
 
     def matching(self, text: str, words: set[str]) -> set[str]:
         """The written words of `text` that one of `words` (folded words or tagged stems) finds."""
+        return self.learn(text) & self.written(words)
+
+    def learn(self, text: str) -> set[str]:
+        """The written words of `text`, whose forms are learnt if they are new."""
         written = set(_WORD.findall(text))
         new = written - self.known
         if new:
@@ -782,7 +786,7 @@ class _Vocabulary:
                     if stemmed:
                         self.by_form[stem(self.language, term)].add(word)
             self.known |= new
-        return written & self.written(words)
+        return written
 
 
 _VOCABULARIES: dict[str, _Vocabulary] = {}
