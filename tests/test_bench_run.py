@@ -4,6 +4,8 @@ about (the plans of the list, the figures of every plan)."""
 
 import importlib.util
 import re
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -67,3 +69,27 @@ def test_it_lifts_the_anonymous_api_limit_above_what_wrk_can_send(monkeypatch, t
     monkeypatch.setattr(bench_run, "DATA", tmp_path)
     limit, seconds = parse_rate(bench_run.environment("sqlite", 10)["API_ANON_RATE"])
     assert limit / seconds >= 100_000  # requests a second: far above any floor measured here (~3,000)
+
+
+def test_it_reads_the_p95_that_each_row_s_script_prints(monkeypatch, tmp_path):
+    # wrk's --latency prints the 50th, 75th, 90th and 99th percentiles; the script's done() prints the 95th.
+    monkeypatch.setattr(bench_run, "DATA", tmp_path)
+    scripts = []
+    output = (
+        "  Latency Distribution\n     50%  512.00us\n     75%  600.00us\n"
+        "     90%  700.00us\n     99%    1.20ms\n"
+        "  30000 requests in 10.00s, 9.00MB read\nRequests/sec:   3000.50\nTransfer/sec:    0.90MB\np95 734\n"
+    )
+
+    def fake_wrk(args, **kwargs):
+        scripts.append((tmp_path / Path(args[args.index("-s") + 1]).name).read_text())
+        return subprocess.CompletedProcess(args, 0, stdout=output, stderr="")
+
+    monkeypatch.setattr(bench_run.subprocess, "run", fake_wrk)
+
+    cached = bench_run.wrk("http://127.0.0.1:1/healthz", 2, 3)
+    page = bench_run.wrk("http://127.0.0.1:1/plans/", 2, 3, "page")
+
+    assert cached == page == {"rps": 3000.5, "p50": 0.512, "p95": 0.734, "p99": 1.2, "errors": 0}
+    assert all("latency:percentile(95)" in script for script in scripts)
+    assert "math.random" in scripts[1] and "math.random" not in scripts[0]  # a cached row varies nothing

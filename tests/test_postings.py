@@ -5,7 +5,8 @@ import random
 from datetime import timedelta
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from plans import filters, postings
@@ -319,6 +320,31 @@ def test_it_tallies_a_statistics_page_s_selection_once(plan_factory, client, mon
     # outcomes: the charts of countries, methods, data sources and SDGs share the facets' tallies.
     assert sorted(tallied) == sorted([*filters.FACETS, postings.HANDOVER])
     assert {row["label"]: row["count"] for row in page.context["methods"]} == {"Ethnography": 1}
+
+
+@pytest.mark.django_db(transaction=True)  # nothing is kept inside a transaction
+def test_it_reads_the_goals_and_the_selection_s_copy_once_per_page(plan_factory, client, monkeypatch):
+    plan = plan_factory(status=Plan.Status.PUBLISHED, complete=True, year=2021)
+    # A transactional test before this one may have emptied the goals' table (their migration's rows).
+    goals = [
+        SDG.objects.get_or_create(number=n, defaults={"name": f"Goal {n}", "colour": "#000000"})[0]
+        for n in (1, 2)
+    ]
+    plan.sdgs.set(goals)
+    plan_factory(status=Plan.Status.PUBLISHED, complete=True, year=2020)
+    client.get("/stats/?year=2021&year=1700")  # the goals read for this content version
+    converted = []
+    real = postings.roaring
+    monkeypatch.setattr(postings, "roaring", lambda bitmap: converted.append(bitmap) or real(bitmap))
+
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get("/stats/?year=2021&year=1600")  # computed afresh: another stale year
+
+    assert page.status_code == 200
+    assert {row["value"]: row["count"] for row in page.context["sdgs"]}.items() >= {1: 1, 2: 1}.items()
+    assert not [q for q in queries.captured_queries if '"plans_sdg"' in q["sql"]]
+    # Every plan (the year's facet) and the plans of 2021 (the others, the charts): one copy each.
+    assert len(converted) == len(set(converted)) == 2
 
 
 @pytest.mark.django_db(transaction=True)  # nothing is kept inside a transaction

@@ -58,6 +58,8 @@ def test_it_keeps_more_entries_in_a_worker_s_memory_cache_than_django_s_default(
         settings_value("settings.CACHES['default']['OPTIONS']['MAX_ENTRIES']", CACHE_MAX_ENTRIES="500")
         == "500"
     )
+    out = settings_value("settings.CACHES", CACHE_MAX_ENTRIES="lots")
+    assert "CACHE_MAX_ENTRIES must be an integer, got 'lots'" in out
 
 
 def test_it_refuses_to_start_in_production_without_a_secret_key():
