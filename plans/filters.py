@@ -10,6 +10,7 @@ unknown matches nothing, whatever the facet.
 
 from __future__ import annotations
 
+import copy
 import html
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -196,6 +197,7 @@ class PlanFilter(filters.FilterSet):
         cls = type(self)
         if "_form_class" not in cls.__dict__:
             cls._form_class = super().get_form_class()
+            cls._form_class.base_fields = _Unchanged(cls._form_class.base_fields)
         return cls._form_class
 
     def full_text(self, queryset, name, value):
@@ -222,6 +224,30 @@ class PlanFilter(filters.FilterSet):
 
     def sorted(self) -> QuerySet:
         return ordered(self.qs, self.sort_key)
+
+
+class _Unchanged(dict):
+    """The filters of `PlanFilter`, or the fields of its form, which django-filter deep-copies for each
+    filter set and Django for each form, so that one may change its own: 240 us a filter set, and a
+    statistics page makes two, a search's list four. Nothing changes them once made (the form is never
+    rendered by its widgets: `Facet.render` and the templates write its HTML), so a form shares its
+    class's fields, and a filter set gets shallow copies of the filters, to which it sets its `model` and
+    `parent` (a filter with a `method` calls that of its own filter set)."""
+
+    def __deepcopy__(self, memo) -> dict:
+        return {name: _own(part) for name, part in self.items()}
+
+
+def _own(part):
+    if not isinstance(part, filters.Filter):
+        return part  # a form's field
+    copied = copy.copy(part)
+    copied.extra = dict(part.extra)
+    copied.method = part.method  # its FilterMethod, bound to the copy (the original's points at the original)
+    return copied
+
+
+PlanFilter.base_filters = _Unchanged(PlanFilter.base_filters)
 
 
 def ordered(qs: QuerySet, key: str) -> QuerySet:
@@ -390,6 +416,8 @@ def _items(escaped: Iterable[str]) -> SafeString:
 
 def _values(data, name) -> list[str]:
     """The submitted values of one parameter, stripped, de-duplicated and sorted."""
+    if name not in data:  # most parameters, read ~250 times a page: `getlist` raised and caught a KeyError
+        return []
     values = data.getlist(name) if hasattr(data, "getlist") else data.get(name, [])
     values = [values] if isinstance(values, str) else list(values)
     return sorted({v.strip() for v in values if v and v.strip()})

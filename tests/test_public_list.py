@@ -541,6 +541,28 @@ def test_it_makes_the_filter_form_class_once_and_cleans_each_request_s_values():
     assert str(second.form.fields["country"].label) == "Country"
 
 
+def test_it_gives_each_filter_set_filters_of_its_own_without_deep_copies(corpus):
+    from django.http import QueryDict
+
+    published = Plan.objects.published()
+    first = filters.PlanFilter(QueryDict("q=Alpha"), queryset=published.filter(country="Vietnam"))
+    second = filters.PlanFilter(QueryDict("q=Bravo&sort=title"), queryset=published.filter(country="Peru"))
+
+    for filterset in (first, second):
+        for name, own in filterset.filters.items():
+            base = filters.PlanFilter.base_filters[name]
+            assert own is not base and own.parent is filterset and own.model is Plan
+            assert own.extra == base.extra and own.extra is not base.extra
+    assert not hasattr(filters.PlanFilter.base_filters["q"], "parent")
+    # A filter with a `method` calls its own filter set's, over that filter set's plans.
+    assert first.filters["q"].filter.f is first.filters["q"]
+    assert [p.title for p in first.qs] == ["Alpha"] and [p.title for p in second.qs] == ["Bravo"]
+    # Forms share their class's fields, which nothing changes: cleaning is per form.
+    assert first.form.fields["year"] is second.form.fields["year"]
+    assert first.form.is_valid() and second.form.cleaned_data["sort"] == "title"
+    assert first.form.cleaned_data["sort"] == ""
+
+
 def test_it_links_each_card_to_its_plan_in_the_reader_s_language(client, corpus):
     for prefix in ("", "/fr", "/es"):
         html = client.get(f"{prefix}/plans/").content.decode()
