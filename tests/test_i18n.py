@@ -88,6 +88,25 @@ def test_it_shows_a_language_switcher_that_keeps_the_page_and_its_filters(client
 
 
 @pytest.mark.django_db
+def test_it_switches_language_from_a_plan_a_search_and_a_missing_page(client, published, settings):
+    settings.DEBUG = False  # the site's 404 page, which has the switcher too
+
+    def switcher(path: str) -> list[str]:
+        page = client.get(path).content.decode()
+        nav = re.search(r'<nav class="languages".*?</nav>', page, re.S)[0]
+        return [href.replace("&amp;", "&") for href in re.findall(r'<a href="([^"]+)" hreflang=', nav)]
+
+    slug = published.slug
+    assert switcher(f"/fr/plans/{slug}/") == [f"/plans/{slug}/", f"/fr/plans/{slug}/", f"/es/plans/{slug}/"]
+    # The query as the reader's browser sent it, percent-encoded.
+    assert switcher("/es/plans/?q=%C3%A9t%C3%A9&sort=title") == [
+        f"{prefix}/plans/?q=%C3%A9t%C3%A9&sort=title" for prefix in ("", "/fr", "/es")
+    ]
+    # A path of no page is no page in any language: its switcher links to itself.
+    assert switcher("/fr/nowhere/?x=1") == ["/fr/nowhere/?x=1"] * 3
+
+
+@pytest.mark.django_db
 def test_it_never_serves_a_cached_page_in_another_language(client, published):
     first = {prefix: client.get(prefix + "/plans/") for prefix in ("", "/fr", "/es")}
     again = {prefix: client.get(prefix + "/plans/") for prefix in ("", "/fr", "/es")}
