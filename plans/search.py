@@ -52,6 +52,14 @@ from plans.parts import CHILDREN, TAG_VOCABULARIES, VOCABULARIES, VOCABULARY_NAM
 from plans.sanitise import flatten
 
 TABLE = "plans_searchindex"
+# PostgreSQL's ranking vectors, in a narrow table of their own, stored in its rows (migration 0040): a RUM
+# scan fetches each match's row, and the ORDER BY's distance is computed from its vector. In the index's
+# table, the vector (2.8 KB) was out of line, so each match read its row and its TOAST chunks (five pages a
+# match, 15 ms for a word's first 1,500 when cached, 37-57 ms when not); here one page (6 and 15 ms). A
+# wide row in the index's own table would have slowed every match read through the document's GIN index
+# (a word in 17,000 plans: 16 -> 60 ms), as its plan ids sit in ten times as many pages.
+RANKING_TABLE = "plans_searchranking"
+RANKING_INDEX = "plans_searchranking_ranking"
 # Private-use characters mark the highlighted words in snippets: they cannot occur in the indexed text,
 # so the snippet can be escaped first and the marks turned into <mark> afterwards.
 START, STOP = "\ue000", "\ue001"
@@ -330,7 +338,7 @@ def update_index(plan_ids: Iterable[int]) -> None:
             _write(chunk, rows)
 
 
-RUM_INDEX = "CREATE INDEX plans_searchindex_ranking ON plans_searchindex USING rum (ranking rum_tsvector_ops)"
+RUM_INDEX = f"CREATE INDEX {RANKING_INDEX} ON {RANKING_TABLE} USING rum (ranking rum_tsvector_ops)"
 
 
 @contextmanager
@@ -350,53 +358,58 @@ def bulk_writes(rows: int) -> Iterator[None]:
             yield
             return
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("DROP INDEX plans_searchindex_ranking")
+        cursor.execute(f"DROP INDEX {RANKING_INDEX}")
         yield
         cursor.execute(RUM_INDEX)
 
 
 _COPY_HEADER = b"PGCOPY\n\xff\r\n\0" + bytes(8)  # signature, flags, no header extension
-_COPY_ROW = struct.Struct(">hiqi")  # 5 fields; the plan id (8 bytes); the title's length
+_COPY_ROW = struct.Struct(">hiqi")  # the number of fields; the plan id (8 bytes); the next field's length
 
 
-def _copy_row(pk: int, title: str, body: str, document: bytes, ranking: bytes) -> bytes:
+def _copy_row(pk: int, title: str, body: str, document: bytes) -> bytes:
     """One row of plans_searchindex in COPY's binary format (each field: its length, then its bytes)."""
     title_bytes, body_bytes = title.encode(), body.encode()
     return b"".join(
         (
-            _COPY_ROW.pack(5, 8, pk, len(title_bytes)),
+            _COPY_ROW.pack(4, 8, pk, len(title_bytes)),
             title_bytes,
             _INT32.pack(len(body_bytes)),
             body_bytes,
             _INT32.pack(len(document)),
             document,
-            _INT32.pack(len(ranking)),
-            ranking,
         )
     )
 
 
-def _write(ids: list[int], rows: list[tuple[int, str, str, str]], table: str = TABLE) -> None:
+def _write(
+    ids: list[int], rows: list[tuple[int, str, str, str]], table: str = TABLE, ranking: str = RANKING_TABLE
+) -> None:
     """Replace the index rows of `ids` with `rows` of (plan id, title, body, language)."""
-    store(ids, (index_row(*row) for row in rows), table)
+    store(ids, (index_row(*row) for row in rows), table, ranking)
 
 
-def store(ids: list[int], rows: Iterable[tuple], table: str = TABLE) -> None:
+def store(ids: list[int], rows: Iterable[tuple], table: str = TABLE, ranking: str = RANKING_TABLE) -> None:
     """Replace the index rows of `ids` with `rows` made by `index_row` (the importer analyses plans ahead,
-    in its reading process: plans/archive/load.py)."""
+    in its reading process: plans/archive/load.py); on PostgreSQL, their ranking vectors in `ranking`."""
     marks = ", ".join(["%s"] * len(ids))
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(f"DELETE FROM {table} WHERE plan_id IN ({marks})", ids)
+            cursor.execute(f"DELETE FROM {ranking} WHERE plan_id IN ({marks})", ids)
             # Streamed as each row is made: the server stores one (compresses it, adds its words to the
-            # GIN index) while the next is analysed.
+            # GIN index) while the next is analysed. The ranking vectors follow, in a second COPY.
+            vectors = []
             with cursor.cursor.copy(
-                f"COPY {table} (plan_id, title, body, document, ranking) FROM STDIN (FORMAT BINARY)"
+                f"COPY {table} (plan_id, title, body, document) FROM STDIN (FORMAT BINARY)"
             ) as copy:
                 copy.write(_COPY_HEADER)
-                for row in rows:
-                    copy.write(_copy_row(*row))
+                for pk, title, body, document, vector in rows:
+                    copy.write(_copy_row(pk, title, body, document))
+                    vectors.append(_COPY_ROW.pack(2, 8, pk, len(vector)) + vector)
                 copy.write(b"\xff\xff")
+            with cursor.cursor.copy(f"COPY {ranking} (plan_id, ranking) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.write(_COPY_HEADER + b"".join(vectors) + b"\xff\xff")
         else:
             cursor.execute(f"DELETE FROM {table} WHERE rowid IN ({marks})", ids)
             cursor.executemany(
@@ -412,6 +425,8 @@ def rebuild() -> int:
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute(f"DELETE FROM {TABLE}")
+            if connection.vendor == "postgresql":
+                cursor.execute(f"DELETE FROM {RANKING_TABLE}")
         ids = list(Plan.objects.values_list("pk", flat=True))
         update_index(ids)
     return len(ids)
@@ -539,17 +554,17 @@ def search(queryset: models.QuerySet, q: str) -> models.QuerySet:
     query = _query(include, exclude)
     if connection.vendor == "postgresql":
         # No length normalisation: the ranking vector is bounded (title and 1,000 characters). Reading a
-        # match's ranking vector (out of line, in TOAST) is what ranking costs: about 50 us a match, a
-        # second for a word in 20,000 plans. `ts_rank` gives every vector without a word of the query
-        # the same rank (0, or 1e-20 under AND: what it gives a vector of one lexeme no query holds), so
+        # match's ranking vector is what ranking costs (about 50 us a match when it was out of line, in
+        # TOAST: a second for a word in 20,000 plans). `ts_rank` gives every vector without a word of the
+        # query the same rank (0, or 1e-20 under AND: what it gives a vector of one lexeme no query holds), so
         # only the matches whose ranking vector holds one (a third of them, found by the ranking's GIN
         # index) are ranked by reading it; the others take that rank. The same ranks, the same order.
         lexemes = " | ".join(f"'{t}'" for t in sorted(_lexemes(include, exclude)))
         rank = RawSQL(
-            f"CASE WHEN plans_plan.id IN (SELECT plan_id FROM {TABLE} WHERE ranking @@ %s::tsquery "
-            f"AND document @@ %s::tsquery) THEN (SELECT ts_rank(ranking, %s::tsquery) FROM {TABLE} s "
-            f"WHERE s.plan_id = plans_plan.id) ELSE ts_rank(%s::tsvector, %s::tsquery) END",
-            [lexemes, query, query, f"'{TAG}'", query],
+            f"CASE WHEN plans_plan.id IN (SELECT plan_id FROM {RANKING_TABLE} WHERE ranking @@ %s::tsquery) "
+            f"THEN (SELECT ts_rank(ranking, %s::tsquery) FROM {RANKING_TABLE} r "
+            f"WHERE r.plan_id = plans_plan.id) ELSE ts_rank(%s::tsvector, %s::tsquery) END",
+            [lexemes, query, f"'{TAG}'", query],
             output_field=models.FloatField(),
         )
     else:
@@ -591,7 +606,7 @@ def has_rum() -> bool:
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT am.amname FROM pg_class c JOIN pg_am am ON am.oid = c.relam WHERE c.relname = %s",
-                ["plans_searchindex_ranking"],
+                [RANKING_INDEX],
             )
             row = cursor.fetchone()
         _RUM[key] = row is not None and row[0] == "rum"
@@ -681,7 +696,7 @@ def _ranked_ids(plans: models.QuerySet, q: str, include, exclude, limit: int) ->
     # PostgreSQL's `published_at DESC` puts them), then by id: from that order's places, kept per content
     # version. Joining the plans for their dates cost ~10 us a row, half of the query.
     sql = (
-        f"SELECT plan_id, ranking <=> %s::tsquery FROM {TABLE} WHERE ranking @@ %s::tsquery "
+        f"SELECT plan_id, ranking <=> %s::tsquery FROM {RANKING_TABLE} WHERE ranking @@ %s::tsquery "
         f"ORDER BY ranking <=> %s::tsquery"
     )
     # Read through a cursor, `limit` + 500 rows first, then as many again as were read, until no unread row

@@ -404,7 +404,10 @@ def test_it_ranks_every_match_as_ts_rank_over_its_ranking_vector(db):
         found = dict(search.search(Plan.objects.all(), q).values_list("pk", "search_rank"))
         include, exclude = search._terms(q)
         with connection.cursor() as cursor:
-            sql = f"SELECT plan_id, ts_rank(ranking, %s::tsquery) FROM {search.TABLE}"
+            sql = (
+                f"SELECT plan_id, ts_rank(r.ranking, %s::tsquery) FROM {search.TABLE} "
+                f"JOIN {search.RANKING_TABLE} r USING (plan_id)"
+            )
             cursor.execute(f"{sql} WHERE document @@ %s::tsquery", [search._query(include, exclude)] * 2)
             expected = dict(cursor.fetchall())
         assert found == {pk: expected[pk] for pk in found} and found, q

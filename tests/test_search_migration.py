@@ -10,6 +10,7 @@ import pytest
 from django.db import connection
 
 from plans import search
+from plans.models import Plan
 from tests.conftest import CORPUS, REPO, needs_corpus
 
 pytestmark = pytest.mark.django_db
@@ -39,10 +40,18 @@ def corpus_rows() -> list[tuple[str, str, str]]:
     return [(f.name, f.read_text(encoding="utf-8"), next(languages)) for f in files]
 
 
-def table(name: str) -> str:
+def table(name: str, ranking: bool = False) -> str:
+    """A table like the search index's; on PostgreSQL, with the ranking vectors in it, as migration 0019
+    wrote them (`ranking`), or in a table of its own (`{name}_ranking`), as the search module writes them."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(f"CREATE TEMPORARY TABLE {name} (LIKE {search.TABLE} INCLUDING ALL)")
+            if ranking:
+                cursor.execute(f"ALTER TABLE {name} ADD COLUMN ranking tsvector NOT NULL")
+            else:
+                cursor.execute(
+                    f"CREATE TEMPORARY TABLE {name}_ranking (LIKE {search.RANKING_TABLE} INCLUDING ALL)"
+                )
         else:
             cursor.execute(frozen.SQLITE_TABLE.format(table=name))
     return name
@@ -52,16 +61,16 @@ def written(texts: list[tuple[str, str, str]]) -> tuple[list, list]:
     """The rows the migration's analysis and the search module's write for these texts."""
     rows = [(pk, *text) for pk, text in enumerate(texts, start=1)]
     ids = [row[0] for row in rows]
-    by_migration, by_search = table("index_by_migration"), table("index_by_search")
+    by_migration, by_search = table("index_by_migration", ranking=True), table("index_by_search")
     frozen.write(connection, ids, rows, table=by_migration)
-    search._write(ids, rows, table=by_search)
+    search._write(ids, rows, table=by_search, ranking=f"{by_search}_ranking")
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # tsvectors compare equal when they hold the same lexemes with the same positions and weights
             cursor.execute(
                 f"SELECT m.plan_id, m.title = s.title AND m.body = s.body, m.document = s.document, "
-                f"m.ranking = s.ranking FROM {by_migration} m FULL JOIN {by_search} s USING (plan_id) "
-                "ORDER BY 1"
+                f"m.ranking = r.ranking FROM {by_migration} m FULL JOIN {by_search} s USING (plan_id) "
+                f"FULL JOIN {by_search}_ranking r USING (plan_id) ORDER BY 1"
             )
             found = cursor.fetchall()
             return [(pk, True, True, True) for pk in ids], found
@@ -104,3 +113,47 @@ def test_it_keeps_migrations_off_the_search_module():
             if any(name == "plans.search" or name.startswith("plans.search.") for name in names):
                 found.setdefault(path.name, []).append(node.lineno)
     assert found == {}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_moves_the_ranking_vectors_to_a_table_of_their_own_and_back(plan_factory):
+    """Migration 0040 moves PostgreSQL's ranking vectors, kept in their rows, with an index of the kind 0039
+    made (RUM with the extension, else GIN); backwards, they return to the search index's column."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite ranks with FTS5's bm25(): it has no ranking vectors")
+    ids = [plan_factory(title=f"Water plan {n}", status="published").pk for n in range(3)]
+    mine = f"WHERE plan_id IN ({', '.join(map(str, ids))}) ORDER BY 1"  # (flushes leave others' rows)
+
+    def read(sql: str) -> list[tuple]:
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+            return cursor.fetchall()
+
+    def index_kind(name: str) -> list[tuple]:
+        return read(
+            f"SELECT am.amname FROM pg_class c JOIN pg_am am ON am.oid = c.relam WHERE c.relname = '{name}'"
+        )
+
+    kind = "rum" if read("SELECT 1 FROM pg_extension WHERE extname = 'rum'") else "gin"
+    vectors = read(f"SELECT plan_id, ranking::text FROM {search.RANKING_TABLE} {mine}")
+    assert len(vectors) == 3 and all("water" in vector for _pk, vector in vectors)
+    try:
+        MigrationExecutor(connection).migrate([("plans", "0039_search_ranking_rum")])
+        assert read(f"SELECT plan_id, ranking::text FROM {search.TABLE} {mine}") == vectors
+        assert index_kind("plans_searchindex_ranking") == [(kind,)]
+        assert not read(f"SELECT 1 FROM pg_class WHERE relname = '{search.RANKING_TABLE}'")
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())
+    assert read(f"SELECT plan_id, ranking::text FROM {search.RANKING_TABLE} {mine}") == vectors
+    assert index_kind(search.RANKING_INDEX) == [(kind,)] and not index_kind("plans_searchindex_ranking")
+    storage = f"SELECT attstorage FROM pg_attribute WHERE attrelid = '{search.RANKING_TABLE}'::regclass"
+    assert read(f"{storage} AND attname = 'ranking'") == [("m",)]  # MAIN: in the row, compressed
+    assert not read(
+        f"SELECT 1 FROM pg_attribute WHERE attrelid = '{search.TABLE}'::regclass AND attname = 'ranking'"
+    )
+    search._RUM.clear()
+    if kind == "rum":
+        assert sorted(search.ranked_ids(Plan.objects.published(), "water", 10)) == ids

@@ -79,7 +79,7 @@ def test_it_builds_the_rum_index_again_after_an_import_that_set_it_aside(rum):
         cursor.execute(
             "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
             "WHERE c.relname = %s",
-            ["plans_searchindex_ranking"],
+            [search.RANKING_INDEX],
         )
         assert cursor.fetchone() == (True,)
 
@@ -115,8 +115,8 @@ def test_it_leaves_the_order_to_sql_without_the_rum_index(corpus):
     if connection.vendor != "postgresql":
         pytest.skip("SQLite orders every search by its ranks read from the index")
     with connection.cursor() as cursor:  # rolled back with the test
-        cursor.execute("DROP INDEX plans_searchindex_ranking")
-        cursor.execute("CREATE INDEX plans_searchindex_ranking ON plans_searchindex USING GIN (ranking)")
+        cursor.execute(f"DROP INDEX {search.RANKING_INDEX}")
+        cursor.execute(f"CREATE INDEX {search.RANKING_INDEX} ON {search.RANKING_TABLE} USING GIN (ranking)")
     search._RUM.clear()
     try:
         assert from_the_index("q=water", 20) is None

@@ -1,0 +1,64 @@
+"""PostgreSQL: the search's ranking vectors move from `plans_searchindex` to a narrow table of their own,
+`plans_searchranking`, where each is stored in its row (STORAGE MAIN) rather than out of line
+(plans/search.py, RANKING_TABLE, says what it saves). Its index is RUM where the extension is installed
+(migration 0039), GIN otherwise, as 0039 left it. The dropped column's old values stay in
+plans_searchindex's TOAST until its rows are written again (`rebuild_search_index`, or `VACUUM FULL
+plans_searchindex`). Nothing to do on SQLite."""
+
+from django.db import migrations
+
+TABLE, INDEX = "plans_searchranking", "plans_searchranking_ranking"
+OLD_INDEX = "plans_searchindex_ranking"
+
+
+def has_rum(cursor) -> bool:
+    cursor.execute("SELECT 1 FROM pg_extension WHERE extname = 'rum'")
+    return cursor.fetchone() is not None
+
+
+def lz4(cursor) -> bool:
+    cursor.execute(
+        "SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY(enumvals)"
+    )
+    return cursor.fetchone() is not None
+
+
+def forward(apps, schema_editor):
+    connection = schema_editor.connection
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TABLE {TABLE} (plan_id bigint PRIMARY KEY, ranking tsvector NOT NULL)")
+        cursor.execute(f"ALTER TABLE {TABLE} ALTER COLUMN ranking SET STORAGE MAIN")
+        if lz4(cursor):  # as the index's other columns (migration 0025)
+            cursor.execute(f"ALTER TABLE {TABLE} ALTER COLUMN ranking SET COMPRESSION lz4")
+        cursor.execute(
+            f"INSERT INTO {TABLE} (plan_id, ranking) SELECT plan_id, ranking FROM plans_searchindex"
+        )
+        cursor.execute(f"DROP INDEX IF EXISTS {OLD_INDEX}")
+        cursor.execute("ALTER TABLE plans_searchindex DROP COLUMN ranking")
+        method = "rum (ranking rum_tsvector_ops)" if has_rum(cursor) else "GIN (ranking)"
+        cursor.execute(f"CREATE INDEX {INDEX} ON {TABLE} USING {method}")
+        cursor.execute(f"ANALYZE {TABLE}")
+
+
+def backward(apps, schema_editor):
+    connection = schema_editor.connection
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE plans_searchindex ADD COLUMN ranking tsvector NOT NULL DEFAULT ''")
+        cursor.execute("ALTER TABLE plans_searchindex ALTER COLUMN ranking DROP DEFAULT")
+        if lz4(cursor):
+            cursor.execute("ALTER TABLE plans_searchindex ALTER COLUMN ranking SET COMPRESSION lz4")
+        cursor.execute(
+            f"UPDATE plans_searchindex s SET ranking = r.ranking FROM {TABLE} r WHERE r.plan_id = s.plan_id"
+        )
+        cursor.execute(f"DROP TABLE {TABLE}")
+        method = "rum (ranking rum_tsvector_ops)" if has_rum(cursor) else "GIN (ranking)"
+        cursor.execute(f"CREATE INDEX {OLD_INDEX} ON plans_searchindex USING {method}")
+
+
+class Migration(migrations.Migration):
+    dependencies = [("plans", "0039_search_ranking_rum")]
+    operations = [migrations.RunPython(forward, backward)]
