@@ -308,7 +308,9 @@ _BAR_ROW = (
 _BAR_LINK = '<a href="{url}?{param}={value}">{label}</a>'
 
 
-# A chart: a table of `bar_rows`, or a line saying there is nothing to chart.
+# A chart: a table of `bar_rows`, or a line saying there is nothing to chart (its message in a call of its
+# own, where makemessages finds it: not in an f-string).
+_NOTHING_TO_CHART = "<p>{}</p>"
 _BAR_TABLE = '\n<figure class="chart">\n  <figcaption>{caption}</figcaption>\n  {body}\n</figure>\n'
 _BAR_TABLE_BODY = (
     '\n  <table class="bar-table">\n'
@@ -330,8 +332,49 @@ def bar_table(caption, rows: list[dict], label_heading, link_param: str = "", co
             rows=bar_rows(rows, link_param),
         )
     else:
-        body = f"<p>{e(_('No data for these filters.'))}</p>"
+        body = _NOTHING_TO_CHART.format(e(_("No data for these filters.")))
     return mark_safe(_BAR_TABLE.format(caption=e(caption), body=body))  # noqa: S308 (escaped above)
+
+
+# The chart of plans per year and kind (`year_table`): a row per year, a column per kind.
+_YEAR_TABLE = '<figure class="chart">\n      <figcaption>{caption}</figcaption>\n      {body}\n    </figure>'
+_YEAR_TABLE_BODY = (
+    '\n      <table class="bar-table">\n'
+    '        <thead><tr><th scope="col">{year}</th>{kinds}<th scope="col" class="num">{total}</th>'
+    '<th scope="col"><span class="visually-hidden">{bar}</span></th></tr></thead>\n'
+    "        <tbody>{rows}</tbody>\n      </table>\n      "
+)
+_YEAR_ROW = (
+    '\n          <tr><th scope="row">{label}</th>{kinds}<td class="num">{count}</td>\n'
+    '          <td class="bar-cell" aria-hidden="true"><span class="bar" style="width: {percent}%"></span>'
+    "</td></tr>\n        "
+)
+
+
+def year_table(years: list[dict], kinds: list) -> SafeString:
+    """The statistics page's chart of plans per year and kind (`statistics()`'s `years` and `kinds`), as
+    its template wrote it: the template's loops over about twenty years took 0.5 ms of a page."""
+    e = conditional_escape
+    if not years:
+        body = _NOTHING_TO_CHART.format(e(_("No data for these filters.")))
+    else:
+        rows = "".join(
+            _YEAR_ROW.format(
+                label=e(y["label"]),
+                kinds="".join(f'<td class="num">{n}</td>' for n in y["kinds"]),
+                count=y["count"],
+                percent=y["percent"],
+            )
+            for y in years
+        )
+        body = _YEAR_TABLE_BODY.format(
+            year=e(_("Year")),
+            kinds="".join(f'<th scope="col" class="num">{e(k)}</th>' for k in kinds),
+            total=e(_("Total")),
+            bar=e(_("Bar")),
+            rows=rows,
+        )
+    return mark_safe(_YEAR_TABLE.format(caption=e(_("Plans per year and kind")), body=body))  # noqa: S308
 
 
 def bar_rows(rows: list[dict], link_param: str = "") -> SafeString:

@@ -512,6 +512,33 @@ def test_it_heads_the_count_of_stages_with_questions_not_plans(client, published
     assert headings.count(plans) >= 2  # the others count plans
 
 
+def test_it_charts_plans_per_year_and_kind_in_the_reader_s_language():
+    years = [
+        {"label": 2021, "count": 5, "kinds": [3, 2], "percent": 100},
+        {"label": "<Unknown>", "count": 1, "kinds": [0, 1], "percent": 20},
+    ]
+    with translation.override("fr"):
+        chart = str(presentation.year_table(years, ["Plan <d'ouverture>", "Rapport"]))
+        empty = str(presentation.year_table([], ["Plan d'ouverture", "Rapport"]))
+
+    assert "<figcaption>Plans par année et par type</figcaption>" in chart
+    head = re.search(r"<thead>(.*?)</thead>", chart)[1]
+    assert re.findall(r"<th[^>]*>([^<]*)", head) == [
+        "Année",
+        "Plan &lt;d&#x27;ouverture&gt;",
+        "Rapport",
+        "Total",
+        "",
+    ]
+    rows = re.findall(r"<tr><th scope=\"row\">([^<]*)</th>((?:<td class=\"num\">\d+</td>)+)", chart)
+    assert [(label, re.findall(r"\d+", cells)) for label, cells in rows] == [
+        ("2021", ["3", "2", "5"]),
+        ("&lt;Unknown&gt;", ["0", "1", "1"]),
+    ]
+    assert 'style="width: 20%"' in chart
+    assert "<table" not in empty and "<p>Aucune donnée pour ces filtres.</p>" in empty
+
+
 def test_it_charts_rows_with_escaped_headings_or_says_there_is_nothing_to_chart():
     rows = [{"label": "Kenya <b>", "count": 3, "value": "KEN", "percent": 100, "colour": ""}]
 

@@ -30,6 +30,12 @@ def plan_card(plan):
 
 
 @register.simple_tag
+def year_table(years, kinds):
+    """The chart of plans per year and kind (`presentation.year_table`)."""
+    return presentation.year_table(years, kinds)
+
+
+@register.simple_tag
 def bar_table(caption, rows, label_heading, link_param="", count_heading=""):
     """A chart of the statistics page: a table with a bar per row (`presentation.bar_table`)."""
     return presentation.bar_table(caption, rows, label_heading, link_param, count_heading)
