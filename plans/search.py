@@ -1,12 +1,13 @@
 """Full-text search over plans, on PostgreSQL and on SQLite.
 
-One index row per plan (`plans_searchindex`) holds the title and one plain-text body made of every answer,
-the children (insights, barriers, partners, learning questions, evidence, other answers) and the tag and
-SDG names:
+One index row per plan holds the title and one plain-text body made of every answer, the children
+(insights, barriers, partners, learning questions, evidence, other answers) and the tag and SDG names:
 
-- PostgreSQL: a table with a `tsvector` column (title weighted A, body B) under a GIN index, queried with
-  a `tsquery`, ranked with `ts_rank` over a small `ranking` vector (title and the plan's opening);
-- SQLite: an FTS5 virtual table, ranked with `bm25()`.
+- PostgreSQL: a table of `tsvector` documents (`plans_searchindex`) under a GIN index, queried with a
+  `tsquery`, ranked with `ts_rank` over a small `ranking` vector (title and the plan's opening) kept in a
+  table of its own (`plans_searchranking`, under a RUM index when the extension is there), the title and
+  body in a third (`plans_searchtext`);
+- SQLite: an FTS5 virtual table (`plans_searchindex`), ranked with `bm25()`.
 
 Words are analysed in Python for both (see "analysis" below): each plan by its folded words and by their
 Snowball stems in its language, each query in every language, so that a word finds its inflections and
@@ -35,6 +36,7 @@ import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import lru_cache
 from itertools import islice
 from operator import itemgetter
@@ -61,6 +63,11 @@ TABLE = "plans_searchindex"
 # (a word in 17,000 plans: 16 -> 60 ms), as its plan ids sit in ten times as many pages.
 RANKING_TABLE = "plans_searchranking"
 RANKING_INDEX = "plans_searchranking_ranking"
+# PostgreSQL's titles and bodies, which excerpts are cut from, in a table of their own too (migration 0041):
+# a word's matches are read through the document's GIN index, a page of the index's table for each few
+# matches, and a title in each row spread them over five times as many pages (a word in 17,000 of 100,000
+# plans: 4,428 pages, 14.5 ms when cached, 64 when not; without them 870 pages, 6.4 ms).
+TEXT_TABLE = "plans_searchtext"
 # Private-use characters mark the highlighted words in snippets: they cannot occur in the indexed text,
 # so the snippet can be escaped first and the marks turned into <mark> afterwards.
 START, STOP = "\ue000", "\ue001"
@@ -365,57 +372,69 @@ def bulk_writes(rows: int) -> Iterator[None]:
 
 
 _COPY_HEADER = b"PGCOPY\n\xff\r\n\0" + bytes(8)  # signature, flags, no header extension
-_COPY_ROW = struct.Struct(">hiqi")  # the number of fields; the plan id (8 bytes); the next field's length
+_COPY_END = b"\xff\xff"
+_COPY_ROW = struct.Struct(">hiq")  # the number of fields; the plan id's length (8) and value
 
 
-def _copy_row(pk: int, title: str, body: str, document: bytes) -> bytes:
-    """One row of plans_searchindex in COPY's binary format (each field: its length, then its bytes)."""
-    title_bytes, body_bytes = title.encode(), body.encode()
-    return b"".join(
-        (
-            _COPY_ROW.pack(4, 8, pk, len(title_bytes)),
-            title_bytes,
-            _INT32.pack(len(body_bytes)),
-            body_bytes,
-            _INT32.pack(len(document)),
-            document,
-        )
-    )
+def _copy_row(pk: int, *fields: bytes) -> bytes:
+    """One row of an index table in COPY's binary format: the plan id, then each field (its length, then
+    its bytes)."""
+    parts = [_COPY_ROW.pack(1 + len(fields), 8, pk)]
+    for value in fields:
+        parts += (_INT32.pack(len(value)), value)
+    return b"".join(parts)
 
 
-def _write(
-    ids: list[int], rows: list[tuple[int, str, str, str]], table: str = TABLE, ranking: str = RANKING_TABLE
-) -> None:
+@dataclass(frozen=True)
+class Tables:
+    """Where index rows are written: on PostgreSQL, the documents that queries match (`index`), the texts
+    excerpts are cut from (`text`) and the ranking vectors (`ranking`); on SQLite, the FTS5 table
+    (`index`) holds them all."""
+
+    index: str = TABLE
+    text: str = TEXT_TABLE
+    ranking: str = RANKING_TABLE
+
+
+def _write(ids: list[int], rows: list[tuple[int, str, str, str]], tables: Tables = Tables()) -> None:
     """Replace the index rows of `ids` with `rows` of (plan id, title, body, language)."""
-    store(ids, (index_row(*row) for row in rows), table, ranking)
+    store(ids, (index_row(*row) for row in rows), tables)
 
 
-def store(ids: list[int], rows: Iterable[tuple], table: str = TABLE, ranking: str = RANKING_TABLE) -> None:
+def store(ids: list[int], rows: Iterable[tuple], tables: Tables = Tables()) -> None:
     """Replace the index rows of `ids` with `rows` made by `index_row` (the importer analyses plans ahead,
-    in its reading process: plans/archive/load.py); on PostgreSQL, their ranking vectors in `ranking`."""
+    in its reading process: plans/archive/load.py)."""
     marks = ", ".join(["%s"] * len(ids))
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(f"DELETE FROM {table} WHERE plan_id IN ({marks})", ids)
-            cursor.execute(f"DELETE FROM {ranking} WHERE plan_id IN ({marks})", ids)
+            for table in (tables.index, tables.text, tables.ranking):
+                cursor.execute(f"DELETE FROM {table} WHERE plan_id IN ({marks})", ids)
             # Streamed as each row is made: the server stores one (compresses it, adds its words to the
-            # GIN index) while the next is analysed. The ranking vectors follow, in a second COPY.
-            vectors = []
+            # GIN index) while the next is analysed. The texts and the ranking vectors follow, in a COPY
+            # each.
+            texts, vectors = [], []
             with cursor.cursor.copy(
-                f"COPY {table} (plan_id, title, body, document) FROM STDIN (FORMAT BINARY)"
+                f"COPY {tables.index} (plan_id, document) FROM STDIN (FORMAT BINARY)"
             ) as copy:
                 copy.write(_COPY_HEADER)
                 for pk, title, body, document, vector in rows:
-                    copy.write(_copy_row(pk, title, body, document))
-                    vectors.append(_COPY_ROW.pack(2, 8, pk, len(vector)) + vector)
-                copy.write(b"\xff\xff")
-            with cursor.cursor.copy(f"COPY {ranking} (plan_id, ranking) FROM STDIN (FORMAT BINARY)") as copy:
-                copy.write(_COPY_HEADER + b"".join(vectors) + b"\xff\xff")
+                    copy.write(_copy_row(pk, document))
+                    texts.append(_copy_row(pk, title.encode(), body.encode()))
+                    vectors.append(_copy_row(pk, vector))
+                copy.write(_COPY_END)
+            for table, columns, data in (
+                (tables.text, "title, body", texts),
+                (tables.ranking, "ranking", vectors),
+            ):
+                with cursor.cursor.copy(
+                    f"COPY {table} (plan_id, {columns}) FROM STDIN (FORMAT BINARY)"
+                ) as copy:
+                    copy.write(_COPY_HEADER + b"".join(data) + _COPY_END)
         else:
-            cursor.execute(f"DELETE FROM {table} WHERE rowid IN ({marks})", ids)
+            cursor.execute(f"DELETE FROM {tables.index} WHERE rowid IN ({marks})", ids)
             cursor.executemany(
-                f"INSERT INTO {table} (rowid, title, body, title_words, title_stems, body_words, body_stems) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                f"INSERT INTO {tables.index} (rowid, title, body, title_words, title_stems, body_words, "
+                "body_stems) VALUES (%s, %s, %s, %s, %s, %s, %s)",
                 list(rows),
             )
 
@@ -427,6 +446,7 @@ def rebuild() -> int:
         with connection.cursor() as cursor:
             cursor.execute(f"DELETE FROM {TABLE}")
             if connection.vendor == "postgresql":
+                cursor.execute(f"DELETE FROM {TEXT_TABLE}")
                 cursor.execute(f"DELETE FROM {RANKING_TABLE}")
         ids = list(Plan.objects.values_list("pk", flat=True))
         update_index(ids)
@@ -886,11 +906,11 @@ def snippets(q: str, plan_ids: Iterable[int]) -> dict[int, str]:
     words = query_words(q)
     if not ids or not words:
         return {}
-    key = "plan_id" if connection.vendor == "postgresql" else "rowid"
+    key, table = ("plan_id", TEXT_TABLE) if connection.vendor == "postgresql" else ("rowid", TABLE)
     marks = ", ".join(["%s"] * len(ids))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT s.{key}, s.body, p.language FROM {TABLE} s JOIN plans_plan p ON p.id = s.{key} "
+            f"SELECT s.{key}, s.body, p.language FROM {table} s JOIN plans_plan p ON p.id = s.{key} "
             f"WHERE s.{key} IN ({marks})",
             ids,
         )

@@ -668,8 +668,9 @@ def index_rows() -> list[tuple]:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
-                "SELECT p.source_file, s.title, s.body, s.document::text, r.ranking::text "
+                "SELECT p.source_file, t.title, t.body, s.document::text, r.ranking::text "
                 "FROM plans_searchindex s JOIN plans_plan p ON p.id = s.plan_id "
+                "JOIN plans_searchtext t ON t.plan_id = s.plan_id "
                 "JOIN plans_searchranking r ON r.plan_id = s.plan_id ORDER BY 1"
             )
         else:

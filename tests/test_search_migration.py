@@ -40,44 +40,50 @@ def corpus_rows() -> list[tuple[str, str, str]]:
     return [(f.name, f.read_text(encoding="utf-8"), next(languages)) for f in files]
 
 
-def table(name: str, ranking: bool = False) -> str:
-    """A table like the search index's; on PostgreSQL, with the ranking vectors in it, as migration 0019
-    wrote them (`ranking`), or in a table of its own (`{name}_ranking`), as the search module writes them."""
+def tables(name: str, as_migration_0019: bool = False) -> search.Tables:
+    """Tables like the search index's. On PostgreSQL, one table with the title, body, document and ranking
+    vector, as migration 0019 wrote them; or a table for each (`{name}`, `{name}_text`, `{name}_ranking`),
+    as the search module writes them."""
+    found = search.Tables(name, f"{name}_text", f"{name}_ranking")
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(f"CREATE TEMPORARY TABLE {name} (LIKE {search.TABLE} INCLUDING ALL)")
-            if ranking:
-                cursor.execute(f"ALTER TABLE {name} ADD COLUMN ranking tsvector NOT NULL")
-            else:
-                cursor.execute(
-                    f"CREATE TEMPORARY TABLE {name}_ranking (LIKE {search.RANKING_TABLE} INCLUDING ALL)"
-                )
-        else:
+        if connection.vendor != "postgresql":
             cursor.execute(frozen.SQLITE_TABLE.format(table=name))
-    return name
+            return found
+        cursor.execute(f"CREATE TEMPORARY TABLE {name} (LIKE {search.TABLE} INCLUDING ALL)")
+        if as_migration_0019:
+            cursor.execute(
+                f"ALTER TABLE {name} ADD COLUMN title text NOT NULL, ADD COLUMN body text NOT NULL, "
+                "ADD COLUMN ranking tsvector NOT NULL"
+            )
+            return found
+        for table, like in ((found.text, search.TEXT_TABLE), (found.ranking, search.RANKING_TABLE)):
+            cursor.execute(f"CREATE TEMPORARY TABLE {table} (LIKE {like} INCLUDING ALL)")
+    return found
 
 
 def written(texts: list[tuple[str, str, str]]) -> tuple[list, list]:
     """The rows the migration's analysis and the search module's write for these texts."""
     rows = [(pk, *text) for pk, text in enumerate(texts, start=1)]
     ids = [row[0] for row in rows]
-    by_migration, by_search = table("index_by_migration", ranking=True), table("index_by_search")
+    by_migration = tables("index_by_migration", as_migration_0019=True).index
+    by_search = tables("index_by_search")
     frozen.write(connection, ids, rows, table=by_migration)
-    search._write(ids, rows, table=by_search, ranking=f"{by_search}_ranking")
+    search._write(ids, rows, by_search)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # tsvectors compare equal when they hold the same lexemes with the same positions and weights
             cursor.execute(
-                f"SELECT m.plan_id, m.title = s.title AND m.body = s.body, m.document = s.document, "
-                f"m.ranking = r.ranking FROM {by_migration} m FULL JOIN {by_search} s USING (plan_id) "
-                f"FULL JOIN {by_search}_ranking r USING (plan_id) ORDER BY 1"
+                f"SELECT m.plan_id, m.title = t.title AND m.body = t.body, m.document = s.document, "
+                f"m.ranking = r.ranking FROM {by_migration} m FULL JOIN {by_search.index} s USING (plan_id) "
+                f"FULL JOIN {by_search.text} t USING (plan_id) "
+                f"FULL JOIN {by_search.ranking} r USING (plan_id) ORDER BY 1"
             )
             found = cursor.fetchall()
             return [(pk, True, True, True) for pk in ids], found
         columns = "rowid, title, body, title_words, title_stems, body_words, body_stems"
         cursor.execute(f"SELECT {columns} FROM {by_migration} ORDER BY rowid")
         expected = cursor.fetchall()
-        cursor.execute(f"SELECT {columns} FROM {by_search} ORDER BY rowid")
+        cursor.execute(f"SELECT {columns} FROM {by_search.index} ORDER BY rowid")
         return expected, cursor.fetchall()
 
 
@@ -116,9 +122,10 @@ def test_it_keeps_migrations_off_the_search_module():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_it_moves_the_ranking_vectors_to_a_table_of_their_own_and_back(plan_factory):
+def test_it_moves_the_ranking_vectors_and_the_texts_to_tables_of_their_own_and_back(plan_factory):
     """Migration 0040 moves PostgreSQL's ranking vectors, kept in their rows, with an index of the kind 0039
-    made (RUM with the extension, else GIN); backwards, they return to the search index's column."""
+    made (RUM with the extension, else GIN), and 0041 the titles and bodies; backwards, they return to the
+    search index's columns. The search index's table keeps the plans' documents only."""
     from django.db.migrations.executor import MigrationExecutor
 
     if connection.vendor != "postgresql":
@@ -139,21 +146,27 @@ def test_it_moves_the_ranking_vectors_to_a_table_of_their_own_and_back(plan_fact
     kind = "rum" if read("SELECT 1 FROM pg_extension WHERE extname = 'rum'") else "gin"
     vectors = read(f"SELECT plan_id, ranking::text FROM {search.RANKING_TABLE} {mine}")
     assert len(vectors) == 3 and all("water" in vector for _pk, vector in vectors)
+    texts = read(f"SELECT plan_id, title, body FROM {search.TEXT_TABLE} {mine}")
+    assert [title for _pk, title, _body in texts] == [f"Water plan {n}" for n in range(3)]
     try:
         MigrationExecutor(connection).migrate([("plans", "0039_search_ranking_rum")])
         assert read(f"SELECT plan_id, ranking::text FROM {search.TABLE} {mine}") == vectors
+        assert read(f"SELECT plan_id, title, body FROM {search.TABLE} {mine}") == texts
         assert index_kind("plans_searchindex_ranking") == [(kind,)]
-        assert not read(f"SELECT 1 FROM pg_class WHERE relname = '{search.RANKING_TABLE}'")
+        assert not read(
+            f"SELECT 1 FROM pg_class WHERE relname IN ('{search.RANKING_TABLE}', '{search.TEXT_TABLE}')"
+        )
     finally:
         executor = MigrationExecutor(connection)
         executor.migrate(executor.loader.graph.leaf_nodes())
     assert read(f"SELECT plan_id, ranking::text FROM {search.RANKING_TABLE} {mine}") == vectors
+    assert read(f"SELECT plan_id, title, body FROM {search.TEXT_TABLE} {mine}") == texts
     assert index_kind(search.RANKING_INDEX) == [(kind,)] and not index_kind("plans_searchindex_ranking")
     storage = f"SELECT attstorage FROM pg_attribute WHERE attrelid = '{search.RANKING_TABLE}'::regclass"
     assert read(f"{storage} AND attname = 'ranking'") == [("m",)]  # MAIN: in the row, compressed
-    assert not read(
-        f"SELECT 1 FROM pg_attribute WHERE attrelid = '{search.TABLE}'::regclass AND attname = 'ranking'"
-    )
+    columns = f"SELECT attname FROM pg_attribute WHERE attrelid = '{search.TABLE}'::regclass AND attnum > 0"
+    assert read(f"{columns} AND NOT attisdropped ORDER BY attnum") == [("plan_id",), ("document",)]
+    assert search.snippets("water", ids)  # excerpts from the texts' table
     search._RUM.clear()
     if kind == "rum":
         assert sorted(search.ranked_ids(Plan.objects.published(), "water", 10)) == ids

@@ -2,8 +2,8 @@
 `plans_searchranking`, where each is stored in its row (STORAGE MAIN) rather than out of line
 (plans/search.py, RANKING_TABLE, says what it saves). Its index is RUM where the extension is installed
 (migration 0039), GIN otherwise, as 0039 left it. The dropped column's old values stay in
-plans_searchindex's TOAST until its rows are written again (`rebuild_search_index`, or `VACUUM FULL
-plans_searchindex`). Nothing to do on SQLite."""
+plans_searchindex's TOAST until its rows are written again (migration 0041 rewrites them). Nothing to do
+on SQLite."""
 
 from django.db import migrations
 

@@ -1,0 +1,67 @@
+"""PostgreSQL: the search index's titles and bodies, which excerpts are cut from, move to a table of their
+own, `plans_searchtext`, so that `plans_searchindex` holds only each plan's document vector
+(plans/search.py, TEXT_TABLE, says what it saves). The index's table is then rewritten in plan order
+(CLUSTER), which also gives back the space of the columns this migration and 0040 dropped. Nothing to do
+on SQLite."""
+
+from django.db import migrations
+
+TABLE = "plans_searchtext"
+
+
+def lz4(cursor) -> bool:
+    cursor.execute(
+        "SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY(enumvals)"
+    )
+    return cursor.fetchone() is not None
+
+
+def forward(apps, schema_editor):
+    connection = schema_editor.connection
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TABLE {TABLE} (plan_id bigint PRIMARY KEY, title text NOT NULL, body text NOT NULL)"
+        )
+        if lz4(cursor):  # as the index's other columns (migration 0025)
+            cursor.execute(
+                f"ALTER TABLE {TABLE} ALTER COLUMN title SET COMPRESSION lz4, "
+                "ALTER COLUMN body SET COMPRESSION lz4"
+            )
+        cursor.execute(
+            f"INSERT INTO {TABLE} (plan_id, title, body) SELECT plan_id, title, body FROM plans_searchindex"
+        )
+        cursor.execute("ALTER TABLE plans_searchindex DROP COLUMN title, DROP COLUMN body")
+        cursor.execute("CLUSTER plans_searchindex USING plans_searchindex_pkey")
+        cursor.execute(f"ANALYZE {TABLE}")
+        cursor.execute("ANALYZE plans_searchindex")
+
+
+def backward(apps, schema_editor):
+    connection = schema_editor.connection
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "ALTER TABLE plans_searchindex ADD COLUMN title text NOT NULL DEFAULT '', "
+            "ADD COLUMN body text NOT NULL DEFAULT ''"
+        )
+        cursor.execute(
+            "ALTER TABLE plans_searchindex ALTER COLUMN title DROP DEFAULT, ALTER COLUMN body DROP DEFAULT"
+        )
+        if lz4(cursor):
+            cursor.execute(
+                "ALTER TABLE plans_searchindex ALTER COLUMN title SET COMPRESSION lz4, "
+                "ALTER COLUMN body SET COMPRESSION lz4"
+            )
+        cursor.execute(
+            f"UPDATE plans_searchindex s SET title = t.title, body = t.body FROM {TABLE} t "
+            "WHERE t.plan_id = s.plan_id"
+        )
+        cursor.execute(f"DROP TABLE {TABLE}")
+
+
+class Migration(migrations.Migration):
+    dependencies = [("plans", "0040_search_ranking_table")]
+    operations = [migrations.RunPython(forward, backward)]
