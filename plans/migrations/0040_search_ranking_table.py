@@ -22,6 +22,19 @@ def has_rum(cursor) -> bool:
 lz4 = import_module("plans.migrations.0025_search_lz4").lz4_available
 
 
+def compress(cursor, table: str, *columns: str) -> None:
+    """Compress these columns with LZ4 where the server has it, as the index's others (migration 0025)."""
+    if lz4(cursor):
+        changes = ", ".join(f"ALTER COLUMN {column} SET COMPRESSION lz4" for column in columns)
+        cursor.execute(f"ALTER TABLE {table} {changes}")
+
+
+def index_ranking(cursor, name: str, table: str) -> None:
+    """The ranking vectors' index, of the kind migration 0039 made: RUM with the extension, else GIN."""
+    method = "rum (ranking rum_tsvector_ops)" if has_rum(cursor) else "GIN (ranking)"
+    cursor.execute(f"CREATE INDEX {name} ON {table} USING {method}")
+
+
 def forward(apps, schema_editor):
     connection = schema_editor.connection
     if connection.vendor != "postgresql":
@@ -29,15 +42,13 @@ def forward(apps, schema_editor):
     with connection.cursor() as cursor:
         cursor.execute(f"CREATE TABLE {TABLE} (plan_id bigint PRIMARY KEY, ranking tsvector NOT NULL)")
         cursor.execute(f"ALTER TABLE {TABLE} ALTER COLUMN ranking SET STORAGE MAIN")
-        if lz4(cursor):  # as the index's other columns (migration 0025)
-            cursor.execute(f"ALTER TABLE {TABLE} ALTER COLUMN ranking SET COMPRESSION lz4")
+        compress(cursor, TABLE, "ranking")
         cursor.execute(
             f"INSERT INTO {TABLE} (plan_id, ranking) SELECT plan_id, ranking FROM plans_searchindex"
         )
         cursor.execute(f"DROP INDEX IF EXISTS {OLD_INDEX}")
         cursor.execute("ALTER TABLE plans_searchindex DROP COLUMN ranking")
-        method = "rum (ranking rum_tsvector_ops)" if has_rum(cursor) else "GIN (ranking)"
-        cursor.execute(f"CREATE INDEX {INDEX} ON {TABLE} USING {method}")
+        index_ranking(cursor, INDEX, TABLE)
         cursor.execute(f"ANALYZE {TABLE}")
 
 
@@ -48,14 +59,12 @@ def backward(apps, schema_editor):
     with connection.cursor() as cursor:
         cursor.execute("ALTER TABLE plans_searchindex ADD COLUMN ranking tsvector NOT NULL DEFAULT ''")
         cursor.execute("ALTER TABLE plans_searchindex ALTER COLUMN ranking DROP DEFAULT")
-        if lz4(cursor):
-            cursor.execute("ALTER TABLE plans_searchindex ALTER COLUMN ranking SET COMPRESSION lz4")
+        compress(cursor, "plans_searchindex", "ranking")
         cursor.execute(
             f"UPDATE plans_searchindex s SET ranking = r.ranking FROM {TABLE} r WHERE r.plan_id = s.plan_id"
         )
         cursor.execute(f"DROP TABLE {TABLE}")
-        method = "rum (ranking rum_tsvector_ops)" if has_rum(cursor) else "GIN (ranking)"
-        cursor.execute(f"CREATE INDEX {OLD_INDEX} ON plans_searchindex USING {method}")
+        index_ranking(cursor, OLD_INDEX, "plans_searchindex")
 
 
 class Migration(migrations.Migration):

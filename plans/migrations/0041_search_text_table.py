@@ -11,8 +11,8 @@ from django.db import migrations
 TABLE = "plans_searchtext"
 
 
-# Whether the server compresses with LZ4, as migration 0025 asks (one test, not a copy of it).
-lz4 = import_module("plans.migrations.0025_search_lz4").lz4_available
+# LZ4 where the server has it, as migration 0040 compresses (one way, not a copy of it).
+compress = import_module("plans.migrations.0040_search_ranking_table").compress
 
 
 def forward(apps, schema_editor):
@@ -23,11 +23,7 @@ def forward(apps, schema_editor):
         cursor.execute(
             f"CREATE TABLE {TABLE} (plan_id bigint PRIMARY KEY, title text NOT NULL, body text NOT NULL)"
         )
-        if lz4(cursor):  # as the index's other columns (migration 0025)
-            cursor.execute(
-                f"ALTER TABLE {TABLE} ALTER COLUMN title SET COMPRESSION lz4, "
-                "ALTER COLUMN body SET COMPRESSION lz4"
-            )
+        compress(cursor, TABLE, "title", "body")
         cursor.execute(
             f"INSERT INTO {TABLE} (plan_id, title, body) SELECT plan_id, title, body FROM plans_searchindex"
         )
@@ -49,11 +45,7 @@ def backward(apps, schema_editor):
         cursor.execute(
             "ALTER TABLE plans_searchindex ALTER COLUMN title DROP DEFAULT, ALTER COLUMN body DROP DEFAULT"
         )
-        if lz4(cursor):
-            cursor.execute(
-                "ALTER TABLE plans_searchindex ALTER COLUMN title SET COMPRESSION lz4, "
-                "ALTER COLUMN body SET COMPRESSION lz4"
-            )
+        compress(cursor, "plans_searchindex", "title", "body")
         cursor.execute(
             f"UPDATE plans_searchindex s SET title = t.title, body = t.body FROM {TABLE} t "
             "WHERE t.plan_id = s.plan_id"
