@@ -764,43 +764,48 @@ def query_words(q: str) -> set[str]:
 class _Vocabulary:
     """The written words (`_WORD`) that excerpts met in texts of one language, by the forms the index finds
     them by: each folded word of theirs and, in a language of STEMMERS, its stem. Kept by the process (and
-    bounded), so that an excerpt analyses only the words no text showed before, and finds those that match
-    a query by set operations: a loop over the text's distinct words, in Python, took 1.3 ms an excerpt of
-    the benchmark's texts at 100,000 plans on PostgreSQL, against 0.6 ms."""
+    bounded), so that an excerpt reads only the part of a text before its first match, and analyses only
+    the words there that no text showed before (`first`)."""
 
     MOST = 300_000
-    TEXTS = 50_000  # texts remembered as read (`read`) or met (`met`), by their hash
+    TEXTS = 50_000  # texts remembered with how far they were read (`read`), by their hash
 
     def __init__(self, language: str):
         self.language = language
         self.known: set[str] = set()
         self.by_form: dict[str, set[str]] = defaultdict(set)
-        # Texts met once, and texts read whole (each of their written words is known): an excerpt of one
-        # of those finds its first match with one regular expression, without reading the text's words
-        # (0.1 ms of an excerpt's 0.25, in a search whose page shows plans that earlier pages showed).
-        self.met: set[tuple[int, int]] = set()
-        self.read: set[tuple[int, int]] = set()
+        # {text's (length, hash): the length of its opening whose every written word is known}
+        self.read: dict[tuple[int, int], int] = {}
 
     def written(self, words: set[str]) -> set[str]:
         """The written words known that one of `words` (folded words or tagged stems) finds."""
         return set().union(*(self.by_form.get(form, ()) for form in words))
 
-    def knows(self, text: str) -> bool:
-        """Whether every written word of `text` is known: true from the second time a text is met, when it
-        is read whole (a text met once, as most are in a long list, costs no more than it did)."""
+    def first(self, text: str, words: set[str]) -> tuple[int, int] | None:
+        """(start, end) of the first written word of `text` that one of `words` finds, or None.
+
+        The known words that match are looked for first, each with a search for its literal (~25 us over
+        a text of 6,600 characters); then the words before the first of them, the only part of the text
+        that may hold an earlier match, are learnt, and looked for if they match. How far a text was read
+        is remembered: a text met again is read no further than before, unless its first known match lies
+        further on. Reading every word of the texts (`re.findall`, 0.3 ms a text) was the most of an
+        excerpt's time."""
+        found = _first_of(self.written(words), text)
+        end = found[0] if found else len(text)
         key = (len(text), hash(text))
-        if key in self.read:
-            return True
-        if key not in self.met:
-            if len(self.met) > self.TEXTS:
-                self.met.clear()
-            self.met.add(key)
-            return False
-        self.learn(text)
+        start = self.read.get(key, 0)
+        if start >= end:
+            return found
+        before = self.written(words)
+        # Each part read ends where a word begins, after a character that is no word's (or at the end).
+        self.learn(text[start:end])
+        if start and key not in self.read:  # the words known were forgotten (MOST): those before too
+            self.learn(text[:start])
+        earlier = _first_of(self.written(words) - before, text, end)
         if len(self.read) > self.TEXTS:
             self.read.clear()
-        self.read.add(key)
-        return True
+        self.read[key] = end
+        return earlier or found
 
     def matching(self, text: str, words: set[str]) -> set[str]:
         """The written words of `text` that one of `words` (folded words or tagged stems) finds."""
@@ -825,7 +830,6 @@ class _Vocabulary:
 
 
 _VOCABULARIES: dict[str, _Vocabulary] = {}
-EARLY = 1500  # characters of a text read first for an excerpt
 _NON_WORD = re.compile(r"\W")
 
 
@@ -837,31 +841,14 @@ def excerpt(text: str, words: set[str], size: int = 32, before: int = 8, languag
     if language not in _VOCABULARIES:
         _VOCABULARIES[language] = _Vocabulary(language)
     vocabulary = _VOCABULARIES[language]
-    # Most texts that match do so early: their opening is read first, then the rest if it holds no match
-    # (tokenising a whole text took 0.5 ms, most of an excerpt). Each part ends between two words.
-    hits: set[str] = set()
-    m, begin = None, 0
-    known = vocabulary.knows(text)
-    if known:  # every word of it: the first that matches, by one regular expression
-        hits = vocabulary.written(words)
-        m = _first_of(list(hits), text) if hits else None
-    for end in (EARLY, len(text)) if not known else ():
-        stop = _NON_WORD.search(text, end) if end < len(text) else None
-        end = stop.start() if stop else len(text)
-        hits = vocabulary.matching(text[begin:end], words)
-        if hits:  # the first of them, found by the regular expression engine (none is in earlier parts)
-            m = _first_of(list(hits), text)
-            break
-        if end == len(text):
-            break
-        begin = end
+    found = vocabulary.first(text, words)
     spans: list[tuple[int, int, bool]] = []  # (start, end, is a match) from the first match on
-    if m is not None:
-        spans = [(w.start(), w.end(), False) for w in _lead(text, m.start(), before)]
-        spans.append((m.start(), m.end(), True))
-        rest = list(islice(_WORD.finditer(text, m.end()), max(0, size - len(spans))))
-        if rest and not known:  # the words shown after the first match, which may lie beyond the part read
-            hits |= vocabulary.matching(text[m.end() : rest[-1].end()], words)
+    if found is not None:
+        start, end = found
+        spans = [(w.start(), w.end(), False) for w in _lead(text, start, before)]
+        spans.append((start, end, True))
+        rest = list(islice(_WORD.finditer(text, end), max(0, size - len(spans))))
+        hits = vocabulary.matching(text[end : rest[-1].end()], words) if rest else set()
         spans += [(w.start(), w.end(), w.group() in hits) for w in rest]
     else:
         spans = [(w.start(), w.end(), False) for w in islice(_WORD.finditer(text), size)]
@@ -879,10 +866,27 @@ def excerpt(text: str, words: set[str], size: int = 32, before: int = 8, languag
     return " ".join("".join(out).split())
 
 
-def _first_of(words: list[str], text: str) -> re.Match | None:
-    """The first of `words` (words as `_WORD` splits them) written in `text`, as a whole word."""
-    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-    return re.search(rf"(?<!\w)(?:{alternatives})(?!\w)", text)
+@lru_cache(maxsize=4096)
+def _whole_word(word: str) -> re.Pattern:
+    """`word` (a word as `_WORD` splits them) where it is a whole word: its literal first, so that the
+    regular expression engine looks for it as fast as `str.find` (a lookbehind first made it try each
+    character of the text in turn, five times slower), then the characters around it."""
+    literal = re.escape(word)
+    return re.compile(rf"{literal}(?<!\w{literal})(?!\w)")
+
+
+def _first_of(words: Iterable[str], text: str, before: int | None = None) -> tuple[int, int] | None:
+    """(start, end) of the first of `words` (words as `_WORD` splits them) written in `text` as a whole
+    word, starting before `before` if given; None if none is."""
+    best = len(text) if before is None else before
+    found = None
+    for word in words:
+        # Only a start before the best so far counts: the search stops a character after such a word's
+        # end, so that the character that follows it is still seen.
+        m = _whole_word(word).search(text, 0, min(len(text), best + len(word) + 1))
+        if m is not None and m.start() < best:
+            best, found = m.start(), (m.start(), m.end())
+    return found
 
 
 def _lead(text: str, start: int, count: int) -> list[re.Match]:

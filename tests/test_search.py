@@ -262,25 +262,68 @@ def test_it_excerpts_with_the_words_earlier_texts_taught_it(monkeypatch):
 
 
 @pytest.mark.parametrize(
-    ("text", "expected"),
+    ("taught", "text", "expected"),
     [
-        # The opening ends inside "waterfall": it is read whole, and the match comes from the rest.
-        ("one two waterfall three water four", "one two waterfall three \ue000water\ue001 four"),
-        # A match in the opening; the words shown after it, beyond the opening, are matched too.
-        ("water one waters", "\ue000water\ue001 one \ue000waters\ue001"),
-        ("no match at all here", "no match at all here"),
+        # "water" is known: the words before it are read, and "WATERS" among them is learnt and found first.
+        (
+            "water",
+            "Rain WATERS the tanks, then water",
+            "Rain \ue000WATERS\ue001 the tanks, then \ue000water\ue001",
+        ),
+        # Known words inside longer ones are no match; the first whole word is.
+        ("water", "waterfalls, waterwater and water", "waterfalls, waterwater and \ue000water\ue001"),
+        ("waters water", "waterss waters", "waterss \ue000waters\ue001"),
+        # A word not known before, after the first known match: highlighted among the words shown.
+        ("water", "water one Waters", "\ue000water\ue001 one \ue000Waters\ue001"),
+        ("", "no match at all here", "no match at all here"),
     ],
 )
-def test_it_reads_a_text_s_opening_first_for_an_excerpt(text, expected, monkeypatch):
-    monkeypatch.setattr(search, "EARLY", 10 if "waterfall" in text else 3)
-    assert search.excerpt(text, search.query_words("water"), language="en") == expected
+def test_it_finds_the_first_match_from_the_words_it_knows_and_those_before_them(
+    taught, text, expected, monkeypatch
+):
+    monkeypatch.setattr(search, "_VOCABULARIES", {})
+    water = search.query_words("water")
+    search.excerpt(taught, water, language="en")
+
+    assert search.excerpt(text, water, language="en") == expected
+
+
+def test_it_learns_a_text_s_opening_again_when_its_words_were_forgotten(monkeypatch):
+    monkeypatch.setattr(search, "_VOCABULARIES", {})
+    filler = " ".join(f"w{i}" for i in range(30))
+    text = f"Rain WATERS tanks {filler} then water and"
+    search.excerpt("tanks x1 x2 x3", search.query_words("tank"), language="en")
+    # Reads "Rain WATERS " and the words shown after "tanks", up to w28: 35 words known.
+    search.excerpt(text, search.query_words("tank"), language="en")
+    # Reading on, from "tanks" to the end, goes past the bound and forgets every word known, those of
+    # the opening too; the opening is learnt again.
+    monkeypatch.setattr(search._Vocabulary, "MOST", 34)
+    search.excerpt(text, search.query_words("and"), language="en")
+
+    water = search.excerpt(text, search.query_words("water"), language="en")
+
+    assert water.startswith("Rain \ue000WATERS\ue001 tanks w0")
+
+
+def test_it_reads_a_text_only_up_to_the_words_an_excerpt_shows(monkeypatch):
+    monkeypatch.setattr(search, "_VOCABULARIES", {})
+    water = search.query_words("water")
+    text = "Tanks of water " + " ".join(f"word{i}" for i in range(100))
+    search.excerpt("water", water, language="en")  # an earlier text taught it "water"
+
+    excerpt = search.excerpt(text, water, language="en")
+
+    known = search._VOCABULARIES["en"].known
+    assert excerpt.endswith("word28 …")  # 32 words: three before the match, the match, 28 after it
+    assert {"Tanks", "water", "word0", "word28"} <= known and "word29" not in known
+    assert search._VOCABULARIES["en"].read[len(text), hash(text)] == len("Tanks of ")  # read up to "water"
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
         (
-            "Rain fills the tanks. " * 100 + "Then WATERS flow.",  # the match is past the opening
+            "Rain fills the tanks. " * 100 + "Then WATERS flow.",  # the match is far into the text
             "… fills the tanks. Rain fills the tanks. Then \ue000WATERS\ue001 flow …",
         ),
         ("water one waters", "\ue000water\ue001 one \ue000waters\ue001"),
@@ -291,22 +334,22 @@ def test_it_excerpts_a_text_met_again_by_the_words_it_read_in_it(text, expected,
     monkeypatch.setattr(search, "_VOCABULARIES", {})
     water = search.query_words("water")
 
-    # Met once, read whole the second time, then found by the words it holds: the same excerpt each time.
     excerpts = [search.excerpt(text, water, language="en") for _ in range(3)]
 
     assert excerpts == [expected] * 3
-    assert (len(text), hash(text)) in search._VOCABULARIES["en"].read
+    # No word of it was known at first: it was read whole, and later excerpts of it read none of its words.
+    assert search._VOCABULARIES["en"].read[len(text), hash(text)] == len(text)
 
 
-def test_it_forgets_the_texts_it_met_past_a_bound(monkeypatch):
+def test_it_forgets_the_texts_it_read_past_a_bound(monkeypatch):
     monkeypatch.setattr(search, "_VOCABULARIES", {})
     monkeypatch.setattr(search._Vocabulary, "TEXTS", 2)
     water = search.query_words("water")
 
     for n in range(5):
-        search.excerpt(f"text {n} of waters", water, language="en")
+        search.excerpt(f"text {n} of rain", water, language="en")
 
-    assert len(search._VOCABULARIES["en"].met) <= 2 + 1
+    assert 0 < len(search._VOCABULARIES["en"].read) <= 2 + 1
 
 
 def test_it_finds_plans_by_the_new_name_of_a_renamed_lab(published):
