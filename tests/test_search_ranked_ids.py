@@ -96,6 +96,20 @@ def test_it_orders_a_one_term_search_as_ts_rank_does(rum):
     assert identical >= len(WORDS) - 2  # the same plans in the same places but for a few float ties
 
 
+def test_it_computes_each_match_s_distance_once_in_the_index_s_order(rum):
+    include, exclude = search._terms("water")
+    lexemes = " | ".join(f"'{t}'" for t in sorted(search._lexemes(include, exclude)))
+    with transaction.atomic(), connection.cursor() as cursor:  # planned as `_ranked_ids` reads it
+        cursor.execute("SET LOCAL cursor_tuple_fraction = 0.01")
+        sql = f"EXPLAIN (VERBOSE) DECLARE ranking NO SCROLL CURSOR FOR {search.RANKING_SQL}"
+        cursor.execute(sql, [search._query(include, exclude), lexemes])
+        plan = [row[0].strip() for row in cursor.fetchall()]
+
+    scan = plan.index(next(line for line in plan if "Index Scan using" in line))
+    assert search.RANKING_INDEX in plan[scan]  # in the index's order, no sort
+    assert plan[scan + 1].startswith("Output:") and plan[scan + 1].count("<=>") == 1
+
+
 def test_it_keeps_only_the_plans_of_the_other_filters(rum):
     for query in ["q=water&language=en", "q=innovation&year=2021&year=2022", "q=youth&kind=opening"]:
         assert same_order(query, from_the_index(query, 1001), in_sql_order(query, 1001)), query
