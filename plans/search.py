@@ -748,7 +748,16 @@ def _ranked_ids(plans: models.QuerySet, q: str, include, exclude, limit: int) ->
                     break
     newest = Plan.objects.order_by(models.F("published_at").desc(nulls_first=True), "pk")
     places = postings.places(newest)
-    ranked = [pk for pk, _distance in sorted(kept, key=lambda row: (row[1], places[row[0]]))][:limit]
+    # By distance (the index's order, made sure of: a sort of sorted rows is a pass), then each group of
+    # ties by place, up to `limit`: sorting every row by (distance, place) took 1.7 ms for 3,000 rows, this
+    # 0.25 (its key functions are C code).
+    kept.sort(key=itemgetter(1))
+    ranked: list[int] = []
+    for _distance, tied in itertools.groupby(kept, key=itemgetter(1)):
+        ranked += sorted([pk for pk, _ in tied], key=places.__getitem__)
+        if len(ranked) >= limit:
+            break
+    ranked = ranked[:limit]
     if len(ranked) < limit:
         # The other matches (rank 0), newest first, from the matches' bitmap that the facets read too: in
         # SQL, excluding the ranked ones took up to 150 ms at 100,000 plans.
