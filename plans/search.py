@@ -804,13 +804,13 @@ class _Vocabulary:
         is remembered: a text met again is read no further than before, unless its first known match lies
         further on. Reading every word of the texts (`re.findall`, 0.3 ms a text) was the most of an
         excerpt's time."""
-        found = _first_of(self.written(words), text)
+        before = self.written(words)
+        found = _first_of(before, text)
         end = found[0] if found else len(text)
         key = (len(text), hash(text))
         start = self.read.get(key, 0)
         if start >= end:
             return found
-        before = self.written(words)
         # Each part read ends where a word begins, after a character that is no word's (or at the end).
         self.learn(text[start:end])
         if start and key not in self.read:  # the words known were forgotten (MOST): those before too
@@ -844,7 +844,6 @@ class _Vocabulary:
 
 
 _VOCABULARIES: dict[str, _Vocabulary] = {}
-_NON_WORD = re.compile(r"\W")
 
 
 def excerpt(text: str, words: set[str], size: int = 32, before: int = 8, language: str = "") -> str:
