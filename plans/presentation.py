@@ -3,6 +3,7 @@ it answers, from plans/catalogue.py), the chips of active filters and the figure
 No requests are answered here: plans/views.py fetches, caches and renders; this module only shapes data."""
 
 import html
+import re
 from collections import Counter
 from functools import lru_cache
 from urllib.parse import quote
@@ -136,6 +137,21 @@ def _stage_labels(values) -> list[str]:
     return [str(labels.get(v, v)) for v in values]
 
 
+def authors_numbers(texts: list[str]) -> bool:
+    """Whether each text begins with its own number ("1. …", "2) …"), as a third of the archive's insights
+    do: the page's list then shows those numbers alone, not its own before them ("1. 1. …")."""
+    return bool(texts) and all(re.match(rf"\s*{n}\s*[.)]", text) for n, text in enumerate(texts, 1))
+
+
+def _numbered_list(rows) -> dict | None:
+    """A plan's insights or barriers for its page: their HTML, and whether the authors numbered them."""
+    rows = list(rows)
+    if not rows:
+        return None
+    items = [answer_html(r, "text") for r in rows]
+    return {"items": items, "numbered": authors_numbers([r.text for r in rows])}
+
+
 def _section_items(section, plan: Plan, parts: dict, covered: set) -> list[dict]:
     """The answers of one catalogue section, in prompt order, skipping what another section already showed
     (closing forms share sections) and what is empty."""
@@ -158,9 +174,9 @@ def _section_items(section, plan: Plan, parts: dict, covered: set) -> list[dict]
             }
             covered.add(("partnerships",))
         elif kind == cat.INSIGHTS and parts["insights"]:
-            item = {"type": "list", "items": parts["insights"]}
+            item = {"type": "list", **parts["insights"]}
         elif kind == cat.BARRIERS and parts["barriers"]:
-            item = {"type": "list", "items": parts["barriers"]}
+            item = {"type": "list", **parts["barriers"]}
         elif kind == cat.BLOGS and parts["blog_links"]:
             item = {"type": "links", "links": parts["blog_links"]}
         elif kind == cat.CHECKLIST and getattr(plan, name, None):
@@ -241,8 +257,8 @@ def detail_context(plan: Plan) -> dict:
             }
             for q in plan.learning_questions.all()
         ],
-        "insights": [answer_html(i, "text") for i in plan.insights.all()],
-        "barriers": [answer_html(b, "text") for b in plan.barriers.all()],
+        "insights": _numbered_list(plan.insights.all()),
+        "barriers": _numbered_list(plan.barriers.all()),
         "blog_links": [
             b for b in plan.blog_links.all() if b.status == BlogLink.Status.APPROVED and link_url(b.url)
         ],

@@ -202,6 +202,38 @@ def test_it_shows_approved_blog_links_only(client, full_plan):
     assert "example.org/pending" not in html and "example.org/rejected" not in html
 
 
+def test_it_shows_the_authors_numbers_of_numbered_insights_once(client, published):
+    # A third of the archive's insights begin with their number: the list must not number them again.
+    numbered = published(title="Numbered", kind=Plan.Kind.CLOSING, form_version=Plan.FormVersion.CLOSING_V2)
+    numbered.insights.create(text="1. Buyers exist.", position=0)
+    numbered.insights.create(text="2) Sellers too.", position=1)
+    plain = published(title="Plain", kind=Plan.Kind.CLOSING, form_version=Plan.FormVersion.CLOSING_V2)
+    plain.insights.create(text="Buyers exist.", position=0)
+    plain.insights.create(text="2. Not the first.", position=1)
+
+    numbered_html = client.get(f"/plans/{numbered.slug}/").content.decode()
+    plain_html = client.get(f"/plans/{plain.slug}/").content.decode()
+
+    assert re.search(r'<ol class="authors-numbers"><li class="answer"[^>]*><p>1\. Buyers', numbered_html)
+    assert re.search(r'<ol><li class="answer"[^>]*><p>Buyers exist', plain_html)
+    assert "authors-numbers" not in plain_html
+
+
+@pytest.mark.parametrize(
+    ("texts", "numbered"),
+    [
+        (["1. a", "2. b"], True),
+        (["  1) a", "2 . b"], True),
+        (["1. a", "b"], False),
+        (["2. a", "3. b"], False),
+        (["10 years", "2. b"], False),
+        ([], False),
+    ],
+)
+def test_it_tells_lists_numbered_by_their_authors(texts, numbered):
+    assert presentation.authors_numbers(texts) is numbered
+
+
 def test_it_links_tags_to_the_filtered_list(client, full_plan):
     html = client.get(f"/plans/{full_plan.slug}/").content.decode()
 
