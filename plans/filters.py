@@ -535,15 +535,18 @@ def _query_dict(params: list[tuple[str, str]]) -> QueryDict:
     return data
 
 
-def facet(name: str, data, tally: dict, every: bool = False) -> Facet:
-    """One facet from its counts `tally` over the plans matching all *other* active filters; with `every`,
-    a tag facet's values beyond the top ones too (`more`), else only how many there are."""
+def facet(name: str, data, tally: dict, found: postings.Postings, every: bool = False) -> Facet:
+    """One facet from its counts `tally` over the plans matching all *other* active filters (`found`: the
+    postings they were counted from); with `every`, a tag facet's values beyond the top ones too (`more`),
+    else only how many there are."""
     chosen = _selected(data, name)
     params = filter_params(data) + chosen_sort(data)  # what its "show all" link carries
     query = "?" + urlencode(params) if params else ""
     result = Facet(name, str(PlanFilter.base_filters[name].label), query=query)
     if name == "country":
         chosen = {countries.code_for(v) or v for v in chosen}  # a name in an old link selects its code
+    tally = _with_chosen(name, tally, chosen, found)
+    if name == "country":
         result.values = sorted(
             (FacetValue(v, countries.name_of(v), n, v in chosen) for v, n in tally.items() if v),
             key=lambda f: countries.by_name(f.label),
@@ -560,14 +563,14 @@ def facet(name: str, data, tally: dict, every: bool = False) -> Facet:
     elif name == "sdgs":
         result.values = [
             FacetValue(str(s.number), str(s), tally[s.pk], str(s.number) in chosen, s.colour)
-            for s in postings.current().goals().values()
+            for s in found.goals().values()
             if s.pk in tally
         ]
     else:
         # The top ones (and those chosen) only, unless every value is asked for: a common word's facets
         # hold about a thousand tags, and building, sorting and rendering them all for every list, search
         # and statistics page was a third of a list's time and made its page 230 KB.
-        tags = postings.current().tags(TAG_MODELS[name][0])
+        tags = found.tags(TAG_MODELS[name][0])
         ranked = top_tags(name, tally, chosen, limit=len(tally) if every else TOP_TAGS, every=tags)
         top = ranked[:TOP_TAGS] + [t for t in ranked[TOP_TAGS:] if t.slug in chosen]
         result.values = [FacetValue(t.slug, t.label, tally[t.pk], t.slug in chosen) for t in top]
@@ -579,6 +582,23 @@ def facet(name: str, data, tally: dict, every: bool = False) -> Facet:
                 key=lambda v: v.label.casefold(),
             )
     return result
+
+
+def _with_chosen(name: str, tally: dict, chosen: set[str], found: postings.Postings) -> dict:
+    """`tally` with each chosen value it lacks at 0: a value chosen and then emptied by another filter (a
+    search, a year) stays in its facet, ticked, so that the reader sees why the list is empty and can untick
+    it there, as faceted search sites keep a chosen refinement. Only values some plan carries: a stale one
+    (a merged tag, a language no plan is in) selects nothing (`selected_bits`) and is not shown."""
+    if not chosen:
+        return tally
+    if name == "sdgs":
+        keys = {str(goal.number): pk for pk, goal in found.goals().items()}
+    elif name in TAG_MODELS:
+        keys = {tag.slug: pk for pk, tag in found.tags(TAG_MODELS[name][0]).items()}
+    else:
+        keys = {str(value): value for value in found.sets[name]}
+    missing = [keys[v] for v in chosen if v in keys and keys[v] not in tally and keys[v] in found.sets[name]]
+    return {**tally, **dict.fromkeys(missing, 0)} if missing else tally
 
 
 def chosen_sort(data) -> list[tuple[str, str]]:
@@ -607,11 +627,11 @@ def facets(data, queryset: QuerySet, names: Iterable[str] = FACETS, every: bool 
     groups: dict[str, list[str]] = {}
     for name in names:
         groups.setdefault(urlencode(filter_params(data, without=name)), []).append(name)
-    result = {}
+    result, found = {}, postings.current()
     for members in groups.values():
         others = filter_params(data, without=members[0])
         for name, tally in selected_tallies(members, others, queryset).items():
-            result[name] = facet(name, data, tally, every)
+            result[name] = facet(name, data, tally, found, every)
     return result
 
 

@@ -102,6 +102,24 @@ def test_it_counts_facet_values_over_the_other_filters(client, corpus, plan_fact
     assert 'name="country" value="PER" checked' in html
 
 
+def test_it_keeps_a_chosen_value_that_the_other_filters_empty_ticked_in_its_facet(client, corpus):
+    def shown(query):
+        response = client.get(f"/plans/?{query}")
+        facets = response.context["facets"]
+        return {f.name: {v.value: (v.count, v.selected) for v in f.values} for f in facets}, response
+
+    # Peru's plans have no SDG 13, Alpha (Vietnam) has it: each facet, counted over the other filter, leaves
+    # its chosen value without a plan, and still shows it ticked, to be unticked there.
+    facets, response = shown("country=Peru&sdgs=13")
+    assert facets["country"] == {"PER": (0, True), "VNM": (1, False)}
+    assert facets["sdgs"] == {"13": (0, True), "5": (1, False)}
+    assert 'name="sdgs" value="13" checked' in response.content.decode()
+    # Values no plan carries are not offered.
+    facets, _response = shown("methods=no-such-method&year=1999&language=xx")
+    assert "no-such-method" not in facets["methods"] and "1999" not in facets["year"]
+    assert "xx" not in facets["language"]
+
+
 def test_it_shows_active_filters_as_removable_chips(client, corpus):
     response = client.get("/plans/?country=Peru&methods=ethnography&q=bravo")
     chips = {c["label"]: c["remove"] for c in response.context["chips"]}
