@@ -2,6 +2,7 @@
 
 import io
 import json
+import re
 
 import pytest
 from django.core import mail
@@ -502,6 +503,18 @@ def test_it_links_reviewers_to_their_lists_from_the_admin_index(client, reviewer
     assert reverse("admin:plans_plan_review_queue") in body and "0 blog links awaiting approval" in body
     client.force_login(focal_point)
     assert reverse("admin:plans_plan_review_queue") not in client.get(reverse("admin:index")).content.decode()
+
+
+def test_it_cuts_a_long_blog_address_to_one_line_on_the_reviewers_dashboard(client, reviewer, plan_factory):
+    # Some archive answers hold several addresses in one link: the list shows its start, the tooltip all.
+    long = "https://www.undp.org/es/peru/blog/" + "creando-parte-1-learning-community " * 6
+    plan_factory(title="With links").blog_links.create(url=long, title="")
+    client.force_login(reviewer)
+
+    body = client.get(reverse("admin:index")).content.decode()
+
+    shown = re.search(r'<a href="/admin/plans/bloglink/\d+/change/" title="([^"]*)">([^<]*)</a>', body)
+    assert shown.group(1) == long and len(shown.group(2)) == 70 and shown.group(2).endswith("…")
 
 
 def test_it_shows_a_read_only_plan_with_readable_checklist_answers(client, reviewer, plan_factory):
