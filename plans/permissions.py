@@ -45,6 +45,12 @@ def lab_ids(user) -> frozenset[int]:
     return cached
 
 
+def works_in_one_lab(user) -> bool:
+    """Whether every plan `user` sees in the admin is of one lab (a focal point of one lab): lists need not
+    name it, nor offer to filter by it."""
+    return not (user.is_superuser or is_reviewer(user)) and len(lab_ids(user)) <= 1
+
+
 def is_author(user, plan) -> bool:
     """A focal point of the plan's lab who may edit plans at all."""
     return (

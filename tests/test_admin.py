@@ -94,6 +94,27 @@ def test_it_filters_the_changelist_by_tag_and_status(client, superuser, many_pla
     assert response.context["cl"].result_count == 3
 
 
+def test_it_names_the_lab_in_the_plan_list_only_for_those_who_see_several(
+    client, focal_point, reviewer, plan_factory, lab_b
+):
+    plan_factory(title="Plan of lab A")
+    plan_factory(title="Plan of lab B", lab=lab_b)
+    url = reverse("admin:plans_plan_changelist")
+
+    client.force_login(focal_point)  # a focal point of one lab: every row is of that lab
+    one = client.get(url).content.decode()
+    assert "Plan of lab A" in one and "Plan of lab B" not in one
+    assert "column-lab" not in one and "lab__id__exact" not in one
+    lab_b.members.add(focal_point)  # a focal point of two labs
+    client.force_login(focal_point)
+    assert "column-lab" in client.get(url).content.decode()
+    client.force_login(reviewer)
+    several = client.get(url).content.decode()
+    assert "column-lab" in several and "lab__id__exact" in several
+    # No left sidebar: the list has the screen's width beside its filters.
+    assert 'id="nav-sidebar"' not in several
+
+
 def headings(body: str) -> list[str]:
     """The section headings of a change form, in page order."""
     return [h.split(">", 1)[1].split("<", 1)[0].strip() for h in body.split('class="fieldset-heading"')[1:]]
