@@ -646,7 +646,8 @@ def rankable(q: str) -> bool:
 
 
 def ranked_ids(plans: models.QuerySet, q: str, limit: int) -> list[int] | None:
-    """The ids of the first `limit` plans of `plans` that match the search `q`, in the order of relevance:
+    """The ids of the first `limit` plans of `plans` (published plans, as the public pages list) that match
+    the search `q`, in the order of relevance:
     `search_rank` descending, then newest, then id, as `PlanFilter.sorted()` orders `search(plans, q)`;
     None where this way does not apply (`rankable`), and the caller orders in SQL.
 
@@ -703,7 +704,7 @@ def _scored_ids(plans: models.QuerySet, q: str, include, exclude, limit: int) ->
     end = limit
     while end < len(rows) and rows[end][1] == rows[limit - 1][1]:
         end += 1
-    places = postings.places(Plan.objects.order_by("-published_at", "pk"))
+    places = postings.places(Plan.objects.published().order_by("-published_at", "pk"))
     return [pk for pk, _rank in sorted(rows[:end], key=lambda row: (-row[1], places[row[0]]))[:limit]]
 
 
@@ -714,6 +715,14 @@ def _scored_ids(plans: models.QuerySet, q: str, include, exclude, limit: int) ->
 RANKING_SQL = (
     f"SELECT plan_id, ranking <=> %s::tsquery FROM {RANKING_TABLE} WHERE ranking @@ %s::tsquery ORDER BY 2"
 )
+
+
+def tie_order() -> models.QuerySet:
+    """The order of a PostgreSQL search's ties: newest first (plans without a date first, as `published_at
+    DESC` puts them), then by id. Published plans only (the plans ranked are among them), in the order of an
+    index (migration 0042): every plan's order was a sort of them all, 108 ms at 100,000 plans, paid once per
+    content version (the first search of each worker after a publication)."""
+    return Plan.objects.published().order_by(models.F("published_at").desc(nulls_first=True), "pk")
 
 
 def _ranked_ids(plans: models.QuerySet, q: str, include, exclude, limit: int) -> list[int]:
@@ -746,8 +755,7 @@ def _ranked_ids(plans: models.QuerySet, q: str, include, exclude, limit: int) ->
                 # than the limit-th kept (no row left unread ties with it).
                 if len(more) < step or len(kept) >= limit and rows[-1][1] != kept[limit - 1][1]:
                     break
-    newest = Plan.objects.order_by(models.F("published_at").desc(nulls_first=True), "pk")
-    places = postings.places(newest)
+    places = postings.places(tie_order())
     # By distance (the index's order, made sure of: a sort of sorted rows is a pass), then each group of
     # ties by place, up to `limit`: sorting every row by (distance, place) took 1.7 ms for 3,000 rows, this
     # 0.25 (its key functions are C code).

@@ -110,6 +110,16 @@ def test_it_computes_each_match_s_distance_once_in_the_index_s_order(rum):
     assert plan[scan + 1].startswith("Output:") and plan[scan + 1].count("<=>") == 1
 
 
+def test_it_reads_the_order_of_ties_from_an_index_without_sorting(rum):
+    sql, params = search.tie_order().values_list("pk", flat=True).query.sql_with_params()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_sort = off")  # a plan needing a sort shows it whatever its cost
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+
+    assert "Index Only Scan using plan_places_published" in plan and "Sort" not in plan, plan
+
+
 def test_it_keeps_only_the_plans_of_the_other_filters(rum):
     for query in ["q=water&language=en", "q=innovation&year=2021&year=2022", "q=youth&kind=opening"]:
         assert same_order(query, from_the_index(query, 1001), in_sql_order(query, 1001)), query
