@@ -13,7 +13,7 @@ from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 
 from plans import presentation, search
-from plans.models import SDG, BlogLink, Evidence, Plan
+from plans.models import SDG, BlogLink, Evidence, Lab, Plan
 from plans.presentation import detail_context
 from plans.sitemaps import PlanSitemap
 from tests.conftest import whole_sitemap
@@ -306,11 +306,14 @@ def test_it_shows_headline_figures_of_published_plans_only(client, published, pl
     published(title="One", year=2020)
     published(title="Two", year=2024, lab=lab_b)
     plan_factory(title="Draft", status=Plan.Status.DRAFT, year=2030, country="Nowhere")
+    lab_c = Lab.objects.create(name="Lab C", country="Chile")
+    plan_factory(title="Draft of a third lab", status=Plan.Status.SUBMITTED, lab=lab_c, country="Chile")
+    published(title="Three", year=2022, country="")  # no country: not counted as one
 
     response = client.get("/")
 
     assert response.context["figures"] == {
-        "plans": 2,
+        "plans": 3,
         "labs": 2,
         "countries": 2,
         "first_year": 2020,
