@@ -293,14 +293,18 @@ def public_page(
     return wrapper
 
 
-def _changed(sender, instance, raw=False, **kwargs):
+def _changed(sender, instance, raw=False, signal=None, **kwargs):
+    from django.db.models.signals import post_delete
+
     from plans.models import Plan
 
     if not raw:
         # A plan, a child row or a tag assignment changes that plan's pages only (and moves its modified_at);
-        # a lab or a tag (its name) any plan's.
+        # a lab or a tag (its name) any plan's, and so does a deleted plan (superusers only, rare): it leaves
+        # no modified_at, by which what processes keep of the plans (plans/postings.py) is brought up to
+        # date, and another plan's page may link to it (an opening plan to its closing report).
         one = (
-            isinstance(instance, Plan)
+            (isinstance(instance, Plan) and signal is not post_delete)
             or hasattr(instance, "plan_id")
             or hasattr(instance, "content_object_id")
         )

@@ -72,6 +72,67 @@ def test_it_keeps_them_until_a_write_moves_the_content_version(plan_factory):
     assert postings.current() is second
 
 
+def bitmap_reads(queries) -> list[str]:
+    return [q["sql"] for q in queries if "GROUP BY 1" in q["sql"]]  # `read_bits`'s aggregate
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_patches_a_kept_bitmap_with_the_plans_a_write_changed(plan_factory, reviewer):
+    published = [plan_factory(status=Plan.Status.PUBLISHED, complete=True) for _ in range(3)]
+    submitted = plan_factory(status=Plan.Status.SUBMITTED, complete=True)
+    draft = plan_factory()
+    public = Plan.objects.published()
+    assert postings.of(public) == postings.bits(p.pk for p in published)
+
+    submitted.publish(by=reviewer)  # in, and one out: each moves the content version
+    published[0].withdraw(by=reviewer, reason="Outdated")
+    draft.title = "Still a draft"
+    draft.save()
+    with CaptureQueriesContext(connection) as queries:
+        patched = postings.of(public)
+
+    assert (
+        patched
+        == postings.bits([published[1].pk, published[2].pk, submitted.pk])
+        == postings.read_bits(*postings.sql_of(public))
+    )
+    # Read for the changed plans only: the SQL restricted to their ids, never the whole selection again.
+    (read,) = bitmap_reads(queries.captured_queries)
+    assert " IN (" in read
+    assert postings.of(public) == patched  # kept again
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_reads_a_kept_bitmap_whole_after_a_published_plan_is_deleted(plan_factory):
+    kept, gone = (plan_factory(status=Plan.Status.PUBLISHED, complete=True) for _ in range(2))
+    public = Plan.objects.published()
+    postings.of(public)
+
+    gone.delete()  # no modified_at left to find it by: a deletion moves the shared version
+    with CaptureQueriesContext(connection) as queries:
+        found = postings.of(public)
+
+    assert found == postings.bits([kept.pk])
+    (read,) = bitmap_reads(queries.captured_queries)
+    assert " IN (" not in read
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_reads_a_kept_bitmap_whole_when_more_than_plans_changed(plan_factory):
+    plan = plan_factory(status=Plan.Status.PUBLISHED, complete=True)
+    plan.methods.add("Ethnography")
+    tagged = Plan.objects.published().filter(methods__name="Ethnography")
+    postings.of(tagged)
+
+    plan.methods.get().delete()  # a tag deleted: every plan's pages may change (the shared version moves)
+    with CaptureQueriesContext(connection) as queries:
+        found = postings.of(tagged)
+
+    assert found == 0
+    (read,) = bitmap_reads(queries.captured_queries)
+    assert " IN (" not in read
+
+
 @pytest.mark.django_db(transaction=True)
 def test_it_does_not_keep_what_a_transaction_read(plan_factory):
     plan_factory(status=Plan.Status.PUBLISHED, complete=True, year=2020)
