@@ -29,10 +29,6 @@ from plans.uploads import serve as serve_upload
 admin.site.site_header = _("AccLab Plans")
 admin.site.site_title = _("AccLab Plans")
 admin.site.index_title = _("Authoring and review")
-# The admin's left sidebar repeats the home page's list of models on every page and took 300 of a 1,280 px
-# screen: the plans' list, with its filters on the right, had 630 px left for nine columns and hid four of
-# them behind a scroll bar. The breadcrumbs and the home page lead to the same places.
-admin.site.enable_nav_sidebar = False
 
 urlpatterns = [
     # Password reset and two-factor pages, before the admin's own URLs
