@@ -219,13 +219,16 @@ def _patched(earlier: tuple, patch: Callable[[object, list[int]], object]):
     version) patched for the plans changed since its reading began, as `current()` reads the postings
     again; None when too many changed, and it must be read whole."""
     value, _shared, began = earlier
-    since = began - MARGIN
-    moved = list(
-        Plan.objects.filter(modified_at__gte=since)
-        .order_by()
-        .values_list("pk", flat=True)[: PATCHED_MOST + 1]
-    )
-    return patch(value, moved) if len(moved) <= PATCHED_MOST else None
+    moved = moved_since(began, PATCHED_MOST)
+    return None if moved is None else patch(value, moved)
+
+
+def moved_since(began: datetime, most: int) -> list[int] | None:
+    """The ids of the plans whose `modified_at` moved since `began` (less MARGIN: a write that committed
+    while a reading began), or None when there are more than `most`."""
+    moved = Plan.objects.filter(modified_at__gte=began - MARGIN).order_by()
+    ids = list(moved.values_list("pk", flat=True)[: most + 1])
+    return ids if len(ids) <= most else None
 
 
 def sql_of(queryset: QuerySet) -> tuple | None:
@@ -483,9 +486,8 @@ def _current() -> Postings:
         began = timezone.now()
         found = None
         if kept is not None and kept[0][:2] == database and kept[1] == shared:
-            moved = Plan.objects.filter(modified_at__gte=kept[2] - MARGIN).order_by()
-            ids = list(moved.values_list("pk", flat=True)[: MOST_CHANGED + 1])
-            if len(ids) <= MOST_CHANGED:
+            ids = moved_since(kept[2], MOST_CHANGED)
+            if ids is not None:
                 found = kept[3].changed(ids)
         if found is None:
             _kept = None  # the old version's bitmaps go before the new ones are read
