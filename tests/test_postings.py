@@ -9,7 +9,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from plans import filters, postings
+from plans import filters, postings, search
 from plans.models import SDG, Plan
 
 
@@ -424,3 +424,91 @@ def test_it_drops_what_was_used_least_recently():
     assert postings.kept(("value", 0), read(0)) == 0
     assert postings.kept(("value", 1), read(1)) == 1
     assert reads == [*range(postings.VALUES_KEPT), "new", 1]
+
+
+def many_published(lab, count: int, seed: int) -> list[Plan]:
+    """`count` published plans in bulk, last changed long ago, with dates that tie and dates missing, and
+    titles that tie and differ by case and accents (what the orders' collations decide)."""
+    rng = random.Random(seed)
+    start = timezone.now() - timedelta(days=400)
+    words = ["Água", "agua", "Zinc", "zinc", "Éte", "ete", "Baobab"]
+    return Plan.objects.bulk_create(
+        Plan(
+            title=f"{rng.choice(words)} {rng.randrange(5)}",
+            slug=f"many-{seed}-{n}",
+            lab=lab,
+            year=2023,
+            status=Plan.Status.PUBLISHED,
+            published_at=rng.choice([None, start, start + timedelta(days=rng.randrange(300))]),
+            modified_at=start,  # long before the orders are read: only the plans changed since are patched
+        )
+        for n in range(count)
+    )
+
+
+def whole_reads(queries, order) -> list[str]:
+    """The queries that read `order` whole: in its order, not restricted to some ids."""
+    sql = postings.sql_of(order)[0]
+    ordered_by = sql[sql.index(" ORDER BY") :]
+    return [q["sql"] for q in queries if q["sql"].endswith(ordered_by) and " IN (" not in q["sql"]]
+
+
+ORDERS = {
+    "newest": lambda: filters.ordered(Plan.objects.published(), "newest"),
+    "title": lambda: filters.ordered(Plan.objects.published(), "title"),
+    "search ties": lambda: search.tie_order(),
+}
+
+
+@pytest.mark.parametrize("name", ORDERS)
+@pytest.mark.django_db(transaction=True)
+def test_it_patches_a_kept_order_with_the_plans_a_write_changed(name, lab_a, plan_factory, reviewer):
+    """After a publication, a withdrawal and edits, a kept order is patched: the changed plans are taken out
+    and sorted back in by the database among a few of the others, never the whole order read again, and it
+    equals the order read afresh."""
+    postings.forget()
+    order = ORDERS[name]()
+    many = many_published(lab_a, 150, seed=1)
+    submitted = plan_factory(status=Plan.Status.SUBMITTED, complete=True, title="agua 2")
+    postings.order_ids(order)
+
+    submitted.publish(by=reviewer)
+    many[10].withdraw(by=reviewer, reason="Outdated")
+    many[20].title, many[20].published_at = "Zinc 0", many[20].published_at and timezone.now()
+    many[20].save()
+    many[30].title, many[30].published_at = "aaa", None
+    many[30].save()
+    with CaptureQueriesContext(connection) as queries:
+        patched = postings.order_ids(order)
+
+    assert list(patched) == list(postings._read_order(*postings.sql_of(order)))
+    assert submitted.pk in patched and many[10].pk not in patched and len(patched) == 150
+    assert not whole_reads(queries.captured_queries, order)
+    assert postings.order_ids(order) is patched  # kept again
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_patches_a_kept_order_as_the_database_orders_whatever_moves(lab_a, reviewer):
+    """Rounds of random changes (published, withdrawn, dates and titles edited): after each, the kept orders,
+    patched, equal the orders read afresh."""
+    postings.forget()
+    rng = random.Random(7)
+    many = many_published(lab_a, 120, seed=2)
+    orders = [make() for make in ORDERS.values()]
+    for order in orders:
+        postings.order_ids(order)
+    for _round in range(4):
+        for plan in rng.sample(many, 5):
+            plan.refresh_from_db()
+            if plan.status == Plan.Status.PUBLISHED and rng.random() < 0.3:
+                plan.withdraw(by=reviewer, reason="Outdated")
+                continue
+            plan.status = Plan.Status.PUBLISHED
+            plan.published_at = rng.choice([None, plan.published_at, timezone.now()])
+            plan.title = rng.choice(["Água 1", "agua 1", "zinc", plan.title])
+            plan.save()
+        with CaptureQueriesContext(connection) as queries:
+            patched = [postings.order_ids(order) for order in orders]
+        for order, ids in zip(orders, patched, strict=True):
+            assert list(ids) == list(postings._read_order(*postings.sql_of(order)))
+            assert not whole_reads(queries.captured_queries, order)
