@@ -513,29 +513,6 @@ def test_it_gives_sqlites_planner_statistics_to_look_plans_up_by_id(published):
     assert "INTEGER PRIMARY KEY" in plan()
 
 
-@pytest.mark.django_db
-def test_it_gives_sqlites_planner_statistics_of_every_plan(lab_a):
-    """Statistics from a sample of each index counted 1,001 plans of each status among 20,000: SQLite then
-    found the home page's last published change by sorting every published plan's row (103 ms)."""
-    from django.db import connection
-
-    from plans.archive import importer
-
-    if connection.vendor != "sqlite":
-        pytest.skip("SQLite's planner: PostgreSQL's autovacuum gathers statistics by itself")
-    Plan.objects.bulk_create(
-        Plan(title=f"Plan {n}", slug=f"plan-{n}", lab=lab_a, status=Plan.Status.PUBLISHED)
-        for n in range(3000)
-    )
-    importer.refresh_statistics()
-    with connection.cursor() as cursor:
-        latest = "SELECT modified_at FROM plans_plan WHERE status = 'published' ORDER BY 1 DESC LIMIT 1"
-        cursor.execute(f"EXPLAIN QUERY PLAN {latest}")
-        found = " ".join(str(row[-1]) for row in cursor.fetchall())
-
-    assert "plan_modified" in found and "TEMP B-TREE" not in found  # down the index of changes
-
-
 @pytest.mark.django_db(transaction=True)  # plans/postings.py keeps nothing inside a transaction
 def test_it_ranks_a_search_once_for_all_its_pages_until_a_publication(client, plan_factory):
     """A search ranked in SQL or from the ranks its index gives (several words here) keeps its first

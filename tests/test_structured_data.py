@@ -167,18 +167,3 @@ def test_a_preview_is_no_article(client, plan_factory, focal_point):
     draft = plan_factory(title="Draft", status="draft")
     client.force_login(focal_point)
     assert descriptions(client.get(draft.get_absolute_url()).content.decode()) == []
-
-
-def test_it_dates_the_collection_by_its_last_published_change(client, plan, plan_factory):
-    from datetime import timedelta
-
-    from plans.models import Plan
-
-    older = plan_factory(status="published", published_at=timezone.now(), complete=True)
-    Plan.objects.filter(pk=older.pk).update(modified_at=timezone.now() - timedelta(days=3))
-    plan_factory(title="A draft changed after them")  # not in the collection: not its date
-
-    [dataset] = descriptions(client.get(reverse("plans:home")).content.decode())
-
-    plan.refresh_from_db()  # its tag moved it
-    assert dataset["dateModified"] == plan.modified_at.isoformat()
