@@ -33,7 +33,6 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from itertools import islice
-from math import isqrt
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
@@ -226,9 +225,23 @@ def _patched(earlier: tuple, patch: Callable[[object, list[int]], object]):
 
 def moved_since(began: datetime, most: int) -> list[int] | None:
     """The ids of the plans whose `modified_at` moved since `began` (less MARGIN: a write that committed
-    while a reading began), or None when there are more than `most`."""
-    moved = Plan.objects.filter(modified_at__gte=began - MARGIN).order_by()
-    ids = list(moved.values_list("pk", flat=True)[: most + 1])
+    while a reading began), or None when there are more than `most`. A public page computed after a
+    publication asks for the postings, the published plans' bitmap and the list's order, each read at about
+    the same time: the plans moved since the earliest are read once for the page (`cache.computing`), with
+    their times, and each later asks for those moved since its own time among them."""
+    from plans.cache import computing
+
+    since, request = began - MARGIN, computing()
+    seen = getattr(request, "_moved", None)  # (since when, [(id, modified_at)] of every plan moved since)
+    if seen is None or seen[0] > since:
+        moved = Plan.objects.filter(modified_at__gte=since).order_by().values_list("pk", "modified_at")
+        rows = list(moved[: MOST_CHANGED + 1])
+        if len(rows) > MOST_CHANGED:
+            return None  # most <= MOST_CHANGED
+        seen = (since, rows)
+        if request is not None:
+            request._moved = seen
+    ids = [pk for pk, at in seen[1] if at >= since]
     return ids if len(ids) <= most else None
 
 
@@ -252,49 +265,56 @@ def order_ids(order: QuerySet) -> array:
     return _kept_for("order", order, _read_order, array("q"), patch=patch)
 
 
-STRETCHES_MOST = 16  # stretches of an order that the moved plans fall in: more, and it is read whole again
+FAN_OUT = 32  # ids of a stretch of an order that one query sorts a moved plan among
+WINDOWS_MOST = 16  # stretches searched at once for the moved plans: more, and the order is read whole again
 
 
 def _patch_order(order: QuerySet, ids: array, moved: list[int]) -> array | None:
     """`ids`, the ids of `order` in order, with the plans `moved` taken out and put back where `order` now
     places those it still selects. The other plans did not change, so they keep their order among
-    themselves, and each moved plan is placed by sorting it among a few of them, in two queries: among every
-    `step`-th id (√n of them), which says between which two of those it falls; then among the ids between
-    those two. The database sorts, so an order by title follows its collation as a whole reading does.
-    None (read it whole) when the moved plans fall in more than STRETCHES_MOST stretches."""
+    themselves, and each moved plan's place among them is searched for as in a B-tree: the database sorts
+    it among FAN_OUT ids spread over the stretch where it must be, which narrows the stretch to the ids
+    between two of them, until one place is left (4 queries of ~32 rows at 100,000 plans). The database
+    sorts, so an order by title follows its collation as a whole reading does. None (read it whole) when
+    the moved plans fall in more than WINDOWS_MOST stretches."""
     rest = array("q", ids)
     for place in sorted((p for p in map(_place_in(ids), moved) if p >= 0), reverse=True):
         del rest[place]
-    step = max(1, isqrt(len(rest)))
-    samples = rest[::step]
-    stretch_of = {pk: n for n, pk in enumerate(samples)}  # for a moved plan: how many samples come before it
-    seen, placed = 0, {}
-    for pk in order.filter(pk__in=[*samples, *moved]).values_list("pk", flat=True):
-        if pk in stretch_of:
-            seen = stretch_of[pk] + 1
-        else:
-            placed[pk] = seen
-    if not placed:
-        return rest
-    stretches = sorted(set(placed.values()))
-    # Stretch n holds the ids after sample n - 1 and before sample n (stretch 0 none: before the first).
-    bounds = {n: ((n - 1) * step + 1 if n else 0, min(n * step, len(rest))) for n in stretches}
-    if sum(high - low for low, high in bounds.values()) > STRETCHES_MOST * step:
-        return None
-    group = dict(placed)
-    for n, (low, high) in bounds.items():
-        group.update(dict.fromkeys(rest[low:high], n))
-    merged = defaultdict(list)
-    for pk in order.filter(pk__in=list(group)).values_list("pk", flat=True):
-        merged[group[pk]].append(pk)
-    out, last = array("q"), 0
-    for n in stretches:
-        low, high = bounds[n]
-        out += rest[last:low]
-        out += array("q", merged[n])
-        last = high
-    out += rest[last:]
-    return out
+    # {moved plan: (low, high)}: its place among `rest` (how many of them come before it) is low to high.
+    windows = dict.fromkeys(moved, (0, len(rest)))
+    while True:
+        stretches = set(windows.values())
+        if len(stretches) > WINDOWS_MOST:
+            return None
+        samples = {}  # {id: its place in rest}
+        for low, high in stretches:
+            step = -(-(high - low) // FAN_OUT)  # rounded up
+            samples.update((rest[p], p) for p in range(low, high, step or 1))
+        listed = list(order.filter(pk__in=[*samples, *windows]).values_list("pk", flat=True))
+        # A moved plan comes after the samples listed before it and before those listed after it.
+        before, after, seen = {}, {}, -1
+        for pk in listed:
+            if pk in samples:
+                seen = samples[pk]
+            else:
+                before[pk] = seen
+        seen = len(rest)
+        for pk in reversed(listed):
+            if pk in samples:
+                seen = samples[pk]
+            else:
+                after[pk] = seen
+        # Those the order no longer selects are not listed: they are left out.
+        windows = {pk: (max(windows[pk][0], before[pk] + 1), min(windows[pk][1], after[pk])) for pk in before}
+        if any(low > high for low, high in windows.values()):
+            return None  # the database's order disagrees with the one kept: another write went unseen
+        if all(low == high for low, high in windows.values()):
+            break
+    # From the last place back, so that each insertion leaves the places before it as they were; moved
+    # plans at the same place in the order `listed` gives them.
+    for pk in sorted(windows, key=lambda pk: (windows[pk][0], listed.index(pk)), reverse=True):
+        rest.insert(windows[pk][0], pk)
+    return rest
 
 
 def _place_in(ids: array) -> Callable[[int], int]:

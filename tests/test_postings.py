@@ -512,3 +512,21 @@ def test_it_patches_a_kept_order_as_the_database_orders_whatever_moves(lab_a, re
         for order, ids in zip(orders, patched, strict=True):
             assert list(ids) == list(postings._read_order(*postings.sql_of(order)))
             assert not whole_reads(queries.captured_queries, order)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_reads_the_plans_moved_since_once_for_a_page(client, plan_factory, reviewer):
+    """The postings, the published plans' bitmap and the list's order, kept from before a publication, are
+    each patched with the plans moved since their reading: one query finds those for the page."""
+    postings.forget()
+    plan_factory(status=Plan.Status.PUBLISHED, complete=True)
+    submitted = plan_factory(status=Plan.Status.SUBMITTED, complete=True)
+    assert client.get("/plans/").status_code == 200
+
+    submitted.publish(by=reviewer)
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get("/plans/")
+
+    assert submitted.title in page.content.decode()
+    assert len([q for q in queries.captured_queries if '"modified_at" >=' in q["sql"]]) == 1
+    assert not whole_reads(queries.captured_queries, filters.ordered(Plan.objects.published(), "newest"))
