@@ -612,8 +612,14 @@ def matching_bits(plans: models.QuerySet, q: str) -> int:
         return 0
     query = _query(include, exclude) if include else _query([exclude], [])
     # Kept per content version: a one-word search's ranking (`ranked_ids`) and its facets read them too.
+    # After a publication or an edit, patched with the plans that moved (read whole: 10-13 ms of the first
+    # search of a common word after every publication, at 100,000 plans).
     sql = _matching(query)
-    found = postings.kept(("matches", query), lambda: postings.read_bits(sql.sql, sql.params))
+    found = postings.kept(
+        ("matches", query),
+        lambda: postings.read_bits(sql.sql, sql.params),
+        lambda bitmap, moved: postings.patch_bits(sql.sql, sql.params, bitmap, moved),
+    )
     return postings.of(plans) & (found if include else ~found)
 
 

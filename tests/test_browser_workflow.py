@@ -1,8 +1,10 @@
 """The editorial workflow end to end in a real browser (headless Debian Chromium through Playwright)."""
 
 import re
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from plans.models import BlogLink, Plan
@@ -28,8 +30,11 @@ def add_blog_link(page, url, title):
 
 
 def test_it_takes_a_closing_report_from_draft_to_the_public_site(
-    page, login, focal_point, reviewer, lab_a, artifacts_dir
+    page, login, focal_point, reviewer, lab_a, artifacts_dir, plan_factory
 ):
+    older = timezone.now() - timedelta(days=30)
+    for title in ("Street vendors of Lagos", "Pickers of glass in Quito", "Solar kiosks"):
+        plan_factory(title=title, status=Plan.Status.PUBLISHED, published_at=older, complete=True)
     # The site has no favicon yet (not this test's subject); keep its 404 out of the console errors.
     page.route("**/favicon.ico", lambda route: route.fulfill(status=204))
     # A focal point writes a closing report with two blog links and submits it.
@@ -75,6 +80,12 @@ def test_it_takes_a_closing_report_from_draft_to_the_public_site(
     expect(page.locator(".messagelist")).to_contain_text("The plan is now submitted")
     expect(page.locator("#id_why_data")).to_have_count(0)  # read-only for its authors now
 
+    # Readers listed the plans and searched before: what the site keeps of the list, the order and the
+    # matches, is patched by the publication below, not read again.
+    page.context.clear_cookies()
+    page.goto("/plans/")
+    page.goto("/plans/?q=pickers")
+
     # The reviewer approves one link, rejects the other with a note, and publishes.
     switch_user(page, login, reviewer)
     page.goto("/admin/plans/bloglink/?status__exact=pending")
@@ -106,4 +117,10 @@ def test_it_takes_a_closing_report_from_draft_to_the_public_site(
     expect(page.get_by_text("Unrelated advert")).to_have_count(0)
     expect(page.locator("body")).to_contain_text(re.compile("phone survey of 300 pickers"))
     page.screenshot(path=str(artifacts_dir / "workflow-published-plan.png"), full_page=True)
+    page.goto("/plans/")  # the newest first
+    expect(page.locator(".plan-card__title").first).to_contain_text("Waste pickers of Hanoi")
+    page.goto("/plans/?q=pickers")
+    expect(page.locator(".plan-card__title")).to_have_count(2)
+    expect(page.locator(".plan-card__title", has_text="Waste pickers of Hanoi")).to_have_count(1)
+    page.screenshot(path=str(artifacts_dir / "workflow-published-plan-searched.png"), full_page=True)
     assert page.console_errors == []

@@ -2,6 +2,7 @@
 read again when a write moves it, never kept from inside a transaction."""
 
 import random
+from array import array
 from datetime import timedelta
 
 import pytest
@@ -453,6 +454,11 @@ def whole_reads(queries, order) -> list[str]:
     return [q["sql"] for q in queries if q["sql"].endswith(ordered_by) and " IN (" not in q["sql"]]
 
 
+def in_places_order(places) -> list[int]:
+    """The plan ids that `places` places, sorted by their places."""
+    return sorted((pk for pk in range(len(places)) if places[pk] >= 0), key=places.__getitem__)
+
+
 ORDERS = {
     "newest": lambda: filters.ordered(Plan.objects.published(), "newest"),
     "title": lambda: filters.ordered(Plan.objects.published(), "title"),
@@ -471,6 +477,7 @@ def test_it_patches_a_kept_order_with_the_plans_a_write_changed(name, lab_a, pla
     many = many_published(lab_a, 150, seed=1)
     submitted = plan_factory(status=Plan.Status.SUBMITTED, complete=True, title="agua 2")
     postings.order_ids(order)
+    postings.places(order)
 
     submitted.publish(by=reviewer)
     many[10].withdraw(by=reviewer, reason="Outdated")
@@ -480,9 +487,11 @@ def test_it_patches_a_kept_order_with_the_plans_a_write_changed(name, lab_a, pla
     many[30].save()
     with CaptureQueriesContext(connection) as queries:
         patched = postings.order_ids(order)
+        places = postings.places(order)
 
     assert list(patched) == list(postings._read_order(*postings.sql_of(order)))
     assert submitted.pk in patched and many[10].pk not in patched and len(patched) == 150
+    assert in_places_order(places) == list(patched)
     assert not whole_reads(queries.captured_queries, order)
     assert postings.order_ids(order) is patched  # kept again
 
@@ -490,13 +499,14 @@ def test_it_patches_a_kept_order_with_the_plans_a_write_changed(name, lab_a, pla
 @pytest.mark.django_db(transaction=True)
 def test_it_patches_a_kept_order_as_the_database_orders_whatever_moves(lab_a, reviewer):
     """Rounds of random changes (published, withdrawn, dates and titles edited): after each, the kept orders,
-    patched, equal the orders read afresh."""
+    patched, equal the orders read afresh, and their places, patched, sort the plans in the same order."""
     postings.forget()
     rng = random.Random(7)
     many = many_published(lab_a, 120, seed=2)
     orders = [make() for make in ORDERS.values()]
     for order in orders:
         postings.order_ids(order)
+        postings.places(order)
     for _round in range(4):
         for plan in rng.sample(many, 5):
             plan.refresh_from_db()
@@ -508,9 +518,10 @@ def test_it_patches_a_kept_order_as_the_database_orders_whatever_moves(lab_a, re
             plan.title = rng.choice(["Água 1", "agua 1", "zinc", plan.title])
             plan.save()
         with CaptureQueriesContext(connection) as queries:
-            patched = [postings.order_ids(order) for order in orders]
-        for order, ids in zip(orders, patched, strict=True):
+            patched = [(postings.order_ids(order), postings.places(order)) for order in orders]
+        for order, (ids, places) in zip(orders, patched, strict=True):
             assert list(ids) == list(postings._read_order(*postings.sql_of(order)))
+            assert in_places_order(places) == list(ids)
             assert not whole_reads(queries.captured_queries, order)
 
 
@@ -530,3 +541,44 @@ def test_it_reads_the_plans_moved_since_once_for_a_page(client, plan_factory, re
     assert submitted.title in page.content.decode()
     assert len([q for q in queries.captured_queries if '"modified_at" >=' in q["sql"]]) == 1
     assert not whole_reads(queries.captured_queries, filters.ordered(Plan.objects.published(), "newest"))
+
+
+def test_it_places_a_moved_plan_between_its_neighbours_until_no_number_is_left():
+    found = postings._places(array("q", [3, 1, 2]))
+    assert in_places_order(found) == [3, 1, 2]
+
+    ids = [3, 1, 2]
+    for new in range(4, 200):  # each plan published just after plan 3: between it and the last one placed
+        ids.insert(1, new)
+        patched = postings._patch_places(array("q", ids), found, [new])
+        if patched is None:
+            break
+        found = patched
+        assert in_places_order(found) == ids
+    assert patched is None and 40 < new < 100  # a double has 52 bits: about fifty halvings
+    # Moved away (withdrawn): no place; moved to the end: after the last.
+    found = postings._patch_places(array("q", [3, 2, 1]), postings._places(array("q", [3, 1, 2])), [1])
+    assert in_places_order(found) == [3, 2, 1]
+    found = postings._patch_places(array("q", [3, 2]), found, [1])
+    assert found[1] == -1 and in_places_order(found) == [3, 2]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_patches_a_words_kept_matches_with_the_plans_a_write_changed(plan_factory, reviewer):
+    postings.forget()
+    kept = plan_factory(status=Plan.Status.PUBLISHED, complete=True, title="Zanzibarite pumps")
+    renamed = plan_factory(status=Plan.Status.PUBLISHED, complete=True, title="Zanzibarite wells")
+    new = plan_factory(status=Plan.Status.SUBMITTED, complete=True, title="Zanzibarite kiosks")
+    public = Plan.objects.published()
+    assert search.matching_bits(public, "zanzibarite") == postings.bits([kept.pk, renamed.pk])
+
+    new.publish(by=reviewer)
+    renamed.title = "Wells"
+    renamed.save()
+    with CaptureQueriesContext(connection) as queries:
+        found = search.matching_bits(public, "zanzibarite")
+
+    assert found == postings.bits([kept.pk, new.pk])
+    # The index read again for the moved plans only.
+    (read,) = [q for q in bitmap_reads(queries.captured_queries) if search.TABLE in q]
+    assert " IN (" in read
