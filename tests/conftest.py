@@ -294,14 +294,16 @@ def _fresh_cache():
     """Each test starts with an empty cache: test databases are reset between tests, so content versions
     repeat, and a page cached by one test must not be served in the next (nor the facet bitmaps a process
     keeps per content version)."""
-    from django.core.cache import cache
+    from django.core.cache import cache, caches
 
     from plans import postings
 
     cache.clear()
+    caches["fragments"].clear()  # the site's header and footer: a test may change the URLs they link
     postings.forget()
     yield
     cache.clear()
+    caches["fragments"].clear()
     postings.forget()
 
 

@@ -7,6 +7,7 @@ import re
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core import mail
+from django.core.cache import caches
 from django.http import HttpResponse
 from django.test import RequestFactory
 from django.urls import reverse
@@ -122,6 +123,44 @@ def test_it_never_serves_a_cached_page_in_another_language(client, published):
         with translation.override(language):
             answers.append(view(request).content.decode())
     assert answers == ["en", "fr", "en", "es"]
+
+
+@pytest.mark.django_db
+def test_it_renders_the_header_and_footer_once_per_language_and_marks_the_current_page(client, published):
+    def nav(response) -> tuple:
+        page = response.content.decode()
+        current = re.search(r'<a href="([^"]*)" aria-current="page">([^<]*)</a>', page)
+        footer = re.search(r'<footer class="site-footer">.*?<p>([^<]*)</p>', page, re.S)[1]
+        return (current[1], current[2]) if current else None, footer
+
+    fragments = caches["fragments"]
+    asked = [
+        ("/stats/", "en"),
+        ("/fr/stats/", "fr"),
+        ("/plans/", "en"),
+        ("/es/plans/", "es"),
+        ("/map/", "en"),
+    ]
+    first = [nav(client.get(path)) for path, _ in asked]
+    rendered = len(fragments._cache)
+    caches["default"].clear()  # the pages computed again, their header and footer not
+    again = [nav(client.get(path)) for path, _ in asked]
+    assert again == first  # the second time from the fragments cache: the same header and footer
+    # The head's links and the footer in each of the 3 languages, the header in each language of each view.
+    assert rendered == len(fragments._cache) == 3 + 3 + 5
+    assert [current for current, _ in first] == [
+        ("/stats/", "Statistics"),
+        ("/fr/stats/", "Statistiques"),
+        ("/plans/", "Browse"),
+        ("/es/plans/", "Consultar"),
+        ("/map/", "Map"),
+    ]
+    footers = {language: footer for (_, language), (_, footer) in zip(asked, first, strict=True)}
+    assert footers["en"] == "Action Learning Plans of the UNDP Accelerator Labs Network."
+    assert len(set(footers.values())) == 3  # one per language
+    # A plan's page marks no menu entry, and a page of no view none either.
+    assert nav(client.get(f"/fr/plans/{published.slug}/"))[0] is None
+    assert nav(client.get("/fr/nowhere/"))[0] is None
 
 
 @pytest.mark.django_db
