@@ -442,7 +442,8 @@ def statistics(filterset) -> dict:
     # The most plans first; countries with as many in the reader's alphabetical order (not their codes').
     charted = ("country", "methods", "datasources", "sdgs")
     tally = filters.selected_tallies(charted, params, filterset.queryset)
-    countries = sorted(tally["country"].items(), key=lambda r: (-r[1], by_name(name_of(r[0]))))
+    names = {code: name_of(code) for code in tally["country"]}  # each looked up once, not at each comparison
+    countries = sorted(tally["country"].items(), key=lambda r: (-r[1], by_name(names[r[0]])))
     tags = {
         name: [(t.label, tally[name][t.pk], t.slug) for t in filters.top_tags(name, tally[name])[:15]]
         for name in ("methods", "datasources")
@@ -456,7 +457,7 @@ def statistics(filterset) -> dict:
         "total": total,
         "kinds": list(kinds.values()),
         "years": years,
-        "countries": _bars([(name_of(c), n, c) for c, n in countries[:30]]),
+        "countries": _bars([(names[c], n, c) for c, n in countries[:30]]),
         "country_count": len(countries),
         "methods": _bars(tags["methods"]),
         "datasources": _bars(tags["datasources"]),
