@@ -336,6 +336,17 @@ _BAR_TABLE_BODY = (
 )
 
 
+@lru_cache(maxsize=4096)
+def _bar_label(label: str, url: str, link_param: str, value: str) -> str:
+    """A chart row's label, escaped, and linked to the list filtered by its value when `link_param` names
+    the filter: the same on every statistics page (a hundred rows, 0.3 ms of escaping and quoting each
+    time), kept per text as a facet value's (`filters._item_text`)."""
+    e = html.escape
+    if not link_param:
+        return e(label)
+    return _BAR_LINK.format(url=e(url), param=e(link_param), value=e(quote(value, safe="/")), label=e(label))
+
+
 def bar_table(caption, rows: list[dict], label_heading, link_param: str = "", count_heading="") -> SafeString:
     """A chart of the statistics page, its caption and headings given translated (escaped here unless
     safe, as the template that it replaces did): six templates included took 0.5 ms of a page."""
@@ -396,15 +407,11 @@ def year_table(years: list[dict], kinds: list) -> SafeString:
 def bar_rows(rows: list[dict], link_param: str = "") -> SafeString:
     """The rows of a chart table (`_bars`), each label linking to the list filtered by its value when
     `link_param` names the filter."""
-    e = html.escape
-    url = e(reverse("plans:list"))
+    url = reverse("plans:list")
     found = []
     for row in rows:
-        label = e(str(row["label"]))
-        if link_param:
-            value = e(quote(str(row["value"]), safe="/"))
-            label = _BAR_LINK.format(url=url, param=e(link_param), value=value, label=label)
-        colour = f"; background: {e(row['colour'])}" if row["colour"] else ""
+        label = _bar_label(str(row["label"]), url, link_param, str(row["value"]))
+        colour = f"; background: {html.escape(row['colour'])}" if row["colour"] else ""
         found.append(_BAR_ROW.format(label=label, count=row["count"], percent=row["percent"], colour=colour))
     return mark_safe("\n".join(found))  # noqa: S308 (every value escaped above)
 
