@@ -10,11 +10,12 @@ the browser's Accept-Language), whatever the language of the plan being edited.
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import HttpRequest, HttpResponse
-from django.urls import NoReverseMatch, reverse, translate_url
+from django.urls import NoReverseMatch, get_script_prefix, reverse, translate_url
 from django.utils import translation
 from django.utils.encoding import iri_to_uri
 from django.utils.translation import gettext_lazy as _
@@ -85,13 +86,24 @@ def _translated(request: HttpRequest, code: str) -> str:
     if match is None or not match.url_name:
         return translate_url(request.get_full_path(), code)
     name = f"{match.namespace}:{match.url_name}" if match.namespace else match.url_name
-    with translation.override(code):
-        try:
-            path = reverse(name, args=match.args, kwargs=match.kwargs)
-        except NoReverseMatch:
-            return translate_url(request.get_full_path(), code)
+    arguments = tuple(match.args), tuple(sorted(match.kwargs.items()))
+    path = _reversed_in(code, name, *arguments, get_script_prefix())
+    if path is None:
+        return translate_url(request.get_full_path(), code)
     query = request.META.get("QUERY_STRING", "")
     return f"{path}?{iri_to_uri(query)}" if query else path
+
+
+@lru_cache(maxsize=4096)
+def _reversed_in(code: str, name: str, args: tuple, kwargs: tuple, _prefix: str) -> str | None:
+    """The path of the view `name` with these arguments in the language `code` (None: no such path), kept:
+    every page computed afresh links itself in the three languages, which took 0.15 ms of reversing in each
+    language. Keyed by the script prefix too, which `reverse` starts paths with."""
+    with translation.override(code):
+        try:
+            return reverse(name, args=args, kwargs=dict(kwargs))
+        except NoReverseMatch:
+            return None
 
 
 def remembered_language(user) -> str | None:
