@@ -9,6 +9,7 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from pyroaring import BitMap
 
 from plans import filters, postings, search
 from plans.models import SDG, Plan
@@ -242,6 +243,33 @@ def test_it_makes_a_roaring_bitmap_of_a_bitmap_s_ids(ids):
     made = postings.roaring(postings.bits(ids))
     assert list(made) == sorted(ids)
     assert made.intersection_cardinality(postings.roaring(postings.bits(ids[::2]))) == len(ids[::2])
+
+
+@pytest.mark.parametrize("share", [0.0, 0.01, 0.3, 0.5, 0.51, 0.9, 0.999, 1.0])
+def test_it_counts_a_selection_of_most_plans_by_what_it_leaves_out_as_directly(share):
+    # Values over 20,000 ids (some carried by no plan, some by every one), and stages counted by rows.
+    rng = random.Random(int(share * 1000))
+    universe = range(20_000)
+    carriers = {f"v{n}": rng.sample(universe, rng.choice([0, 1, 50, 5_000, 19_000])) for n in range(40)}
+    carriers["all"] = list(universe)
+    layers = {("sense", k): rng.sample(universe, 10_000 // k) for k in (1, 2, 3)}
+    found = postings.Postings(
+        {"methods": {v: postings.bits(ids) for v, ids in carriers.items()}, "stages": {}},
+        {
+            "methods": {v: BitMap(ids) for v, ids in carriers.items()},
+            "stages": {k: BitMap(i) for k, i in layers.items()},
+        },
+    )
+    # An id no value holds too (past the last one), as a page's selection may have.
+    chosen = set(rng.sample(universe, int(share * len(universe)))) | ({25_000} if share > 0.5 else set())
+
+    tally = found.tally("methods", postings.bits(sorted(chosen)))
+    rows = found.rows("stages", BitMap(chosen))
+
+    assert tally == {v: n for v, ids in carriers.items() if (n := len(chosen.intersection(ids)))}
+    assert rows == {"sense": sum(len(chosen.intersection(ids)) for ids in layers.values())} or not chosen
+    # Past half of the ids, by what the selection leaves out (each value's size is then kept); below, not.
+    assert bool(found._sizes) == (2 * len(chosen) > found._ids_end())
 
 
 def test_it_refuses_a_negative_bitmap():
