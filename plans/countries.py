@@ -91,9 +91,10 @@ def by_name(name: str) -> tuple[str, str]:
     return _folded(name), name
 
 
-def name_of(code: str) -> str:
-    """The country's name in the active language (English, French or Spanish), or the code itself."""
-    return _name_in(get_language() or "", code) if code else ""
+def name_of(code: str, language: str | None = None) -> str:
+    """The country's name in the active language (English, French or Spanish), or the code itself. A page
+    naming a hundred countries passes the active language (`get_language()`, ~1 us a call) once read."""
+    return _name_in(language or get_language() or "", code) if code else ""
 
 
 @lru_cache(maxsize=2048)

@@ -25,8 +25,8 @@ from django.db.models import F, QuerySet
 from django.http import QueryDict
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import capfirst
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from pyroaring import BitMap
 
 from plans import countries, postings, search, vocabularies
@@ -563,10 +563,11 @@ def facet(name: str, data, tally: dict, found: postings.Postings, every: bool = 
     result = Facet(name, str(PlanFilter.base_filters[name].label), query=query)
     if name == "country":
         chosen = {countries.code_for(v) or v for v in chosen}  # a name in an old link selects its code
+        language = get_language()
     tally = _with_chosen(name, tally, chosen, found)
     if name == "country":
         result.values = sorted(
-            (FacetValue(v, countries.name_of(v), n, v in chosen) for v, n in tally.items() if v),
+            (FacetValue(v, countries.name_of(v, language), n, v in chosen) for v, n in tally.items() if v),
             key=lambda f: countries.by_name(f.label),
         )
     elif name in {"year", "language", "kind"}:

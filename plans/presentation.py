@@ -449,7 +449,8 @@ def statistics(filterset) -> dict:
     # The most plans first; countries with as many in the reader's alphabetical order (not their codes').
     charted = ("country", "methods", "datasources", "sdgs")
     tally = filters.selected_tallies(charted, params, filterset.queryset)
-    names = {code: name_of(code) for code in tally["country"]}  # each looked up once, not at each comparison
+    language = get_language()
+    names = {code: name_of(code, language) for code in tally["country"]}  # once each, not at each comparison
     countries = sorted(tally["country"].items(), key=lambda r: (-r[1], by_name(names[r[0]])))
     tags = {
         name: [(t.label, tally[name][t.pk], t.slug) for t in filters.top_tags(name, tally[name])[:15]]
