@@ -191,6 +191,7 @@ else:
             "OPTIONS": {"MAX_ENTRIES": envint("CACHE_MAX_ENTRIES", "2000")},
         }
     }
+
 # The site's header, footer and head links in each language (templates/base.html): the same on every page, and
 # rendered with ~30 translations, URLs and static paths they cost 1 ms of each page computed afresh. In each
 # process's own memory whatever the default cache: a few KB that change only with a deployment, which starts

@@ -643,7 +643,7 @@ def facets(data, queryset: QuerySet, names: Iterable[str] = FACETS, every: bool 
     already be restricted to what the reader may see (published plans). Facets that share their other
     filters (all of them when no facet value is chosen) are counted together over one read of their plans'
     ids (`tallies`)."""
-    groups: dict[str, list[str]] = {}
+    groups: dict[tuple, list[str]] = {}
     for name in names:
         groups.setdefault(tuple(filter_params(data, without=name)), []).append(name)
     result, found = {}, postings.current()

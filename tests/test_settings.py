@@ -49,6 +49,10 @@ def test_it_turns_jit_and_parallel_workers_off_on_postgresql_connections():
 def test_it_uses_redis_when_redis_url_is_set():
     out = settings_value("settings.CACHES['default']['BACKEND']", REDIS_URL="redis://127.0.0.1:6379/1")
     assert out == "plans.cache.RedisCache"  # Django's, with outages degraded to misses
+    # The header's and footer's fragments stay in each process's memory, whatever the default cache.
+    fragments = "settings.CACHES['fragments']['BACKEND']"
+    for environment in ({"REDIS_URL": "redis://127.0.0.1:6379/1"}, {}):
+        assert settings_value(fragments, **environment) == "django.core.cache.backends.locmem.LocMemCache"
 
 
 def test_it_keeps_more_entries_in_a_worker_s_memory_cache_than_django_s_default():
