@@ -234,13 +234,21 @@ def _tab_to(page, selector, limit=200):
     raise AssertionError(f"could not reach {selector} with the Tab key")
 
 
+def _chevron(page, summary: str) -> str:
+    return page.eval_on_selector(summary, "s => getComputedStyle(s, '::before').backgroundImage")
+
+
 def test_it_filters_by_keyboard_alone(page, site):
     page.goto("/plans/")
 
     _tab_to(page, 'input[name="country"][value="PER"]')
     page.keyboard.press("Space")
-    _tab_to(page, 'details[data-facet="methods"] > summary')  # closed facets open with Enter
+    chevron = 'details[data-facet="methods"] > summary'
+    closed = _chevron(page, chevron)
+    _tab_to(page, chevron)  # closed facets open with Enter
     page.keyboard.press("Enter")
+    # A closed facet points its chevron right, an open one down, though every facet sits in the open panel.
+    assert "chevron-small-right" in closed and "chevron-small-down" in _chevron(page, chevron)
     _tab_to(page, 'input[name="methods"][value="ethnography"]')
     page.keyboard.press("Space")
     _tab_to(page, ".facets button[type=submit]")
