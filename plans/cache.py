@@ -27,11 +27,12 @@ from functools import partial, wraps
 from hashlib import blake2b
 from typing import Any
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.core.cache.backends import redis as django_redis
 from django.db import connection
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse
+from django.utils.autoreload import file_changed
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import get_language
 from redis.exceptions import RedisError
@@ -338,3 +339,11 @@ def connect() -> None:
         post_delete.connect(_changed, sender=sender, dispatch_uid=f"cache-{sender.__name__}-deleted")
     for through in (v.through for v in VOCABULARIES):
         m2m_changed.connect(_m2m_changed, sender=through, dispatch_uid=f"cache-{through.__name__}-m2m")
+    file_changed.connect(_template_edited, dispatch_uid="cache-fragments-template-edited")
+
+
+def _template_edited(sender, file_path, **kwargs) -> None:
+    """The development server keeps running when a template changes (Django resets its templates instead):
+    the header and footer it kept (the `fragments` cache, templates/base.html) are rendered again."""
+    if file_path.suffix == ".html":
+        caches["fragments"].clear()

@@ -3,8 +3,10 @@ switcher, the page cache, the staff member's remembered language in the admin, e
 language, the SDGs' official names, and a plan's own text marked with its language."""
 
 import re
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core import mail
 from django.core.cache import caches
@@ -12,6 +14,7 @@ from django.http import HttpResponse
 from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import translation
+from django.utils.autoreload import file_changed
 
 from plans import cache
 from plans.i18n import SDG_NAMES
@@ -161,6 +164,9 @@ def test_it_renders_the_header_and_footer_once_per_language_and_marks_the_curren
     # A plan's page marks no menu entry, and a page of no view none either.
     assert nav(client.get(f"/fr/plans/{published.slug}/"))[0] is None
     assert nav(client.get("/fr/nowhere/"))[0] is None
+    # The development server, told that a template changed, renders them again.
+    file_changed.send(sender=None, file_path=Path(settings.BASE_DIR) / "templates" / "base.html")
+    assert len(fragments._cache) == 0
 
 
 @pytest.mark.django_db
