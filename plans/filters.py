@@ -563,9 +563,9 @@ def facet(name: str, data, tally: dict, found: postings.Postings, every: bool = 
     result = Facet(name, str(PlanFilter.base_filters[name].label), query=query)
     if name == "country":
         chosen = {countries.code_for(v) or v for v in chosen}  # a name in an old link selects its code
-        language = get_language()
     tally = _with_chosen(name, tally, chosen, found)
     if name == "country":
+        language = get_language()  # read once for the hundred names, not by each
         result.values = sorted(
             (FacetValue(v, countries.name_of(v, language), n, v in chosen) for v, n in tally.items() if v),
             key=lambda f: countries.by_name(f.label),
